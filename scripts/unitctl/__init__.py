@@ -1,0 +1,3 @@
+"""unitctl: the judicial units' infrastructure toolkit (inventory, lab, network, compliance)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""How a province becomes Ansible groups and variables (used by the inventory plugin).
+
+Kept apart from the plugin so it is tested without Ansible's inventory machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from unitctl.inventory import Province
+
+# Host functions that are Linux machines Ansible manages over SSH.
+LINUX_FUNCTIONS = {"unit_server", "centre_server", "cms_client"}
+FUNCTION_GROUPS = {
+    "unit_server": "unit_servers",
+    "centre_server": "centre_servers",
+    "cms_client": "cms_clients",
+    "network_device": "network_devices",
+    "printer": "printers",
+}
+
+
+@dataclass
+class GroupLayout:
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> group vars
+    children: dict[str, list[str]] = field(default_factory=dict)  # parent -> child groups
+    hosts: dict[str, tuple[list[str], dict[str, Any]]] = field(default_factory=dict)
+
+
+def unit_group(unit_id: str) -> str:
+    return "unit_" + unit_id.replace("-", "_")
+
+
+def province_groups(province: Province, lab: bool = False) -> GroupLayout:
+    layout = GroupLayout()
+    layout.groups["all"] = {"province_centre": _centre(province)}
+    for name in ["linux_hosts", *FUNCTION_GROUPS.values()] + (["lab"] if lab else []):
+        layout.groups.setdefault(name, {})
+    for unit in province.units:
+        info = unit.info
+        layout.groups[unit_group(unit.id)] = {
+            "unit": info,
+            "unit_staff": unit.staff,
+            "unit_rooms": unit.rooms,
+            "unit_addressing": unit.addressing,
+        }
+        kind_group = f"kind_{info['kind']}"
+        layout.groups.setdefault(kind_group, {})
+        for host in unit.hosts:
+            groups = [unit_group(unit.id), kind_group, FUNCTION_GROUPS[host["function"]]]
+            if host["function"] in LINUX_FUNCTIONS:
+                groups.append("linux_hosts")
+            if host.get("platform"):
+                groups.append(host["platform"])
+                layout.groups.setdefault(host["platform"], {})
+                layout.children.setdefault("network_devices", []).append(host["platform"])
+            if lab:
+                groups.append("lab")
+            layout.hosts[host["name"]] = (
+                groups,
+                {"ansible_host": host["address"], "unit_id": unit.id, "unit_host": host},
+            )
+    for parent, children in layout.children.items():
+        layout.children[parent] = sorted(set(children))
+    return layout
+
+
+def _centre(province: Province) -> dict[str, Any]:
+    """The provincial centre's server: upstream for time, logs and backups of every unit."""
+    for unit, host in province.all_hosts():
+        if host["function"] == "centre_server":
+            return {"name": host["name"], "address": host["address"], "unit_id": unit.id}
+    return {}

@@ -1,0 +1,30 @@
+"""The `unitctl` command: one entry point for technicians and the provincial centre."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unitctl",
+        description="Provision, check and evaluate the IT of the province's judicial units.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Each module adds its own sub-commands; see register() in each.
+    from unitctl import cli_lab, cli_inventory  # noqa: PLC0415  (keeps start-up light)
+
+    cli_inventory.register(commands)
+    cli_lab.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The compliance suite's plumbing: check metadata, host selection, results.
+
+Checks live in tests/compliance/ as testinfra tests, each marked with `@check(...)`. The same
+suite serves the technician (one unit) and the provincial centre (every unit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from unitctl.inventory import Province
+from unitctl.paths import LAB_STATE_DIR
+
+# The published severity scale, most serious first; reports weigh failures by it.
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title_en: str
+    title_fa: str
+    severity: str
+    applies_to: tuple[str, ...]  # host functions, e.g. ("unit_server", "centre_server")
+    policy: str  # the policy it enforces (where it is written)
+    fix: str  # the playbook that puts it right
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"check {self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
+
+
+def check(**fields) -> pytest.MarkDecorator:
+    """Mark a testinfra test as a compliance check (validated at import, so typos fail early)."""
+    fields["applies_to"] = tuple(fields["applies_to"])
+    return pytest.mark.compliance_check(Check(**fields))
+
+
+@dataclass
+class TargetHost:
+    name: str
+    address: str
+    function: str
+    unit_id: str
+
+
+def target_hosts(province: Province, unit_ids: list[str] | None = None) -> list[TargetHost]:
+    """The Linux hosts the suite runs against (switches are checked from their configs)."""
+    linux = {"unit_server", "centre_server", "cms_client"}
+    return [
+        TargetHost(host["name"], host["address"], host["function"], unit.id)
+        for unit, host in province.all_hosts()
+        if host["function"] in linux and (not unit_ids or unit.id in unit_ids)
+    ]
+
+
+def write_ssh_config(path: Path, hosts: list[TargetHost], user: str, identity_file: Path | None) -> Path:
+    """An ssh_config naming each host by its inventory name (testinfra reads HostName from it)."""
+    lines = []
+    for target in hosts:
+        lines += [f"Host {target.name}", f"  HostName {target.address}", f"  User {user}"]
+        if identity_file:
+            lines.append(f"  IdentityFile {identity_file}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def lab_known_hosts() -> Path:
+    return Path(os.environ.get("UNITLAB_STATE_DIR", LAB_STATE_DIR)) / "known_hosts"
+
+
+def checked_client(hostname: str, username: str, key_filename: str | None, known_hosts: Path,
+                   timeout: float = 10.0) -> paramiko.SSHClient:
+    """A paramiko client that refuses any host key not recorded in `known_hosts`.
+
+    testinfra's own paramiko backend only warns about unknown host keys; the suite must not.
+    """
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(known_hosts))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(hostname=hostname, username=username, key_filename=key_filename, timeout=timeout,
+                   banner_timeout=timeout, auth_timeout=timeout, look_for_keys=key_filename is None,
+                   allow_agent=False)
+    return client
+
+
+@dataclass
+class Result:
+    check_id: str
+    host: str
+    unit_id: str
+    outcome: str  # pass | fail | error | skipped | not_applicable | unreachable
+    evidence: str
+    seconds: float
+
+
+def write_results(path: Path, checks: dict[str, Check], results: list[Result]) -> None:
+    document = {
+        "schema": "unitctl-compliance/1",
+        "checks": {check_id: asdict(meta) for check_id, meta in sorted(checks.items())},
+        "results": [asdict(result) for result in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

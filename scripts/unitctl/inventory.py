@@ -1,0 +1,156 @@
+"""The inventory model: province policy plus one folder per unit (see inventory/README.md).
+
+Loading keeps the raw YAML of each file, the line of every value and any syntax error, so that
+validation can name the file, the path and the line of every problem instead of stopping at the
+first one. Everything that reads the inventory (the Ansible inventory plugin, validation, the
+lab, reports) goes through `load_units_dir`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+UNIT_FILES = ("unit.yml", "staff.yml", "rooms.yml", "addressing.yml", "hosts.yml")
+
+# A place in a YAML document: mapping keys and list indexes from the top, e.g. ("hosts", 2, "address").
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass
+class YamlError:
+    """Why a file could not be read as YAML, and where (1-based line, None when unknown)."""
+
+    reason: str
+    line: int | None
+
+
+@dataclass
+class YamlFile:
+    """A YAML file as read: its data, the line of each value, repeated keys, or its syntax error."""
+
+    data: Any = None
+    lines: dict[YamlPath, int] = field(default_factory=dict)
+    repeated_keys: list[YamlPath] = field(default_factory=list)
+    error: YamlError | None = None
+
+
+def load_yaml_file(path: Path) -> YamlFile:
+    """Read one YAML file without ever raising on bad YAML: errors are recorded instead."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return YamlFile(error=YamlError("the file is not UTF-8 text; save it as UTF-8", None))
+    try:
+        # Composing gives the nodes with their line marks; constructing gives the data itself.
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        reason = " ".join(str(part) for part in (error.context, error.problem) if part)
+        return YamlFile(error=YamlError(f"this is not valid YAML: {reason}", mark.line + 1 if mark else None))
+    except yaml.YAMLError as error:
+        return YamlFile(error=YamlError(f"this is not valid YAML: {error}", None))
+    loaded = YamlFile(data=data)
+    if node is not None:
+        _record_lines(node, (), loaded)
+    return loaded
+
+
+def _record_lines(node: yaml.Node, path: YamlPath, loaded: YamlFile) -> None:
+    loaded.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            if key in seen:
+                loaded.repeated_keys.append(path + (key,))
+            seen.add(key)
+            # A mapping entry's line is its key's line: that is where a technician looks.
+            loaded.lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), loaded)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), loaded)
+
+
+@dataclass
+class Unit:
+    """One judicial unit as read from its folder; `data` maps each topic file to its YAML.
+
+    `files` keeps every file as read (with line marks and syntax errors); a file that is
+    missing or broken has no entry in `data`.
+    """
+
+    folder: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, YamlFile] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def _section(self, file_name: str, key: str, empty: Any) -> Any:
+        document = self.data.get(file_name)
+        value = document.get(key) if isinstance(document, dict) else None
+        return value if isinstance(value, type(empty)) else empty
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self._section("unit.yml", "unit", {})
+
+    @property
+    def staff(self) -> list[dict[str, Any]]:
+        return [entry for entry in self._section("staff.yml", "staff", []) if isinstance(entry, dict)]
+
+    @property
+    def rooms(self) -> dict[str, Any]:
+        return self._section("rooms.yml", "rooms", {})
+
+    @property
+    def addressing(self) -> dict[str, Any]:
+        return self._section("addressing.yml", "addressing", {})
+
+    @property
+    def vlans(self) -> list[dict[str, Any]]:
+        vlans = self.addressing.get("vlans")
+        return [vlan for vlan in vlans if isinstance(vlan, dict)] if isinstance(vlans, list) else []
+
+    @property
+    def hosts(self) -> list[dict[str, Any]]:
+        return [entry for entry in self._section("hosts.yml", "hosts", []) if isinstance(entry, dict)]
+
+    @property
+    def missing_files(self) -> list[str]:
+        return [name for name in UNIT_FILES if name not in self.files]
+
+
+@dataclass
+class Province:
+    units_dir: Path
+    units: list[Unit]
+
+    def all_hosts(self) -> list[tuple[Unit, dict[str, Any]]]:
+        return [(unit, host) for unit in self.units for host in unit.hosts]
+
+
+def load_unit(folder: Path) -> Unit:
+    unit = Unit(Path(folder))
+    for name in UNIT_FILES:
+        path = unit.folder / name
+        if path.exists():
+            loaded = load_yaml_file(path)
+            unit.files[name] = loaded
+            if loaded.error is None:
+                unit.data[name] = loaded.data
+    return unit
+
+
+def load_units_dir(units_dir: Path) -> Province:
+    """Read every unit folder under `units_dir` (raw: no validation, never raises on bad YAML)."""
+    units_dir = Path(units_dir)
+    folders = sorted(p for p in units_dir.iterdir() if p.is_dir()) if units_dir.is_dir() else []
+    return Province(units_dir, [load_unit(folder) for folder in folders])

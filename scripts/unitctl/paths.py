@@ -1,0 +1,18 @@
+"""Where things live: the project checkout and the lab's state outside it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The checkout: scripts/unitctl/paths.py -> the top level.
+PROJECT_ROOT = Path(os.environ.get("UNITCTL_PROJECT_ROOT", Path(__file__).resolve().parents[2]))
+INVENTORY_DIR = PROJECT_ROOT / "inventory"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+LAB_INVENTORY = INVENTORY_DIR / "lab.unitctl.yml"
+LAB_UNITS_DIR = INVENTORY_DIR / "lab" / "units"
+
+# The lab keeps its cache (base root filesystem, package cache) and its running state outside
+# the checkout, so a fresh clone on the same machine reuses the cache and finds a running lab.
+LAB_CACHE_DIR = Path(os.environ.get("UNITLAB_CACHE_DIR", "/var/cache/unitlab"))
+LAB_STATE_DIR = Path(os.environ.get("UNITLAB_STATE_DIR", "/var/lib/unitlab"))

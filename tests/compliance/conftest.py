@@ -1,0 +1,173 @@
+"""Wiring for the compliance suite: which hosts, how to reach them, what each check found.
+
+    pytest tests/compliance                                  # the lab province
+    pytest tests/compliance --unit lab-court                 # one unit
+    pytest tests/compliance --inventory inventory/qom.unitctl.yml --ssh-user me
+    pytest tests/compliance --hosts=paramiko://court-srv --ssh-config=...  # plain testinfra
+
+Host keys are always checked against a known_hosts file; testinfra's own paramiko backend would
+only warn about an unknown key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unitctl.compliance import (
+    Check,
+    Result,
+    checked_client,
+    lab_known_hosts,
+    target_hosts,
+    write_results,
+    write_ssh_config,
+)
+from unitctl.inventory import load_units_dir
+from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR
+from unitctl.policy import load_policy
+
+
+class HostUnreachable(Exception):
+    """The host did not answer SSH: its checks are reported unreachable, never passed."""
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("unitctl compliance")
+    group.addoption("--inventory", default=str(LAB_INVENTORY), help="inventory source (*.unitctl.yml)")
+    group.addoption("--unit", action="append", default=[], help="check only this unit (repeatable)")
+    group.addoption("--ssh-user", default=None, help="SSH user (lab: root)")
+    group.addoption("--known-hosts", default=None, help="known_hosts file (lab: the lab's own)")
+    group.addoption("--compliance-json", default=None, help="write the results here as JSON")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "compliance_check(check): a compliance check with its metadata")
+    source = Path(config.option.inventory).resolve()
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    is_lab = bool(spec.get("lab"))
+    province = load_units_dir(source.parent / spec["units_dir"])
+    targets = target_hosts(province, config.option.unit or None)
+    config.stash[TARGETS] = {target.name: target for target in targets}
+    config.stash[KNOWN_HOSTS] = Path(
+        config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
+    )
+    config.pluginmanager.register(ResultRecorder(config), "unitctl-compliance-results")
+    if config.option.hosts is None:  # hosts come from the inventory, unless named with --hosts
+        identity = LAB_STATE_DIR / "ssh" / "id_ed25519" if is_lab else None
+        user = config.option.ssh_user or ("root" if is_lab else getpass.getuser())
+        ssh_config = Path(tempfile.mkdtemp(prefix="unitctl-compliance-")) / "ssh_config"
+        config.option.ssh_config = str(write_ssh_config(ssh_config, targets, user, identity))
+        config.option.hosts = ",".join(f"paramiko://{target.name}" for target in targets)
+
+
+TARGETS = pytest.StashKey[dict]()
+KNOWN_HOSTS = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="module")
+def host(_testinfra_host, request):
+    """testinfra's host, connected with host key checking on."""
+    backend = _testinfra_host.backend
+    if backend.NAME == "paramiko":
+        cfg = {}
+        if backend.ssh_config:
+            import paramiko  # noqa: PLC0415
+
+            parsed = paramiko.SSHConfig.from_path(backend.ssh_config).lookup(backend.host.name)
+            cfg = {"hostname": parsed.get("hostname", backend.host.name),
+                   "user": backend.host.user or parsed.get("user"),
+                   "key": (parsed.get("identityfile") or [backend.ssh_identity_file])[0]}
+        try:
+            backend.__dict__["client"] = checked_client(
+                cfg.get("hostname", backend.host.name), cfg.get("user") or backend.host.user,
+                cfg.get("key") or backend.ssh_identity_file, request.config.stash[KNOWN_HOSTS],
+            )
+        except Exception as error:  # any failure to connect: refused, timeout, unknown key
+            raise HostUnreachable(f"{backend.host.name}: {type(error).__name__}: {error}") from error
+    return _testinfra_host
+
+
+def _target_of(item):
+    testinfra_host = getattr(item, "callspec", None) and item.callspec.params.get("_testinfra_host")
+    if testinfra_host is None:
+        return None
+    return item.config.stash[TARGETS].get(testinfra_host.backend.host.name)
+
+
+@pytest.fixture(autouse=True)
+def _only_where_it_applies(request):
+    marker = request.node.get_closest_marker("compliance_check")
+    target = _target_of(request.node)
+    if marker and target and target.function not in marker.args[0].applies_to:
+        pytest.skip(f"not applicable: {marker.args[0].id} does not apply to a {target.function}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("compliance_check")
+    target = _target_of(item)
+    if marker is None or target is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        meta: Check = marker.args[0]
+        if call.excinfo is not None and call.excinfo.errisinstance(HostUnreachable):
+            state = "unreachable"
+        elif report.skipped:
+            state = "not_applicable" if "not applicable" in str(report.longrepr) else "skipped"
+        elif report.passed:
+            state = "pass"
+        elif report.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(AssertionError):
+            state = "fail"
+        else:
+            state = "error"
+        evidence = "" if report.passed else (call.excinfo.exconly() if call.excinfo else str(report.longrepr))
+        report.user_properties.append(("compliance", {
+            "check": asdict(meta), "host": target.name, "unit_id": target.unit_id, "outcome": state,
+            "evidence": evidence, "seconds": round(report.duration, 3),
+        }))
+
+
+class ResultRecorder:
+    """Gathers what every check found (on the controller, also under pytest-xdist)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.found: list[dict] = []
+
+    def pytest_runtest_logreport(self, report):
+        self.found += [value for key, value in report.user_properties if key == "compliance"]
+
+    def pytest_sessionfinish(self, session):
+        path = self.config.option.compliance_json
+        if not path or hasattr(self.config, "workerinput"):  # workers report to the controller
+            return
+        checks = {entry["check"]["id"]: Check(**entry["check"]) for entry in self.found}
+        results = [Result(entry["check"]["id"], entry["host"], entry["unit_id"], entry["outcome"],
+                          entry["evidence"], entry["seconds"]) for entry in self.found]
+        write_results(Path(path), checks, results)
+
+
+@pytest.fixture
+def inventory_host(request):
+    """The inventory's entry for the host under test."""
+    target = _target_of(request.node)
+    if target is None:
+        pytest.skip("the host is not in the inventory (named with --hosts)")
+    return target
+
+
+@pytest.fixture(scope="session")
+def policy(request):
+    """Province policy (group_vars/all, and group_vars/lab in the lab), rendered."""
+    source = Path(request.config.option.inventory).resolve()
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    province = load_units_dir(source.parent / spec["units_dir"])
+    return load_policy(source.parent, province, lab=bool(spec.get("lab")))
