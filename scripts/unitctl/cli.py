@@ -13,10 +13,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each module adds its own sub-commands; see register() in each.
-    from unitctl import cli_lab, cli_inventory  # noqa: PLC0415  (keeps start-up light)
+    from unitctl import cli_inventory, cli_lab, cli_report  # noqa: PLC0415  (keeps start-up light)
 
-    cli_inventory.register(commands)
-    cli_lab.register(commands)
+    for module in (cli_inventory, cli_lab, cli_report):
+        module.register(commands)
     return parser
 
 
