@@ -15,7 +15,7 @@ unitctl validate
 step "2/4 boot the lab province"
 unitctl lab up
 step "3/4 provision the lab units"
-export ANSIBLE_VAULT_PASSWORD_FILE=${ANSIBLE_VAULT_PASSWORD_FILE:-/var/lib/unitlab/vault-pass}
+
 ansible-playbook playbooks/site.yml | tee "$results/provision.log"
 step "4/4 check every lab host"
 pytest tests/compliance -q -p no:cacheprovider -n 2 --compliance-json "$results/compliance.json" \
