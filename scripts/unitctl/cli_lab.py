@@ -1,0 +1,48 @@
+"""`unitctl lab up|down|status`: the built-in lab (see unitctl.lab)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "lab", help="boot, stop or check the built-in lab (needs root)",
+        description="The built-in lab: the lab province's hosts as systemd-nspawn machines, "
+                    "its IOS switches emulated, and a package mirror, on this machine.")
+    actions = parser.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    for name, help_text, func in (
+        ("up", "boot the lab (idempotent; clears leftovers of an interrupted run)", _up),
+        ("down", "stop the lab and remove everything but caches, keys and secrets", _down),
+        ("status", "show each lab host and switch; exit non-zero if any is down", _status),
+    ):
+        actions.add_parser(name, help=help_text, description=help_text).set_defaults(func=func)
+
+
+def _run(action) -> int:
+    from unitctl.labproc import LabError  # noqa: PLC0415  (keeps start-up light)
+
+    try:
+        return action()
+    except LabError as error:
+        print(f"lab: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _up(args: argparse.Namespace) -> int:
+    from unitctl import lab  # noqa: PLC0415
+
+    return _run(lab.up)
+
+
+def _down(args: argparse.Namespace) -> int:
+    from unitctl import lab  # noqa: PLC0415
+
+    return _run(lab.down)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from unitctl import lab  # noqa: PLC0415
+
+    return _run(lab.status)

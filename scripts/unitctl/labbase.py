@@ -1,0 +1,88 @@
+"""The lab's base root filesystem: a bare Debian 12 "province machine", built once and cached.
+
+Every lab host boots an overlay of this directory, so it is never written after it is built.
+The build happens in a temporary directory renamed into place at the very end: an interrupted
+build leaves only a `*.partial` directory, which the next build deletes, never a half cache.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from unitctl import paths
+from unitctl.labnet import MIRROR_ADDRESS
+from unitctl.labproc import LabError, run
+
+SUITE = "bookworm"
+UPSTREAM_MIRROR = "http://deb.debian.org/debian"
+PACKAGES = "systemd,systemd-sysv,dbus,openssh-server,python3,sudo,iproute2"
+# Bump when the customisation below changes, so an older cached base is not reused.
+BASE_REVISION = 1
+DEBOOTSTRAP_ATTEMPTS = 3
+DEBOOTSTRAP_TIMEOUT_S = 1200
+
+LAB_MIRROR_URL = f"http://{MIRROR_ADDRESS}:3142"
+APT_SOURCES = f"""\
+# The provincial package mirror (in the lab: apt-cacher-ng on the lab bridge).
+deb {LAB_MIRROR_URL}/debian {SUITE} main
+deb {LAB_MIRROR_URL}/debian {SUITE}-updates main
+deb {LAB_MIRROR_URL}/debian-security {SUITE}-security main
+"""
+NO_DNS = "# No DNS server in the lab: hosts are reached by address.\n"
+
+
+def base_dir() -> Path:
+    return paths.LAB_CACHE_DIR / f"base-{SUITE}-r{BASE_REVISION}"
+
+
+def ensure_base(progress=print) -> Path:
+    """The cached base root filesystem, built first if there is none."""
+    base = base_dir()
+    if base.is_dir():
+        return base
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for stale in base.parent.glob(f"{base.name}.partial*"):
+        shutil.rmtree(stale)
+    partial = base.parent / f"{base.name}.partial"
+    started = time.monotonic()
+    progress(f"building the base root filesystem in {base} (once; takes about a minute)")
+    _debootstrap(partial, progress)
+    make_province_machine(partial)
+    partial.rename(base)
+    progress(f"base root filesystem ready in {time.monotonic() - started:.0f} s")
+    return base
+
+
+def _debootstrap(target: Path, progress) -> None:
+    """Run debootstrap, retrying network failures; downloaded packages survive the retries."""
+    package_cache = paths.LAB_CACHE_DIR / "debootstrap-debs"
+    package_cache.mkdir(parents=True, exist_ok=True)
+    cmd = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}",
+           f"--cache-dir={package_cache}", SUITE, str(target), UPSTREAM_MIRROR]
+    for attempt in range(1, DEBOOTSTRAP_ATTEMPTS + 1):
+        try:
+            run(cmd, timeout=DEBOOTSTRAP_TIMEOUT_S)
+            return
+        except LabError as error:
+            if attempt == DEBOOTSTRAP_ATTEMPTS:
+                raise
+            progress(f"debootstrap attempt {attempt} failed, retrying: {str(error)[-300:]}")
+            shutil.rmtree(target, ignore_errors=True)
+            time.sleep(5 * attempt)
+
+
+def make_province_machine(root: Path) -> None:
+    """Turn a fresh debootstrap into a bare machine of the province, as a unit would get it."""
+    (root / "etc/apt/sources.list").write_text(APT_SOURCES)
+    for key in (root / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()  # each lab host gets its own keys
+    resolv = root / "etc/resolv.conf"
+    resolv.unlink(missing_ok=True)  # debootstrap copied the build machine's
+    resolv.write_text(NO_DNS)
+    # Identity comes per host (written into each host's overlay).
+    (root / "etc/hostname").unlink(missing_ok=True)
+    (root / "etc/machine-id").write_text("")
+    for deb in (root / "var/cache/apt/archives").glob("*.deb"):
+        deb.unlink()

@@ -1,0 +1,83 @@
+"""The lab's switches: one fake-switches process serving every lab IOS switch over SSH.
+
+The process runs in its own network namespace (`ulab-switches`) bridged onto the lab segment,
+which carries every switch's inventory address; each switch listens on port 22 of its address.
+fake-switches is driven through its Python API because its own launcher breaks `enable` on
+Python 3. Each switch presents its own lab host key (recorded in the lab's known_hosts) instead
+of the key fake-switches ships, whose private half is public.
+
+Run as a module to serve: `python -m unitctl.labswitches CONFIG.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from unitctl import paths
+from unitctl.labnet import netns_name, ssh_answers
+from unitctl.labproc import LabError, LabProcess, spawn
+
+NETNS_SUFFIX = "switches"
+SWITCH_MODEL = "cisco_generic"
+
+
+def netns() -> str:
+    return netns_name(NETNS_SUFFIX)
+
+
+def config_path() -> Path:
+    return paths.LAB_STATE_DIR / "switches.json"
+
+
+def log_path() -> Path:
+    return paths.LAB_STATE_DIR / "logs" / "switches.log"
+
+
+def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> LabProcess:
+    """Start the emulator for `switches` ({name, address, host_key}) and wait until each
+    one answers SSH."""
+    config_path().write_text(json.dumps(
+        {"switches": switches, "credentials": str(credentials_file)}, indent=2))
+    env = dict(os.environ, PYTHONPATH=str(paths.PROJECT_ROOT / "scripts"))
+    process = spawn(["ip", "netns", "exec", netns(), sys.executable, "-m", "unitctl.labswitches",
+                     str(config_path())], log_path(), env=env)
+    deadline = time.monotonic() + timeout
+    waiting = [switch["address"] for switch in switches]
+    while waiting:
+        if not process.alive() or time.monotonic() > deadline:
+            raise LabError(f"lab switches {waiting} did not come up; see {log_path()}")
+        waiting = [address for address in waiting if not ssh_answers(address)]
+        time.sleep(0.1 if waiting else 0)
+    return process
+
+
+def serve(config_file: Path) -> None:
+    """Serve every configured switch until killed."""
+    from fake_switches.switch_factory import SwitchFactory  # noqa: PLC0415  (lab-only deps)
+    from fake_switches.transports.ssh_service import SwitchSshService  # noqa: PLC0415
+    from twisted.conch.ssh import keys  # noqa: PLC0415
+    from twisted.internet import reactor  # noqa: PLC0415
+
+    config = json.loads(config_file.read_text())
+    credentials = json.loads(Path(config["credentials"]).read_text())
+    users = {credentials["network_user"]: credentials["network_password"].encode()}
+    for switch in config["switches"]:
+        core = SwitchFactory().get(SWITCH_MODEL, switch["name"], credentials["enable_secret"])
+        service = SwitchSshService(ip=switch["address"], port=22, switch_core=core,
+                                   users=users)
+        listening = service.hook_to_reactor(reactor)
+        host_key = keys.Key.fromFile(switch["host_key"])
+        listening.factory.publicKeys = {host_key.sshType(): host_key.public()}
+        listening.factory.privateKeys = {host_key.sshType(): host_key}
+    reactor.run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    serve(Path(sys.argv[1]))
