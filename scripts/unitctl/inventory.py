@@ -20,6 +20,18 @@ UNIT_FILES = ("unit.yml", "staff.yml", "rooms.yml", "addressing.yml", "hosts.yml
 YamlPath = tuple[str | int, ...]
 
 
+class Vaulted(str):
+    """A value encrypted in place with ansible-vault (`!vault |`): never a plaintext secret."""
+
+
+class InventoryLoader(yaml.SafeLoader):
+    """Safe YAML plus the two tags Ansible adds, so inventory files Ansible accepts load here too."""
+
+
+InventoryLoader.add_constructor("!vault", lambda loader, node: Vaulted(loader.construct_scalar(node)))
+InventoryLoader.add_constructor("!unsafe", lambda loader, node: str(loader.construct_scalar(node)))
+
+
 @dataclass
 class YamlError:
     """Why a file could not be read as YAML, and where (1-based line, None when unknown)."""
@@ -46,8 +58,8 @@ def load_yaml_file(path: Path) -> YamlFile:
         return YamlFile(error=YamlError("the file is not UTF-8 text; save it as UTF-8", None))
     try:
         # Composing gives the nodes with their line marks; constructing gives the data itself.
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=InventoryLoader)
+        data = yaml.load(text, Loader=InventoryLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(str(part) for part in (error.context, error.problem) if part)
@@ -152,5 +164,7 @@ def load_unit(folder: Path) -> Unit:
 def load_units_dir(units_dir: Path) -> Province:
     """Read every unit folder under `units_dir` (raw: no validation, never raises on bad YAML)."""
     units_dir = Path(units_dir)
-    folders = sorted(p for p in units_dir.iterdir() if p.is_dir()) if units_dir.is_dir() else []
+    # Hidden folders are not units (editor backups, a unit `new-unit` is still writing).
+    folders = sorted(p for p in units_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if units_dir.is_dir() else []
     return Province(units_dir, [load_unit(folder) for folder in folders])

@@ -1,0 +1,458 @@
+"""The shape of the five unit files, as plain Python data (see inventory/README.md).
+
+Each kind of value knows how to check itself and says what is wrong in words a technician
+understands. A schema never stops at the first problem: `check` appends every issue it finds.
+Rules that need more than one value (a VLAN used but not defined, duplicates, overlaps) live in
+validate.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jdatetime
+
+from unitctl.inventory import YamlPath
+
+# A value a person still has to fill in (the new-unit skeleton uses it): it passes format checks
+# for free text, keys and dates, and `unitctl validate` lists it as still to do.
+PLACEHOLDER = "TODO"
+
+Issue = tuple[YamlPath, str]
+
+
+def describe(value: Any) -> str:
+    """How a value looks to someone reading the YAML."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"a yes/no value ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ('{value}')"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a group of 'key: value' entries"
+    return type(value).__name__
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PLACEHOLDER)
+
+
+class Kind:
+    """A kind of value; subclasses check one value and append issues."""
+
+    def check(self, value: Any, path: YamlPath, issues: list[Issue]) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    pattern: str | None = None
+    rule: str = ""  # the pattern in plain words
+    allow_number: bool = False  # e.g. an appointment number written without quotes
+
+    def check(self, value, path, issues):
+        accepted = (str, int) if self.allow_number else (str,)
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            issues.append((path, f"should be text, but it is {describe(value)}"))
+        elif not str(value).strip():
+            issues.append((path, "is empty; write a value"))
+        elif self.pattern and not re.fullmatch(self.pattern, str(value)):
+            issues.append((path, f"'{value}' is not valid here: {self.rule}"))
+
+
+@dataclass(frozen=True)
+class OneOf(Kind):
+    choices: tuple[str, ...]
+    noun: str  # completes "'x' is not <noun>", e.g. "a known host function"
+
+    def check(self, value, path, issues):
+        if value not in self.choices or isinstance(value, bool):
+            issues.append(
+                (path, f"'{value}' is not {self.noun}; choose one of: {', '.join(self.choices)}"
+                       f"{did_you_mean(value, self.choices)}")
+            )
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, value, path, issues):
+        # YAML reads `yes`/`true` as booleans, and Python counts booleans as integers.
+        if isinstance(value, bool) or not isinstance(value, int):
+            issues.append((path, f"should be a whole number, but it is {describe(value)}"))
+        elif self.minimum is not None and self.maximum is not None and not self.minimum <= value <= self.maximum:
+            issues.append((path, f"{value} is out of range: use a number from {self.minimum} to {self.maximum}"))
+        elif self.minimum is not None and value < self.minimum:
+            issues.append((path, f"must be at least {self.minimum}, but it is {value}"))
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    positive: bool = False
+
+    def check(self, value, path, issues):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            issues.append((path, f"should be a number, but it is {describe(value)}"))
+        elif self.positive and value <= 0:
+            issues.append((path, f"must be more than 0, but it is {value}"))
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    def check(self, value, path, issues):
+        if not isinstance(value, bool):
+            issues.append((path, f"should be true or false, but it is {describe(value)}"))
+
+
+@dataclass(frozen=True)
+class Address(Kind):
+    def check(self, value, path, issues):
+        if not isinstance(value, str):
+            issues.append((path, f"should be an IPv4 address such as 10.25.16.10, but it is {describe(value)}"))
+            return
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            issues.append((path, f"'{value}' is not an IPv4 address: write four numbers from 0 to 255 "
+                                 "separated by dots, such as 10.25.16.10"))
+
+
+@dataclass(frozen=True)
+class Subnet(Kind):
+    def check(self, value, path, issues):
+        if not isinstance(value, str) or "/" not in value:
+            issues.append((path, f"should be a subnet such as 10.25.16.0/24, but it is {describe(value)}"))
+            return
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError:
+            try:
+                real = ipaddress.IPv4Network(value, strict=False)
+            except ValueError:
+                issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
+                                     "such as 10.25.16.0/24"))
+            else:
+                issues.append((path, f"'{value}' is not the start of its subnet; did you mean '{real}'?"))
+
+
+SSH_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+
+
+@dataclass(frozen=True)
+class SshPublicKey(Kind):
+    def check(self, value, path, issues):
+        if is_placeholder(value):
+            return
+        if not isinstance(value, str):
+            issues.append((path, f"should be an SSH public key (one line, 'ssh-ed25519 AAAA... comment'), "
+                                 f"but it is {describe(value)}"))
+            return
+        reason = ssh_key_problem(value)
+        if reason:
+            issues.append((path, reason))
+
+
+def ssh_key_problem(line: str) -> str | None:
+    """What is wrong with a public key line, or None. Checks what copy-paste typically breaks."""
+    parts = line.split()
+    if not parts or parts[0] not in SSH_KEY_TYPES:
+        kind = parts[0] if parts else ""
+        if "PRIVATE KEY" in line:
+            return "this is a PRIVATE key: never put it in the inventory; paste the .pub file's line instead"
+        return (f"the key starts with '{kind}', which is not an SSH key type; paste the whole line of the .pub "
+                f"file, starting with one of: {', '.join(SSH_KEY_TYPES[:3])}")
+    if len(parts) < 2:
+        return f"the key has the type '{parts[0]}' but no key data after it; paste the whole line of the .pub file"
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        return "the key data is damaged (not valid base64); paste the .pub file's line again, all on one line"
+    name_length = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4:4 + name_length].decode("ascii", "replace") != parts[0] or name_length <= 0:
+        return (f"the key data does not belong to a '{parts[0]}' key (it is cut short or mixed with another key); "
+                "paste the .pub file's line again")
+    return None
+
+
+@dataclass(frozen=True)
+class JalaliDate(Kind):
+    def check(self, value, path, issues):
+        if is_placeholder(value):
+            return
+        match = re.fullmatch(r"(\d{4})/(\d{2})/(\d{2})", value) if isinstance(value, str) else None
+        if not match:
+            issues.append((path, f"should be a Jalali date written YYYY/MM/DD, such as 1387/07/01, "
+                                 f"but it is {describe(value)}"))
+            return
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            date = jdatetime.date(year, month, day)
+        except ValueError:
+            issues.append((path, f"{value} is not a real date in the Jalali calendar "
+                                 "(months 1-6 have 31 days, 7-11 have 30, Esfand has 29, or 30 in a leap year)"))
+            return
+        if date > jdatetime.date.today():
+            issues.append((path, f"{value} is in the future; check the year"))
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    required: bool = True
+
+
+def required(kind: Kind) -> Field:
+    return Field(kind, True)
+
+
+def optional(kind: Kind) -> Field:
+    return Field(kind, False)
+
+
+@dataclass(frozen=True)
+class ListOf(Kind):
+    item: Kind
+
+    def check(self, value, path, issues):
+        if not isinstance(value, list):
+            issues.append((path, f"should be a list (lines starting with '- '), but it is {describe(value)}"))
+            return
+        for index, item in enumerate(value):
+            self.item.check(item, path + (index,), issues)
+
+
+def _check_fields(value: dict, fields: dict[str, Field], path: YamlPath, issues: list[Issue],
+                  known_elsewhere: dict[str, str] | None = None) -> None:
+    """Required fields present, known fields checked, unknown keys refused with a suggestion."""
+    for name, spec in fields.items():
+        present = value.get(name) is not None
+        if spec.required and not present:
+            issues.append((path + (name,), f"'{name}' is required but missing" if name not in value
+                           else f"'{name}' is required but has no value"))
+        elif present:
+            spec.kind.check(value[name], path + (name,), issues)
+    for key in value:
+        if key in fields:
+            continue
+        if known_elsewhere and key in known_elsewhere:
+            issues.append((path + (key,), known_elsewhere[key]))
+        else:
+            hint = did_you_mean(key, tuple(fields)) or "; allowed here: " + ", ".join(fields)
+            issues.append((path + (key,), f"unknown key '{key}'{hint}"))
+
+
+@dataclass(frozen=True)
+class Record(Kind):
+    fields: dict[str, Field]
+
+    def check(self, value, path, issues):
+        if not isinstance(value, dict):
+            issues.append((path, f"should be a group of 'key: value' entries, but it is {describe(value)}"))
+            return
+        _check_fields(value, self.fields, path, issues)
+
+
+@dataclass(frozen=True)
+class Variants(Kind):
+    """A record whose allowed fields depend on one key (a host's `function`, a port's `mode`)."""
+
+    key: str
+    common: dict[str, Field]
+    by_value: dict[str, dict[str, Field]]
+    subject: str  # e.g. "a host with function" -> "'ports' does not apply to a host with function 'printer'"
+    noun: str = ""  # for the key's own enumeration, see OneOf.noun
+
+    def check(self, value, path, issues):
+        if not isinstance(value, dict):
+            issues.append((path, f"should be a group of 'key: value' entries, but it is {describe(value)}"))
+            return
+        selector = value.get(self.key)
+        key_field = {self.key: required(OneOf(tuple(self.by_value), self.noun))}
+        if selector not in self.by_value or isinstance(selector, bool):
+            # Without a valid selector the other keys cannot be judged: check only the common ones.
+            known = {k: v for k, v in value.items() if k in self.common or k == self.key}
+            _check_fields(known, {**key_field, **self.common}, path, issues)
+            return
+        fields = {**key_field, **self.common, **self.by_value[selector]}
+        elsewhere = {
+            name: f"'{name}' does not apply to {self.subject} '{selector}'"
+            for other in self.by_value.values() for name in other if name not in fields
+        }
+        _check_fields(value, fields, path, issues, elsewhere)
+
+
+@dataclass(frozen=True)
+class Document(Kind):
+    """A whole unit file: one top-level key holding the section."""
+
+    key: str
+    section: Kind
+
+    def check(self, value, path, issues):
+        if value is None:
+            issues.append((path, f"the file is empty; it must start with '{self.key}:'"))
+            return
+        Record({self.key: required(self.section)}).check(value, path, issues)
+
+
+# --- the unit files -------------------------------------------------------------------------
+
+UNIT_KINDS = ("county_court", "prosecutor", "appeals_court", "provincial_centre")
+STAFF_ROLES = ("supervisor", "sysadmin", "network_technician", "cms_operator", "registry_clerk",
+               "hardware_technician")
+# Roles that administer machines: the circular (note 2) wants their appointment on record.
+PRIVILEGED_ROLES = ("supervisor", "sysadmin", "network_technician")
+HOST_FUNCTIONS = ("unit_server", "cms_client", "network_device", "printer", "centre_server")
+WORKSTATION_PROFILES = ("registry_office", "branch_clerk", "scanning_station")
+DEVICE_PLATFORMS = ("ios", "routeros")
+VLAN_PURPOSES = ("servers", "cms_clients", "printers", "management", "unused_ports")
+
+UNIT_ID = Text(r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
+               "use 2-32 lowercase letters, digits and '-', starting with a letter, such as 'qom-court'")
+USERNAME = Text(r"[a-z][a-z0-9._-]{1,31}",
+                "use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter, such as 'a.rezaei'")
+HOSTNAME = Text(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+                "use lowercase letters, digits and '-' (not first or last), at most 63 characters, such as 'court-ws1'")
+DOMAIN = Text(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?",
+              "use a DNS name in lowercase, such as 'court.qom.internal'")
+SHORT_ID = Text(r"[a-z0-9][a-z0-9_-]{0,31}", "use lowercase letters, digits, '_' or '-', such as 'b101'")
+PORT_NAME = Text(r"\S+", "a port name has no spaces, such as GigabitEthernet0/1 or ether2")
+MAC = Text(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}",
+           "write six pairs of hex digits separated by ':', in quotes, such as \"52:54:00:25:17:11\"")
+VLAN_ID = Integer(1, 4094)
+FREE_TEXT = Text()
+
+UNIT_FILE = Document("unit", Record({
+    "id": required(UNIT_ID),
+    "kind": required(OneOf(UNIT_KINDS, "a known unit kind")),
+    "name_fa": required(FREE_TEXT),
+    "name_en": required(FREE_TEXT),
+    "city_fa": required(FREE_TEXT),
+    "city_en": required(FREE_TEXT),
+    "supervisor": required(USERNAME),
+    "domain": required(DOMAIN),
+    "branches": optional(ListOf(Record({
+        "id": required(SHORT_ID),
+        "name_fa": required(FREE_TEXT),
+        "name_en": required(FREE_TEXT),
+    }))),
+}))
+
+STAFF_FILE = Document("staff", ListOf(Record({
+    "username": required(USERNAME),
+    "name_fa": required(FREE_TEXT),
+    "name_en": required(FREE_TEXT),
+    "role": required(OneOf(STAFF_ROLES, "a known staff role")),
+    "area": required(FREE_TEXT),
+    "ssh_key": required(SshPublicKey()),
+    "appointment": optional(Record({
+        "number": required(Text(allow_number=True)),
+        "date": required(JalaliDate()),
+        "issued_by": required(OneOf(("provincial_directorate", "unit_head"), "a known issuer")),
+    })),
+})))
+
+ROOM = Record({
+    "location": required(FREE_TEXT),
+    "emergency_power": required(OneOf(("generator", "ups_only", "none"), "a known kind of emergency power")),
+    "temperature_c": required(Record({"min": required(Number()), "max": required(Number())})),
+    "ups": optional(Record({
+        "model": required(FREE_TEXT),
+        "capacity_va": required(Number(positive=True)),
+        "runtime_min": required(Number(positive=True)),
+        "driver": optional(FREE_TEXT),  # the NUT driver that talks to it
+    })),
+})
+ROOMS_FILE = Document("rooms", Record({"server_room": required(ROOM), "support_room": required(ROOM)}))
+
+ROUTED_VLAN = {
+    "subnet": required(Subnet()),
+    "gateway": optional(Address()),
+    "dhcp": optional(Record({"start": required(Address()), "end": required(Address())})),
+}
+ADDRESSING_FILE = Document("addressing", Record({
+    "vlans": required(ListOf(Variants(
+        key="purpose",
+        common={"id": required(VLAN_ID), "name": required(SHORT_ID)},
+        by_value={purpose: ROUTED_VLAN for purpose in VLAN_PURPOSES if purpose != "unused_ports"}
+        | {"unused_ports": {}},
+        subject="a VLAN with purpose",
+        noun="a known VLAN purpose",
+    ))),
+}))
+
+PORT = Variants(
+    key="mode",
+    common={"port": required(PORT_NAME), "description": optional(FREE_TEXT), "connects": optional(HOSTNAME),
+            "shutdown": optional(Boolean())},
+    by_value={
+        "access": {"vlan": required(VLAN_ID)},
+        "trunk": {"vlans": required(ListOf(VLAN_ID)), "native_vlan": optional(VLAN_ID)},
+    },
+    subject="a port in mode",
+    noun="a known port mode",
+)
+HOSTS_FILE = Document("hosts", ListOf(Variants(
+    key="function",
+    common={"name": required(HOSTNAME), "address": required(Address()), "vlan": required(VLAN_ID),
+            "mac": optional(MAC), "description": optional(FREE_TEXT)},
+    by_value={
+        "unit_server": {},
+        "centre_server": {},
+        "cms_client": {"profile": required(OneOf(WORKSTATION_PROFILES, "a known workstation profile")),
+                       "branch": optional(SHORT_ID)},
+        "printer": {"model": optional(FREE_TEXT)},
+        "network_device": {"platform": required(OneOf(DEVICE_PLATFORMS, "a supported device platform")),
+                           "role": required(OneOf(("access", "core", "edge"), "a known device role")),
+                           "model": optional(FREE_TEXT),
+                           "ports": optional(ListOf(PORT))},
+    },
+    subject="a host with function",
+    noun="a known host function",
+)))
+
+UNIT_FILE_SCHEMAS: dict[str, Document] = {
+    "unit.yml": UNIT_FILE,
+    "staff.yml": STAFF_FILE,
+    "rooms.yml": ROOMS_FILE,
+    "addressing.yml": ADDRESSING_FILE,
+    "hosts.yml": HOSTS_FILE,
+}
+
+# Province policy the validator and `new-unit` read (group_vars/all/addressing.yml).
+PROVINCE_ADDRESSING = {
+    "province_address_space": optional(Subnet()),
+    "province_unit_block_prefix": optional(Integer(8, 28)),
+}
+
+
+def check_document(file_name: str, data: Any) -> list[Issue]:
+    issues: list[Issue] = []
+    UNIT_FILE_SCHEMAS[file_name].check(data, (), issues)
+    return issues

@@ -1,0 +1,513 @@
+"""Validation of a province: the schema of every unit file plus the rules across files and units.
+
+`validate_province` reports every problem at once (file, YAML path, line, plain-English reason)
+so a technician can fix them all in one pass. Nothing here raises on a broken inventory.
+File names in problems start at the inventory folder (e.g. `inventory/units/qom-court/hosts.yml`),
+which is what a technician sees from the top of the checkout.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from unitctl.inventory import (
+    UNIT_FILES,
+    Province,
+    Unit,
+    Vaulted,
+    YamlFile,
+    YamlPath,
+    load_units_dir,
+    load_yaml_file,
+)
+from unitctl.schema import (
+    PRIVILEGED_ROLES,
+    PROVINCE_ADDRESSING,
+    UNIT_FILE_SCHEMAS,
+    Record,
+    is_placeholder,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str  # from the inventory folder down, e.g. inventory/units/qom-court/hosts.yml
+    path: str  # YAML path inside the file, e.g. hosts[2].address ("" for the whole file)
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.reason}" if self.path else f"{where}: {self.reason}"
+
+
+def format_path(path: YamlPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def format_problems(problems: list[Problem]) -> str:
+    return "\n".join(str(problem) for problem in problems)
+
+
+class _Report:
+    """Collects problems, naming files from the inventory folder and finding line numbers."""
+
+    def __init__(self, inventory_root: Path):
+        self.base = Path(inventory_root).resolve().parent
+        self.problems: list[Problem] = []
+
+    def name(self, file: Path) -> str:
+        try:
+            return str(Path(file).resolve().relative_to(self.base))
+        except ValueError:
+            return str(file)
+
+    def add(self, file: Path, path: YamlPath, reason: str, loaded: YamlFile | None = None,
+            line: int | None = None) -> None:
+        if line is None and loaded is not None:
+            # The nearest enclosing value that has a line: a missing key is reported at its parent.
+            for length in range(len(path), -1, -1):
+                line = loaded.lines.get(path[:length])
+                if line:
+                    break
+        self.problems.append(Problem(self.name(file), format_path(path), reason, line))
+
+    def unit(self, unit: Unit, file_name: str, path: YamlPath, reason: str) -> None:
+        self.add(unit.folder / file_name, path, reason, unit.files.get(file_name))
+
+
+def validate_province(inventory_root: Path, units_dir: Path) -> list[Problem]:
+    """Every problem of the province in `units_dir`, with policy and host_vars from `inventory_root`."""
+    inventory_root, units_dir = Path(inventory_root), Path(units_dir)
+    report = _Report(inventory_root)
+    if not units_dir.is_dir():
+        report.add(units_dir, (), "this folder of unit folders does not exist")
+        return report.problems
+    province = load_units_dir(units_dir)
+    for unit in province.units:
+        _check_unit_files(unit, report)
+        _check_unit_info(unit, report)
+        _check_staff(unit, report)
+        _check_rooms(unit, report)
+        _check_addressing(unit, report)
+        _check_hosts(unit, report)
+    _check_province(province, report)
+    _check_policy_and_host_vars(inventory_root, units_dir, province, report)
+    _check_secrets(inventory_root, province, report)
+    return report.problems
+
+
+# --- one unit ---------------------------------------------------------------------------------
+
+def _entries(unit: Unit, file_name: str, *keys: str) -> Iterator[tuple[YamlPath, dict[str, Any]]]:
+    """The mapping entries of a list in a unit file, each with its YAML path (indexes as written)."""
+    value: Any = unit.data.get(file_name)
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, list):
+        for index, entry in enumerate(value):
+            if isinstance(entry, dict):
+                yield keys + (index,), entry
+
+
+def _check_unit_files(unit: Unit, report: _Report) -> None:
+    if not unit.files:
+        report.add(unit.folder, (), "this unit folder has none of the unit files; create units with "
+                                    "'unitctl new-unit'")
+        return
+    for name in unit.missing_files:
+        report.add(unit.folder / name, (), f"this file is missing; every unit folder needs all five of: "
+                                           f"{', '.join(UNIT_FILES)}")
+    for name, loaded in unit.files.items():
+        if loaded.error:
+            report.add(unit.folder / name, (), loaded.error.reason, line=loaded.error.line)
+            continue
+        for path in loaded.repeated_keys:
+            report.unit(unit, name, path, f"'{path[-1]}' is written twice here; only the last one would count")
+        for path, reason in _schema_issues(name, loaded.data):
+            report.unit(unit, name, path, reason)
+
+
+def _schema_issues(file_name: str, data: Any) -> list[tuple[YamlPath, str]]:
+    issues: list[tuple[YamlPath, str]] = []
+    UNIT_FILE_SCHEMAS[file_name].check(data, (), issues)
+    return issues
+
+
+def _check_unit_info(unit: Unit, report: _Report) -> None:
+    info = unit.info
+    unit_id = info.get("id")
+    if isinstance(unit_id, str) and unit_id != unit.id:
+        report.unit(unit, "unit.yml", ("unit", "id"),
+                    f"the id '{unit_id}' differs from the folder name '{unit.id}'; they must be the same")
+    supervisor = info.get("supervisor")
+    if isinstance(supervisor, str) and "staff.yml" in unit.data:
+        person = next((p for p in unit.staff if p.get("username") == supervisor), None)
+        if person is None:
+            report.unit(unit, "unit.yml", ("unit", "supervisor"),
+                        f"the supervisor '{supervisor}' is not in this unit's staff.yml")
+        elif person.get("role") != "supervisor":
+            report.unit(unit, "unit.yml", ("unit", "supervisor"),
+                        f"the supervisor '{supervisor}' has the role '{person.get('role')}' in staff.yml; "
+                        "the supervisor's role must be 'supervisor'")
+    _report_repeats(unit, report, "unit.yml", _entries(unit, "unit.yml", "unit", "branches"), "id", "branch id")
+
+
+def _report_repeats(unit: Unit, report: _Report, file_name: str, entries: Iterator[tuple[YamlPath, dict]],
+                    key: str, noun: str) -> None:
+    """A value used twice inside one unit file (branch ids, usernames, VLAN ids)."""
+    first_seen: dict[Any, YamlPath] = {}
+    for path, entry in entries:
+        value = entry.get(key)
+        if value is None or isinstance(value, (list, dict)):
+            continue
+        if value in first_seen:
+            report.unit(unit, file_name, path + (key,),
+                        f"the {noun} '{value}' is already used at {format_path(first_seen[value] + (key,))} "
+                        "in this file")
+        else:
+            first_seen[value] = path
+
+
+def _check_staff(unit: Unit, report: _Report) -> None:
+    _report_repeats(unit, report, "staff.yml", _entries(unit, "staff.yml", "staff"), "username", "username")
+    for path, person in _entries(unit, "staff.yml", "staff"):
+        role = person.get("role")
+        appointment = person.get("appointment")
+        if role in PRIVILEGED_ROLES and appointment is None:
+            report.unit(unit, "staff.yml", path,
+                        f"a {role} needs an 'appointment' (number, date, issued_by): the circular requires "
+                        "an appointment letter for this role")
+        if role == "supervisor" and isinstance(appointment, dict) \
+                and appointment.get("issued_by") not in (None, "provincial_directorate"):
+            report.unit(unit, "staff.yml", path + ("appointment", "issued_by"),
+                        "a supervisor is appointed by the provincial directorate (circular, note 1); "
+                        "write 'provincial_directorate'")
+
+
+def _check_rooms(unit: Unit, report: _Report) -> None:
+    for room_name, room in unit.rooms.items():
+        if not isinstance(room, dict):
+            continue
+        path = ("rooms", room_name)
+        limits = room.get("temperature_c")
+        if isinstance(limits, dict) and _numbers(limits.get("min"), limits.get("max")) \
+                and limits["min"] >= limits["max"]:
+            report.unit(unit, "rooms.yml", path + ("temperature_c",),
+                        f"the lowest temperature ({limits['min']}) must be below the highest ({limits['max']})")
+        if room.get("emergency_power") == "ups_only" and room.get("ups") is None:
+            report.unit(unit, "rooms.yml", path + ("emergency_power",),
+                        "emergency power is 'ups_only' but no 'ups' is described for this room")
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _address(value: Any) -> ipaddress.IPv4Address | None:
+    try:
+        return ipaddress.IPv4Address(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _subnet(value: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _check_addressing(unit: Unit, report: _Report) -> None:
+    vlans = list(_entries(unit, "addressing.yml", "addressing", "vlans"))
+    _report_repeats(unit, report, "addressing.yml", iter(vlans), "id", "VLAN id")
+    _report_repeats(unit, report, "addressing.yml", iter(vlans), "name", "VLAN name")
+    for path, vlan in vlans:
+        subnet = _subnet(vlan.get("subnet"))
+        if subnet is None:
+            continue
+        gateway = _address(vlan.get("gateway"))
+        if gateway is not None:
+            reason = _not_usable_in(gateway, subnet)
+            if reason:
+                report.unit(unit, "addressing.yml", path + ("gateway",), f"the gateway {gateway} {reason}")
+        dhcp = vlan.get("dhcp") if isinstance(vlan.get("dhcp"), dict) else {}
+        start, end = _address(dhcp.get("start")), _address(dhcp.get("end"))
+        for key, address in (("start", start), ("end", end)):
+            reason = _not_usable_in(address, subnet) if address else None
+            if reason:
+                report.unit(unit, "addressing.yml", path + ("dhcp", key), f"the DHCP range {key} {address} {reason}")
+        if start and end and start > end:
+            report.unit(unit, "addressing.yml", path + ("dhcp",),
+                        f"the DHCP range starts ({start}) after it ends ({end})")
+        elif start and end and gateway and start <= gateway <= end:
+            report.unit(unit, "addressing.yml", path + ("gateway",),
+                        f"the gateway {gateway} is inside the DHCP range {start}-{end}; DHCP would hand it out")
+
+
+def _not_usable_in(address: ipaddress.IPv4Address, subnet: ipaddress.IPv4Network) -> str | None:
+    """Why `address` cannot be given to a machine in `subnet`, or None."""
+    if address not in subnet:
+        return f"is outside the subnet {subnet}"
+    if subnet.prefixlen < 31 and address in (subnet.network_address, subnet.broadcast_address):
+        return f"is the {'network' if address == subnet.network_address else 'broadcast'} address of {subnet}"
+    return None
+
+
+def _check_hosts(unit: Unit, report: _Report) -> None:
+    vlans = {vlan.get("id"): vlan for _, vlan in _entries(unit, "addressing.yml", "addressing", "vlans")}
+    branches = {branch.get("id") for _, branch in _entries(unit, "unit.yml", "unit", "branches")}
+    hosts = list(_entries(unit, "hosts.yml", "hosts"))
+    host_vlans = {host.get("name"): host.get("vlan") for _, host in hosts}
+    vlans_known = "addressing.yml" in unit.data
+    for path, host in hosts:
+        vlan_id = host.get("vlan")
+        vlan = vlans.get(vlan_id)
+        if vlans_known and isinstance(vlan_id, int) and vlan is None:
+            report.unit(unit, "hosts.yml", path + ("vlan",),
+                        f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
+        if vlan is not None:
+            _check_host_address(unit, path, host, vlan, report)
+            if host.get("function") == "network_device" and vlan.get("purpose") not in ("management", None):
+                report.unit(unit, "hosts.yml", path + ("vlan",),
+                            f"a network device is managed on a VLAN with purpose 'management', "
+                            f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
+        branch = host.get("branch")
+        if isinstance(branch, str) and "unit.yml" in unit.data and branch not in branches:
+            report.unit(unit, "hosts.yml", path + ("branch",),
+                        f"the branch '{branch}' is not defined in this unit's unit.yml (unit.branches)")
+        if host.get("function") == "network_device":
+            _check_ports(unit, path, host, vlans if vlans_known else None, host_vlans, report)
+
+
+def _check_host_address(unit: Unit, path: YamlPath, host: dict, vlan: dict, report: _Report) -> None:
+    address = _address(host.get("address"))
+    if address is None:
+        return
+    if vlan.get("purpose") == "unused_ports":
+        report.unit(unit, "hosts.yml", path + ("vlan",),
+                    f"VLAN {vlan.get('id')} is for unused ports only; put the host on a VLAN with a subnet")
+        return
+    subnet = _subnet(vlan.get("subnet"))
+    if subnet is None:
+        return
+    reason = _not_usable_in(address, subnet)
+    if reason:
+        report.unit(unit, "hosts.yml", path + ("address",), f"{address} {reason} of VLAN {vlan.get('id')}")
+        return
+    # A core switch or edge router may well be the gateway itself; any other host may not.
+    if _address(vlan.get("gateway")) == address and host.get("function") != "network_device":
+        report.unit(unit, "hosts.yml", path + ("address",), f"{address} is the gateway of VLAN {vlan.get('id')}")
+    dhcp = vlan.get("dhcp") if isinstance(vlan.get("dhcp"), dict) else {}
+    start, end = _address(dhcp.get("start")), _address(dhcp.get("end"))
+    if start and end and start <= address <= end:
+        report.unit(unit, "hosts.yml", path + ("address",),
+                    f"{address} is inside the DHCP range {start}-{end} of VLAN {vlan.get('id')}; "
+                    "give fixed addresses outside that range")
+
+
+def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, host_vlans: dict,
+                 report: _Report) -> None:
+    ports = device.get("ports") if isinstance(device.get("ports"), list) else []
+    seen: dict[str, int] = {}
+    for index, port in enumerate(ports):
+        if not isinstance(port, dict):
+            continue
+        port_path = path + ("ports", index)
+        name = port.get("port")
+        if isinstance(name, str):
+            if name in seen:
+                report.unit(unit, "hosts.yml", port_path + ("port",),
+                            f"port {name} is already described at ports[{seen[name]}] of this switch")
+            else:
+                seen[name] = index
+        if vlans is not None:
+            used = [(("vlan",), port.get("vlan"))] if port.get("mode") == "access" else []
+            if port.get("mode") == "trunk" and isinstance(port.get("vlans"), list):
+                used = [(("vlans", i), v) for i, v in enumerate(port["vlans"])]
+                used += [(("native_vlan",), port["native_vlan"])] if "native_vlan" in port else []
+            for sub_path, vlan_id in used:
+                if isinstance(vlan_id, int) and not isinstance(vlan_id, bool) and vlan_id not in vlans:
+                    report.unit(unit, "hosts.yml", port_path + sub_path,
+                                f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
+        target = port.get("connects")
+        if isinstance(target, str):
+            if target not in host_vlans:
+                report.unit(unit, "hosts.yml", port_path + ("connects",),
+                            f"'{target}' is not a host of this unit's hosts.yml")
+            elif port.get("mode") == "access" and isinstance(host_vlans[target], int) \
+                    and port.get("vlan") != host_vlans[target]:
+                report.unit(unit, "hosts.yml", port_path + ("vlan",),
+                            f"this port is in VLAN {port.get('vlan')} but the host '{target}' it connects "
+                            f"is in VLAN {host_vlans[target]}")
+
+
+# --- across the province ----------------------------------------------------------------------
+
+def _check_province(province: Province, report: _Report) -> None:
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "name", "host name")
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "address", "address")
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "mac", "MAC address",
+                             normalise=lambda mac: mac.lower())
+    _report_province_repeats(province, report, "staff.yml", ("staff",), "username", "username",
+                             across_units_only=True)
+    _report_province_repeats(province, report, "staff.yml", ("staff",), "ssh_key", "SSH key",
+                             normalise=lambda key: None if is_placeholder(key) else " ".join(key.split()[:2]),
+                             show_value=False)
+    _report_province_repeats(province, report, "unit.yml", (), "domain", "domain",
+                             entries=lambda unit: [(("unit",), unit.info)])
+    _check_overlapping_subnets(province, report)
+    _check_provincial_centre(province, report)
+
+
+def _report_province_repeats(province: Province, report: _Report, file_name: str, keys: tuple[str, ...],
+                             key: str, noun: str, normalise=lambda value: value, across_units_only=False,
+                             show_value=True, entries=None) -> None:
+    """A value (host name, address, username...) used twice: reported where it is used again."""
+    first_seen: dict[Any, tuple[Unit, YamlPath]] = {}
+    for unit in province.units:
+        for path, entry in (entries(unit) if entries else _entries(unit, file_name, *keys)):
+            value = entry.get(key)
+            if not isinstance(value, str):
+                continue
+            value = normalise(value)
+            if value is None:
+                continue
+            if value not in first_seen:
+                first_seen[value] = (unit, path)
+                continue
+            other_unit, other_path = first_seen[value]
+            if other_unit is unit and across_units_only:
+                continue  # reported by the unit's own check
+            shown = f"the {noun} '{value}'" if show_value else f"this {noun}"
+            where = "in this file" if other_unit is unit else f"in unit '{other_unit.id}'"
+            report.unit(unit, file_name, path + (key,),
+                        f"{shown} is already used at {format_path(other_path + (key,))} {where}; "
+                        f"each {noun} must be unique in the province")
+
+
+def _check_overlapping_subnets(province: Province, report: _Report) -> None:
+    seen: list[tuple[ipaddress.IPv4Network, Unit, YamlPath]] = []
+    for unit in province.units:
+        for path, vlan in _entries(unit, "addressing.yml", "addressing", "vlans"):
+            subnet = _subnet(vlan.get("subnet"))
+            if subnet is None:
+                continue
+            for other, other_unit, other_path in seen:
+                if subnet.overlaps(other):
+                    where = "in this file" if other_unit is unit else f"in unit '{other_unit.id}'"
+                    report.unit(unit, "addressing.yml", path + ("subnet",),
+                                f"the subnet {subnet} overlaps {other} at {format_path(other_path)} {where}")
+                    break
+            seen.append((subnet, unit, path + ("subnet",)))
+
+
+def _check_provincial_centre(province: Province, report: _Report) -> None:
+    centres = [unit for unit in province.units if unit.info.get("kind") == "provincial_centre"]
+    if not centres and province.units:
+        report.add(province.units_dir, (), "no unit has kind 'provincial_centre'; the province needs exactly one "
+                                           "(its Statistics and Informatics centre)")
+    for unit in centres[1:]:
+        report.unit(unit, "unit.yml", ("unit", "kind"),
+                    f"unit '{centres[0].id}' is already the provincial centre; a province has exactly one")
+
+
+# --- province policy, host_vars and secrets ---------------------------------------------------
+
+def province_units_dirs(inventory_root: Path) -> list[Path]:
+    """Every province stored under an inventory folder, from its `*.unitctl.yml` sources."""
+    found = []
+    for source in sorted(Path(inventory_root).glob("*.unitctl.yml")):
+        loaded = load_yaml_file(source)
+        if isinstance(loaded.data, dict) and isinstance(loaded.data.get("units_dir"), str):
+            found.append(source.parent / loaded.data["units_dir"])
+    return found
+
+
+def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province: Province,
+                                report: _Report) -> None:
+    for file in _policy_files(inventory_root):
+        loaded = load_yaml_file(file)
+        if loaded.error:
+            report.add(file, (), loaded.error.reason, line=loaded.error.line)
+        elif file.name == "addressing.yml" and file.parent.name == "all" and isinstance(loaded.data, dict):
+            issues: list[tuple[YamlPath, str]] = []
+            wanted = {key: loaded.data[key] for key in PROVINCE_ADDRESSING if key in loaded.data}
+            Record(PROVINCE_ADDRESSING).check(wanted, (), issues)
+            for path, reason in issues:
+                report.add(file, path, reason, loaded)
+    # host_vars are shared by every province of this inventory folder (Ansible reads them beside
+    # each *.unitctl.yml source), so a host of any of them is a known host.
+    known_hosts = {host.get("name") for _, host in province.all_hosts()}
+    for other_dir in province_units_dirs(inventory_root):
+        if other_dir.resolve() != units_dir.resolve() and other_dir.is_dir():
+            known_hosts |= {host.get("name") for _, host in load_units_dir(other_dir).all_hosts()}
+    for file in sorted((inventory_root / "host_vars").glob("*.y*ml")):
+        if file.stem not in known_hosts:
+            report.add(file, (), f"no unit has a host named '{file.stem}'; rename this file after an existing "
+                                 "host or delete it")
+        loaded = load_yaml_file(file)
+        if isinstance(loaded.data, dict):
+            for key in loaded.data:
+                if str(key).startswith("province_"):
+                    report.add(file, (key,), f"'{key}' is province policy, set only in group_vars/all by the "
+                                             "ICT council; a host may not override it", loaded)
+
+
+def _policy_files(inventory_root: Path) -> list[Path]:
+    return sorted((inventory_root / "group_vars").glob("*/*.y*ml")) + \
+        sorted((inventory_root / "host_vars").glob("*.y*ml"))
+
+
+SECRET_KEY = re.compile(r"password|secret|passphrase", re.IGNORECASE)
+VAULT_REFERENCE = re.compile(r"\{\{\s*vault_\w+\s*\}\}")
+
+
+def _check_secrets(inventory_root: Path, province: Province, report: _Report) -> None:
+    """A plaintext secret anywhere but an encrypted vault file is a problem: the files are committed."""
+    candidates = [(unit.folder / name, loaded) for unit in province.units for name, loaded in unit.files.items()]
+    candidates += [(file, load_yaml_file(file)) for file in _policy_files(inventory_root)]
+    for file, loaded in candidates:
+        if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
+            for path in _plaintext_secrets(loaded.data, ()):
+                report.add(file, path, f"'{path[-1]}' holds a plaintext secret; move the value into an "
+                                       f"ansible-vault file and write \"{{{{ vault_{path[-1]} }}}}\" here", loaded)
+
+
+def _plaintext_secrets(value: Any, path: YamlPath) -> Iterator[YamlPath]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                yield from _plaintext_secrets(item, path + (key,))
+            elif SECRET_KEY.search(str(key)) and item not in (None, "") and not isinstance(item, (bool, Vaulted)) \
+                    and not VAULT_REFERENCE.fullmatch(str(item).strip()):
+                yield path + (key,)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _plaintext_secrets(item, path + (index,))
+
+
+# --- to-do markers ----------------------------------------------------------------------------
+
+def pending_todos(units_dir: Path, inventory_root: Path | None = None) -> list[Problem]:
+    """Every TODO marker left in unit files (values and comments a person still has to fill in)."""
+    report = _Report(inventory_root or Path(units_dir).parent)
+    for file in sorted(Path(units_dir).glob("*/*.yml")):
+        for number, text in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if "TODO" in text:
+                report.add(file, (), text.strip().lstrip("#- ").strip(), line=number)
+    return report.problems
+
+
+def province_summary(units_dir: Path) -> tuple[int, int]:
+    province = load_units_dir(units_dir)
+    return len(province.units), len(province.all_hosts())
+
