@@ -74,6 +74,10 @@ def create_namespace(name: str, addresses: list[str]) -> None:
     for address in addresses:
         _ip("-n", netns, "addr", "add", f"{address}/{PREFIX_LEN}", "dev", "eth0")
     _ip("-n", netns, "link", "set", "eth0", "up")
+    for address in addresses:
+        # A namespace made again has a new MAC: forget the old one rather than wait for
+        # the neighbour cache to find out.
+        _ip("neigh", "flush", "to", address, "dev", BRIDGE, check=False)
 
 
 def delete_namespace(netns: str) -> None:

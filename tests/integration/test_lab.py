@@ -1,0 +1,171 @@
+"""The built-in lab itself: real machines, real switches (emulated), a real mirror, isolated.
+
+The last test brings the lab down and checks that nothing of it is left; it runs last because
+pytest runs a module's tests in order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import paramiko
+import pytest
+import yaml
+from netmiko import ConnectHandler
+
+from unitctl import lab, labsecrets, labnet, paths
+from unitctl.labproc import LabProcess
+
+from lab_helpers import assert_ok, run_on, ssh_client, unitctl
+
+pytestmark = pytest.mark.lab
+
+PLAN = lab.load_plan()
+MACHINES = {machine.name: machine for machine in PLAN.machines}
+SWITCHES = {switch.name: switch for switch in PLAN.switches}
+
+
+@pytest.mark.parametrize("name", MACHINES)
+def test_host_answers_ssh_as_itself_with_its_recorded_key(lab_up, name):
+    machine = MACHINES[name]
+    status, output = run_on(machine, "hostname; ip -4 -o addr show dev eth0")
+    hostname, address_line = output.splitlines()
+    assert hostname == name
+    assert f"inet {machine.address}/16" in address_line
+
+
+@pytest.mark.parametrize("name", MACHINES)
+def test_host_has_booted_systemd(lab_up, name):
+    _, state = run_on(MACHINES[name], "systemctl is-system-running")
+    assert state in ("running", "degraded")
+
+
+def test_unknown_host_key_is_refused(lab_up, tmp_path):
+    empty_known_hosts = tmp_path / "known_hosts"
+    empty_known_hosts.write_text("")
+    machine = PLAN.machines[0]
+    with pytest.raises(paramiko.SSHException, match="not found in known_hosts"):
+        ssh_client(machine.address, known_hosts=str(empty_known_hosts))
+
+
+def _vault_credentials() -> dict:
+    """The switch credentials as Ansible reads them: from the encrypted vault file."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    secret = VaultSecret(labsecrets.vault_password_path().read_text().strip().encode())
+    vault = VaultLib([("default", secret)])
+    return yaml.safe_load(vault.decrypt(labsecrets.vault_file_path().read_bytes()))
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_switch_shows_version_after_enable(lab_up, name):
+    credentials = _vault_credentials()
+    device = {
+        "device_type": "cisco_ios", "host": SWITCHES[name].address, "fast_cli": True,
+        "username": credentials["vault_lab_network_user"],
+        "password": credentials["vault_lab_network_password"],
+        "secret": credentials["vault_lab_enable_secret"],
+        # host key checking stays on: the switch's key is in the lab's known_hosts
+        "ssh_strict": True, "system_host_keys": False, "alt_host_keys": True,
+        "alt_key_file": str(labsecrets.known_hosts_path()),
+    }
+    with ConnectHandler(**device) as connection:
+        connection.enable()
+        assert connection.find_prompt() == f"{name}#"
+        assert "Cisco IOS Software" in connection.send_command("show version")
+
+
+def test_host_has_no_route_out_of_the_lab(lab_up):
+    machine = MACHINES["court-ws1"]
+    # Only asks the routing table; nothing is sent.
+    status, output = run_on(machine, "ip route get 1.1.1.1")
+    assert status != 0, output
+    assert "unreachable" in output
+    assert run_on(machine, "ip route show default") == (0, "")
+
+
+def test_apt_works_through_the_lab_mirror(lab_up):
+    machine = MACHINES["court-srv"]
+    _, sources = run_on(machine, "cat /etc/apt/sources.list")
+    assert f"http://{labnet.MIRROR_ADDRESS}:3142/debian" in sources
+    status, output = run_on(machine, "apt-get update", timeout=300)
+    assert status == 0, output
+    assert "Err:" not in output
+
+
+def test_status_says_everything_is_up(lab_up):
+    output = assert_ok(unitctl("lab", "status"))
+    assert "DOWN" not in output
+    assert all(name in output for name in (*MACHINES, *SWITCHES))
+
+
+def test_second_up_changes_nothing(lab_up):
+    before = lab.read_state()
+    output = assert_ok(unitctl("lab", "up"))
+    assert "already up" in output
+    assert lab.read_state() == before
+
+
+def _dead_process_record() -> dict:
+    finished = subprocess.Popen(["true"])
+    record = {"pid": finished.pid, "start_time": 1}
+    finished.wait()
+    return record
+
+
+def test_up_clears_leftovers_of_an_interrupted_run(lab_up):
+    state = lab.read_state()
+    # court-ws1: its nspawn killed outright, leaving its namespace, veth and overlay behind.
+    LabProcess.from_record(state["machines"]["court-ws1"]).signal(signal.SIGKILL)
+    # court-ws2: still running, but the state file lost track of it (a dead PID instead).
+    orphan_netns = "ulab-court-ws2"
+    orphan_pids = labnet.netns_pids(orphan_netns)
+    state["machines"]["court-ws2"].update(_dead_process_record())
+    lab.write_state(state)
+    assert "ulab-court-ws1" in labnet.namespaces()
+
+    output = assert_ok(unitctl("lab", "up"))
+
+    assert "clearing leftover namespace ulab-court-ws1" in output
+    assert not any(LabProcess.of(pid) for pid in orphan_pids), "orphan container left running"
+    for name in ("court-ws1", "court-ws2"):
+        assert run_on(MACHINES[name], "hostname") == (0, name)
+    assert_ok(unitctl("lab", "status"))
+
+
+def _lab_processes() -> list[str]:
+    """Command lines of running processes that belong to the lab (by their arguments)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or not LabProcess.of(int(proc.name)):
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "/run/netns/ulab-" in cmdline or "unitctl.labswitches" in cmdline \
+                or str(paths.LAB_STATE_DIR / "mirror") in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.mark.skipif(os.environ.get("UNITLAB_KEEP") == "1", reason="UNITLAB_KEEP=1 keeps the lab")
+def test_down_leaves_nothing_behind(lab_up):
+    recorded = lab.read_state()
+    assert_ok(unitctl("lab", "down"))
+
+    assert labnet.namespaces() == []
+    assert labnet.links() == []
+    records = [*recorded["machines"].values(), recorded["switches"], recorded["mirror"]]
+    assert not [r for r in records if LabProcess.from_record(r).alive()]
+    assert _lab_processes() == []
+    mounts = Path("/proc/mounts").read_text()
+    assert str(paths.LAB_STATE_DIR) not in mounts
+    assert not (paths.LAB_STATE_DIR / "machines").exists()
+    # What makes the next `up` fast and stable stays.
+    assert labsecrets.lab_key_path().exists() and labsecrets.credentials_path().exists()
+    assert unitctl("lab", "status").returncode != 0
+    assert lab.read_state() == {}
