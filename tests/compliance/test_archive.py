@@ -1,0 +1,99 @@
+"""The electronic archive: a Samba share, one folder per branch, access by roster role only."""
+
+from __future__ import annotations
+
+from unit_facts import unit_of
+
+from unitctl.compliance import check
+
+FIX = "playbooks/servers.yml"
+SERVERS = ("unit_server",)
+SHARE = "archive"
+ROOT = "/srv/archive"
+# The province's mapping of roster roles to archive permissions (playbooks/servers.yml).
+ADMIN_ROLES = {"supervisor"}
+WRITE_ROLES = {"registry_clerk", "cms_operator"}
+
+
+def _share_settings(host):
+    dump = host.run("testparm -s 2>/dev/null")
+    assert dump.rc == 0, "testparm failed: Samba is not installed or smb.conf is broken"
+    settings, section = {}, None
+    for line in dump.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            settings[section] = {}
+        elif section and "=" in line:
+            key, value = line.split("=", 1)
+            settings[section][key.strip()] = value.strip()
+    return settings
+
+
+@check(id="ARC-001", title_en="The archive share's Samba service is running and enabled",
+       title_fa="سرویس Samba بایگانی الکترونیکی فعال و در حال اجراست", severity="high", applies_to=SERVERS,
+       policy="CIRCULAR clause 3 (electronic archive)", fix=FIX)
+def test_smbd_running(host):
+    service = host.service("smbd")
+    assert service.is_running, "smbd is not running"
+    assert service.is_enabled, "smbd is not enabled at boot"
+
+
+@check(id="ARC-002", title_en="The archive share admits only the archive groups, no guests",
+       title_fa="پوشهٔ اشتراکی بایگانی فقط اعضای گروه‌های بایگانی را می‌پذیرد و مهمان ندارد", severity="critical",
+       applies_to=SERVERS, policy="roles/archive_share (permissions from roster roles)", fix=FIX)
+def test_share_admits_only_archive_groups(host):
+    settings = _share_settings(host)
+    assert SHARE in settings, f"there is no [{SHARE}] share"
+    share, glob = settings[SHARE], settings.get("global", {})
+    assert share.get("path") == ROOT, f"the share points at {share.get('path')}"
+    assert share.get("guest ok", "No") == "No", "guests are allowed"
+    assert glob.get("map to guest", "Never") == "Never", "failed logins are mapped to guest"
+    valid = set(share.get("valid users", "").split())
+    assert valid == {"@archive-admins", "@archive-writers", "@archive-readers"}, f"valid users: {valid or 'anyone'}"
+    assert share.get("read only", "Yes") == "Yes", "the share is writable by every valid user"
+    assert set(share.get("write list", "").split()) == {"@archive-admins", "@archive-writers"}, "write list"
+
+
+@check(id="ARC-003", title_en="One private archive folder per branch",
+       title_fa="برای هر شعبه یک پوشهٔ بایگانی جدا و غیرعمومی وجود دارد", severity="high", applies_to=SERVERS,
+       policy="inventory/<unit>/unit.yml (branches)", fix=FIX)
+def test_one_folder_per_branch(host, inventory_host, request):
+    unit = unit_of(request.config, inventory_host.unit_id)
+    problems = []
+    for branch in unit.info.get("branches", []):
+        folder = host.file(f"{ROOT}/{branch['id']}")
+        if not folder.is_directory:
+            problems.append(f"{branch['id']}: missing")
+        elif folder.group != "archive-writers" or folder.mode & 0o007:
+            problems.append(f"{branch['id']}: group {folder.group}, mode {oct(folder.mode)}")
+    assert not problems, "branch folders: " + "; ".join(problems)
+
+
+@check(id="ARC-004", title_en="Archive permissions follow the staff roster's roles",
+       title_fa="دسترسی به بایگانی مطابق نقش کارکنان در فهرست کارکنان است", severity="high", applies_to=SERVERS,
+       policy="inventory/<unit>/staff.yml (role)", fix=FIX)
+def test_permissions_follow_roster(host, inventory_host, request):
+    unit = unit_of(request.config, inventory_host.unit_id)
+    wanted = {"archive-admins": set(), "archive-writers": set(), "archive-readers": set()}
+    for person in unit.staff:
+        if person["role"] in ADMIN_ROLES:
+            wanted["archive-admins"].add(person["username"])
+        elif person["role"] in WRITE_ROLES:
+            wanted["archive-writers"].add(person["username"])
+    for group, members in wanted.items():
+        entry = host.run(f"getent group {group}")
+        assert entry.rc == 0, f"group {group} does not exist"
+        actual = {name for name in entry.stdout.strip().split(":")[3].split(",") if name}
+        assert actual == members, f"{group} has {sorted(actual)}, the roster says {sorted(members)}"
+
+
+@check(id="ARC-005", title_en="Every archive user has a Samba account",
+       title_fa="هر کاربر بایگانی حساب Samba دارد", severity="medium", applies_to=SERVERS,
+       policy="inventory/<unit>/staff.yml; vault (archive passwords)", fix=FIX)
+def test_archive_users_have_samba_accounts(host, inventory_host, request):
+    unit = unit_of(request.config, inventory_host.unit_id)
+    listed = host.run("pdbedit --list 2>/dev/null")
+    accounts = {line.split(":")[0] for line in listed.stdout.splitlines()}
+    users = {p["username"] for p in unit.staff if p["role"] in ADMIN_ROLES | WRITE_ROLES}
+    assert users <= accounts, f"without a Samba account: {sorted(users - accounts)}"

@@ -1,0 +1,73 @@
+"""The server room's UPS is watched by NUT, with a low-battery shutdown policy."""
+
+from __future__ import annotations
+
+from unit_facts import unit_of
+
+from unitctl.compliance import check
+
+FIX = "playbooks/servers.yml"
+SERVERS = ("unit_server",)
+POLICY = "inventory/<unit>/rooms.yml (server_room.ups)"
+
+
+def _conf(host, name):
+    conf = host.file(f"/etc/nut/{name}")
+    assert conf.exists, f"/etc/nut/{name} is missing: NUT was never configured"
+    return conf
+
+
+@check(id="PWR-001", title_en="The UPS driver, upsd and upsmon are running and enabled",
+       title_fa="راه‌انداز UPS و سرویس‌های upsd و upsmon فعال و در حال اجرا هستند", severity="high",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_nut_services(host):
+    for name in ("nut-driver@ups", "nut-server", "nut-monitor"):
+        service = host.service(name)
+        assert service.is_running, f"{name} is not running"
+        assert service.is_enabled, f"{name} is not enabled at boot"
+
+
+@check(id="PWR-002", title_en="The UPS is the one in the inventory and its status is readable",
+       title_fa="UPS همان است که در سیاهه آمده و وضعیتش خواندنی است", severity="high",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_ups_matches_inventory(host, inventory_host, request):
+    unit = unit_of(request.config, inventory_host.unit_id)
+    driver = unit.rooms["server_room"]["ups"]["driver"]
+    settings = [line.split("=", 1) for line in _conf(host, "ups.conf").content_string.splitlines() if "=" in line]
+    assert ["driver", driver] in [[key.strip(), value.strip()] for key, value in settings], f"the driver is not {driver}"
+    status = host.run("upsc ups@localhost ups.status 2>/dev/null")
+    assert status.rc == 0 and status.stdout.strip(), "upsd does not report the UPS's status"
+
+
+@check(id="PWR-003", title_en="upsd answers on loopback only",
+       title_fa="سرویس upsd فقط روی نشانی محلی پاسخ می‌دهد", severity="medium", applies_to=SERVERS,
+       policy="roles/power", fix=FIX)
+def test_upsd_loopback_only(host):
+    sockets = host.check_output("ss -Hltn 'sport = :3493' | awk '{print $4}'").split()
+    assert sockets, "upsd does not listen"
+    outside = [s for s in sockets if not s.startswith(("127.0.0.1:", "[::1]:"))]
+    assert not outside, f"upsd listens beyond loopback: {outside}"
+
+
+@check(id="PWR-004", title_en="Low battery triggers the shutdown policy and every event is logged",
+       title_fa="باتری ضعیف سیاست خاموش‌سازی را اجرا می‌کند و همهٔ رخدادها ثبت می‌شوند", severity="critical",
+       applies_to=SERVERS, policy="CIRCULAR clause 2 (server room power)", fix=FIX)
+def test_shutdown_policy(host):
+    lines = [line.strip() for line in _conf(host, "upsmon.conf").content_string.splitlines()]
+    assert any(line.startswith("MONITOR ups@localhost 1 ") and line.endswith(" primary") for line in lines), \
+        "upsmon does not monitor the UPS as primary"
+    shutdown = [line for line in lines if line.startswith("SHUTDOWNCMD ")]
+    assert shutdown and shutdown[0] != 'SHUTDOWNCMD ""', "no shutdown command"
+    notify = [line.split(None, 1)[1] for line in lines if line.startswith("NOTIFYCMD ")]
+    assert notify and host.file(notify[0]).mode & 0o111, "no executable NOTIFYCMD"
+    for event in ("ONBATT", "LOWBATT", "ONLINE"):
+        assert f"NOTIFYFLAG {event} SYSLOG+EXEC" in lines, f"{event} is not logged"
+
+
+@check(id="PWR-005", title_en="The UPS monitor password is not readable by other users",
+       title_fa="گذرواژهٔ پایش UPS برای کاربران دیگر خواندنی نیست", severity="medium", applies_to=SERVERS,
+       policy="vault (UPS monitor passwords)", fix=FIX)
+def test_nut_secrets_private(host):
+    for name in ("upsd.users", "upsmon.conf"):
+        conf = _conf(host, name)
+        assert conf.mode & 0o007 == 0, f"/etc/nut/{name} is readable by everyone ({oct(conf.mode)})"
