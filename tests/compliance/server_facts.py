@@ -1,0 +1,27 @@
+"""Helpers for the server checks (test_base, test_ssh, test_firewall, test_time, test_logging,
+test_node_exporter): run a read-only command as root whichever account the suite connects as."""
+
+from __future__ import annotations
+
+import shlex
+
+SERVERS = ("unit_server", "centre_server")
+UNIT_SERVERS = ("unit_server",)
+CENTRE = ("centre_server",)
+
+
+def root_run(host, command: str):
+    """Run COMMAND as root: directly when connected as root, else through passwordless sudo."""
+    if host.backend.sudo or host.user().name == "root":
+        return host.run(command)
+    return host.run("sudo -n /bin/sh -c " + shlex.quote(command))
+
+
+def root_output(host, command: str) -> str:
+    result = root_run(host, command)
+    assert result.rc == 0, f"`{command}` failed ({result.rc}): {result.stderr.strip()}"
+    return result.stdout
+
+
+def subnets(unit, purpose: str) -> list[str]:
+    return [vlan["subnet"] for vlan in unit.addressing["vlans"] if vlan.get("purpose") == purpose]

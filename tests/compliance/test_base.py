@@ -1,0 +1,97 @@
+"""The server baseline (roles/base): identity, time zone, locales, packages, journal, sysctl."""
+
+from __future__ import annotations
+
+from server_facts import SERVERS, root_output
+from unit_facts import unit_of
+from unitctl.compliance import check
+
+FIX = "playbooks/servers.yml"
+
+
+@check(id="BASE-001", title_en="/etc/hosts names the host by its FQDN in the unit domain",
+       title_fa="نام کامل میزبان در دامنهٔ واحد در /etc/hosts ثبت است", severity="medium",
+       applies_to=SERVERS, policy="inventory/README.md (unit.yml domain, hosts.yml)", fix=FIX)
+def test_hosts_file_has_fqdn(host, inventory_host, request):
+    domain = unit_of(request.config, inventory_host.unit_id).info["domain"]
+    fqdn = f"{inventory_host.name}.{domain}"
+    entries = [line.split() for line in host.file("/etc/hosts").content_string.splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+    assert [inventory_host.address, fqdn, inventory_host.name] in [entry[:3] for entry in entries], \
+        f"/etc/hosts has no line '{inventory_host.address} {fqdn} {inventory_host.name}'"
+
+
+@check(id="BASE-002", title_en="Time zone is the province's", title_fa="منطقهٔ زمانی مطابق سیاست استان است",
+       severity="medium", applies_to=SERVERS, policy="inventory/group_vars/all/time.yml", fix=FIX)
+def test_timezone(host, policy):
+    zone = policy["province_timezone"]
+    localtime = host.file("/etc/localtime")
+    assert localtime.is_symlink and localtime.linked_to.endswith("/zoneinfo/" + zone), \
+        f"/etc/localtime is not a link to {zone}"
+    assert host.file("/etc/timezone").content_string.strip() == zone
+
+
+@check(id="BASE-003", title_en="Persian and English UTF-8 locales are available",
+       title_fa="زبان‌های فارسی و انگلیسی با UTF-8 در دسترس است", severity="low", applies_to=SERVERS,
+       policy="roles/base/defaults/main.yml", fix=FIX)
+def test_locales(host):
+    available = host.run("locale -a").stdout.lower().split()
+    missing = [name for name in ("fa_ir.utf8", "en_us.utf8") if name not in available]
+    assert not missing, f"locales not generated: {missing}"
+
+
+@check(id="BASE-004", title_en="Debian and security sources are the province mirror (deb822)",
+       title_fa="منابع دبیان و به‌روزرسانی امنیتی از مخزن استان تعریف شده‌اند", severity="high",
+       applies_to=SERVERS, policy="inventory/group_vars/all/mirrors.yml", fix=FIX)
+def test_apt_sources_deb822(host, policy):
+    sources = host.file("/etc/apt/sources.list.d/debian.sources")
+    assert sources.exists, "/etc/apt/sources.list.d/debian.sources is missing"
+    text = sources.content_string
+    assert f"URIs: {policy['province_apt_mirror']}" in text
+    assert f"URIs: {policy['province_apt_security_mirror']}" in text
+    assert f"Suites: {policy['province_apt_suite']}-security" in text, "the security suite is not configured"
+    legacy = host.run("grep -sE '^[[:space:]]*deb' /etc/apt/sources.list").stdout.strip()
+    assert not legacy, f"/etc/apt/sources.list still has entries: {legacy}"
+
+
+@check(id="BASE-005", title_en="Security updates install unattended", title_fa="به‌روزرسانی‌های امنیتی خودکار نصب می‌شوند",
+       severity="high", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX)
+def test_unattended_security_upgrades(host, policy):
+    assert host.package("unattended-upgrades").is_installed, "unattended-upgrades is not installed"
+    config = host.run("apt-config dump").stdout
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in config, "unattended upgrades are not enabled"
+    origins = [line for line in config.splitlines() if line.startswith("Unattended-Upgrade::Origins-Pattern::")]
+    assert origins, "no origin is allowed for unattended upgrades"
+    assert all("-security" in line for line in origins), f"origins beyond the security suite: {origins}"
+
+
+@check(id="BASE-006", title_en="The journal is kept on disk", title_fa="گزارش‌های سامانه (journal) روی دیسک نگه داشته می‌شوند",
+       severity="medium", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX)
+def test_persistent_journal(host):
+    assert host.file("/var/log/journal").is_directory, "/var/log/journal does not exist"
+    config = host.run("grep -hs '^Storage=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf").stdout
+    assert config.strip().splitlines()[-1:] == ["Storage=persistent"], f"journald storage: {config.strip() or 'default'}"
+
+
+@check(id="BASE-007", title_en="Essential admin tools are installed", title_fa="ابزارهای پایهٔ مدیریت سامانه نصب شده‌اند",
+       severity="low", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX)
+def test_admin_tools(host):
+    missing = [name for name in ("curl", "less", "lsof", "rsync", "tcpdump", "tmux", "bind9-dnsutils")
+               if not host.package(name).is_installed]
+    assert not missing, f"missing admin tools: {missing}"
+
+
+@check(id="BASE-008", title_en="The sysctl baseline is in place and in force",
+       title_fa="تنظیمات پایهٔ هسته (sysctl) اعمال شده است", severity="medium", applies_to=SERVERS,
+       policy="roles/base/defaults/main.yml", fix=FIX)
+def test_sysctl_baseline(host):
+    path = "/etc/sysctl.d/60-unitctl-baseline.conf"
+    assert host.file(path).exists, f"{path} is missing"
+    wanted = dict(line.replace(" ", "").split("=", 1) for line in host.file(path).content_string.splitlines()
+                  if "=" in line and not line.startswith("#"))
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.accept_redirects", "net.ipv4.tcp_syncookies"):
+        assert key in wanted, f"{key} is not in the baseline"
+    # net.* is the host's own (its network namespace); kernel.* and fs.* may be read-only in a container.
+    wrong = {key: value for key, value in wanted.items() if key.startswith("net.")
+             and root_output(host, f"sysctl -n {key}").strip() != value}
+    assert not wrong, f"not in force: {wrong}"

@@ -1,0 +1,66 @@
+"""SSH access (roles/automation_access, roles/ssh_server). SSH-001 (service running) is in test_identity.py."""
+
+from __future__ import annotations
+
+from server_facts import SERVERS, root_output
+from unitctl.compliance import check
+
+FIX = "playbooks/servers.yml"
+POLICY = "inventory/group_vars/all/ssh.yml"
+
+
+def sshd_settings(host) -> dict[str, str]:
+    """The effective sshd settings (`sshd -T`), keyword -> value."""
+    text = root_output(host, "/usr/sbin/sshd -T")
+    return dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+
+
+@check(id="AUTO-001", title_en="The automation account exists with its keys and sudo",
+       title_fa="حساب خودکارسازی با کلیدها و دسترسی sudo وجود دارد", severity="high", applies_to=SERVERS,
+       policy="inventory/group_vars/all/automation.yml", fix=FIX)
+def test_automation_account(host, policy):
+    name = policy["province_automation_user"]
+    user = host.user(name)
+    assert user.exists, f"the automation account {name} does not exist"
+    assert user.shell == "/bin/bash"
+    keys = root_output(host, f"cat {user.home}/.ssh/authorized_keys 2>/dev/null || true")
+    assert any(line.startswith("ssh-") for line in keys.splitlines()), "its authorized_keys has no key"
+    sudo = root_output(host, f"sudo -l -U {name}")
+    assert "NOPASSWD: ALL" in sudo, f"{name} has no passwordless sudo"
+
+
+@check(id="SSH-002", title_en="SSH accepts public keys only", title_fa="ورود SSH فقط با کلید عمومی ممکن است",
+       severity="critical", applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_ssh_keys_only(host):
+    settings = sshd_settings(host)
+    assert settings.get("passwordauthentication") == "no", "password login is allowed"
+    assert settings.get("kbdinteractiveauthentication") == "no", "keyboard-interactive login is allowed"
+    assert settings.get("pubkeyauthentication") == "yes"
+    assert settings.get("permitemptypasswords") == "no"
+
+
+@check(id="SSH-003", title_en="Root cannot log in over SSH", title_fa="ورود کاربر root از راه SSH بسته است",
+       severity="critical", applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_ssh_no_root_login(host):
+    assert sshd_settings(host).get("permitrootlogin") == "no"
+
+
+@check(id="SSH-004", title_en="Only the automation account's and staff groups may log in",
+       title_fa="فقط گروه حساب خودکارسازی و گروه کارکنان واحد اجازهٔ ورود SSH دارند", severity="high",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_ssh_allow_groups(host, inventory_host, policy):
+    groups = sshd_settings(host).get("allowgroups", "").split()
+    assert groups, "AllowGroups is not set: every account may log in"
+    assert policy["province_automation_user"] in groups, "the automation account's group is not allowed"
+    assert set(groups) <= {policy["province_automation_user"], f"staff-{inventory_host.unit_id}"}, \
+        f"groups beyond the automation and staff groups: {groups}"
+
+
+@check(id="SSH-005", title_en="SSH ciphers, key exchanges and MACs follow the province baseline",
+       title_fa="الگوریتم‌های رمز، تبادل کلید و MAC در SSH مطابق سیاست استان است", severity="high",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_ssh_crypto(host, policy):
+    settings = sshd_settings(host)
+    assert settings.get("ciphers", "").split(",") == policy["province_ssh_ciphers"]
+    assert settings.get("kexalgorithms", "").split(",") == policy["province_ssh_kex_algorithms"]
+    assert settings.get("macs", "").split(",") == policy["province_ssh_macs"]
