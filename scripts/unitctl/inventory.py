@@ -24,7 +24,7 @@ class Vaulted(str):
     """A value encrypted in place with ansible-vault (`!vault |`): never a plaintext secret."""
 
 
-class InventoryLoader(yaml.SafeLoader):
+class InventoryLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 10x faster
     """Safe YAML plus the two tags Ansible adds, so inventory files Ansible accepts load here too."""
 
 
@@ -57,19 +57,45 @@ def load_yaml_file(path: Path) -> YamlFile:
     except UnicodeDecodeError:
         return YamlFile(error=YamlError("the file is not UTF-8 text; save it as UTF-8", None))
     try:
-        # Composing gives the nodes with their line marks; constructing gives the data itself.
-        node = yaml.compose(text, Loader=InventoryLoader)
-        data = yaml.load(text, Loader=InventoryLoader)  # noqa: S506 (a SafeLoader subclass)
+        # One parse: the composed nodes carry the line marks, and the data is constructed from them.
+        loader = InventoryLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        reason = " ".join(str(part) for part in (error.context, error.problem) if part)
-        return YamlFile(error=YamlError(f"this is not valid YAML: {reason}", mark.line + 1 if mark else None))
+        return YamlFile(error=YamlError(_plain_yaml_error(error), mark.line + 1 if mark else None))
     except yaml.YAMLError as error:
         return YamlFile(error=YamlError(f"this is not valid YAML: {error}", None))
     loaded = YamlFile(data=data)
     if node is not None:
         _record_lines(node, (), loaded)
     return loaded
+
+
+# PyYAML's words for the mistakes people make most, and what they mean.
+_YAML_MISTAKES = (
+    ("expected <block end>", "a line is indented differently from the lines around it"),
+    ("did not find expected '-' indicator", "a line is indented differently from the lines around it"),
+    ("did not find expected key", "a line is indented differently from the lines around it"),
+    ("found character '\\t'", "a tab is used for indentation; use spaces"),
+    ("cannot start any token", "a value starts with a character YAML reserves (a tab, '@' or '`'); "
+                               "indent with spaces and put such values in quotes"),
+    ("mapping values are not allowed",
+     "a ':' is in an unexpected place; a value that contains ': ' must be put in quotes"),
+    ("could not find expected ':'", "a line is missing the ':' between key and value"),
+    ("found unexpected end of stream", "a quote or bracket is opened but never closed"),
+    ("found undefined alias", "'*' starts an alias; put a value starting with '*' in quotes"),
+)
+
+
+def _plain_yaml_error(error: yaml.MarkedYAMLError) -> str:
+    detail = " ".join(str(part) for part in (error.context, error.problem) if part)
+    meaning = next((plain for words, plain in _YAML_MISTAKES if words in detail), None)
+    return f"this is not valid YAML: {meaning} (the YAML reader says: {detail})" if meaning \
+        else f"this is not valid YAML: {detail}"
 
 
 def _record_lines(node: yaml.Node, path: YamlPath, loaded: YamlFile) -> None:

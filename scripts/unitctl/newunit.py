@@ -64,8 +64,9 @@ def vlan_plan(block: ipaddress.IPv4Network) -> list[dict]:
 
 
 def _policy_value(inventory_root: Path, file_name: str, key: str):
-    loaded = load_yaml_file(inventory_root / "group_vars" / "all" / file_name)
-    return loaded.data.get(key) if isinstance(loaded.data, dict) else None
+    path = inventory_root / "group_vars" / "all" / file_name
+    loaded = load_yaml_file(path) if path.is_file() else None
+    return loaded.data.get(key) if loaded and isinstance(loaded.data, dict) else None
 
 
 def _propose_block(inventory_root: Path, units_dir: Path) -> ipaddress.IPv4Network:

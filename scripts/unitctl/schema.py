@@ -294,7 +294,7 @@ class Variants(Kind):
             return
         selector = value.get(self.key)
         key_field = {self.key: required(OneOf(tuple(self.by_value), self.noun))}
-        if selector not in self.by_value or isinstance(selector, bool):
+        if not isinstance(selector, str) or selector not in self.by_value:
             # Without a valid selector the other keys cannot be judged: check only the common ones.
             known = {k: v for k, v in value.items() if k in self.common or k == self.key}
             _check_fields(known, {**key_field, **self.common}, path, issues)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,8 @@ def validate_province(inventory_root: Path, units_dir: Path) -> list[Problem]:
     _check_province(province, report)
     _check_policy_and_host_vars(inventory_root, units_dir, province, report)
     _check_secrets(inventory_root, province, report)
-    return report.problems
+    # In file order, so a technician can walk through each file from top to bottom.
+    return sorted(report.problems, key=lambda problem: (problem.file, problem.line or 0))
 
 
 # --- one unit ---------------------------------------------------------------------------------
@@ -208,6 +209,15 @@ def _check_rooms(unit: Unit, report: _Report) -> None:
                         "emergency power is 'ups_only' but no 'ups' is described for this room")
 
 
+def _hashable(value: Any) -> bool:
+    """Usable as a lookup key: a value of the wrong type (a list where a number belongs) is not."""
+    return isinstance(value, Hashable)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _numbers(*values: Any) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
@@ -263,15 +273,21 @@ def _not_usable_in(address: ipaddress.IPv4Address, subnet: ipaddress.IPv4Network
 
 
 def _check_hosts(unit: Unit, report: _Report) -> None:
-    vlans = {vlan.get("id"): vlan for _, vlan in _entries(unit, "addressing.yml", "addressing", "vlans")}
-    branches = {branch.get("id") for _, branch in _entries(unit, "unit.yml", "unit", "branches")}
+    vlans: dict[int, dict] = {}
+    for _, vlan in _entries(unit, "addressing.yml", "addressing", "vlans"):
+        if _is_int(vlan.get("id")):
+            vlans.setdefault(vlan["id"], vlan)  # a repeated id is reported; the first one counts
+    branches = {branch.get("id") for _, branch in _entries(unit, "unit.yml", "unit", "branches")
+                if _hashable(branch.get("id"))}
     hosts = list(_entries(unit, "hosts.yml", "hosts"))
-    host_vlans = {host.get("name"): host.get("vlan") for _, host in hosts}
+    # Only hosts on a VLAN of the unit: a host on an unknown VLAN is reported once, for itself.
+    host_vlans = {host["name"]: host.get("vlan") if _hashable(host.get("vlan")) and host.get("vlan") in vlans
+                  else None for _, host in hosts if isinstance(host.get("name"), str)}
     vlans_known = "addressing.yml" in unit.data
     for path, host in hosts:
         vlan_id = host.get("vlan")
-        vlan = vlans.get(vlan_id)
-        if vlans_known and isinstance(vlan_id, int) and vlan is None:
+        vlan = vlans.get(vlan_id) if _hashable(vlan_id) else None
+        if vlans_known and _is_int(vlan_id) and vlan is None:
             report.unit(unit, "hosts.yml", path + ("vlan",),
                         f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
         if vlan is not None:
@@ -281,7 +297,7 @@ def _check_hosts(unit: Unit, report: _Report) -> None:
                             f"a network device is managed on a VLAN with purpose 'management', "
                             f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
         branch = host.get("branch")
-        if isinstance(branch, str) and "unit.yml" in unit.data and branch not in branches:
+        if isinstance(branch, str) and unit.info and branch not in branches:
             report.unit(unit, "hosts.yml", path + ("branch",),
                         f"the branch '{branch}' is not defined in this unit's unit.yml (unit.branches)")
         if host.get("function") == "network_device":
@@ -335,7 +351,7 @@ def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, h
                 used = [(("vlans", i), v) for i, v in enumerate(port["vlans"])]
                 used += [(("native_vlan",), port["native_vlan"])] if "native_vlan" in port else []
             for sub_path, vlan_id in used:
-                if isinstance(vlan_id, int) and not isinstance(vlan_id, bool) and vlan_id not in vlans:
+                if _is_int(vlan_id) and vlan_id not in vlans:
                     report.unit(unit, "hosts.yml", port_path + sub_path,
                                 f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
         target = port.get("connects")
@@ -343,7 +359,7 @@ def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, h
             if target not in host_vlans:
                 report.unit(unit, "hosts.yml", port_path + ("connects",),
                             f"'{target}' is not a host of this unit's hosts.yml")
-            elif port.get("mode") == "access" and isinstance(host_vlans[target], int) \
+            elif port.get("mode") == "access" and _is_int(host_vlans[target]) \
                     and port.get("vlan") != host_vlans[target]:
                 report.unit(unit, "hosts.yml", port_path + ("vlan",),
                             f"this port is in VLAN {port.get('vlan')} but the host '{target}' it connects "
@@ -446,12 +462,14 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                 report.add(file, path, reason, loaded)
     # host_vars are shared by every province of this inventory folder (Ansible reads them beside
     # each *.unitctl.yml source), so a host of any of them is a known host.
-    known_hosts = {host.get("name") for _, host in province.all_hosts()}
-    for other_dir in province_units_dirs(inventory_root):
-        if other_dir.resolve() != units_dir.resolve() and other_dir.is_dir():
-            known_hosts |= {host.get("name") for _, host in load_units_dir(other_dir).all_hosts()}
+    provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
+                              if other.is_dir() and other.resolve() != units_dir.resolve()]
+    known_hosts = {host.get("name") for each in provinces for _, host in each.all_hosts()
+                   if isinstance(host.get("name"), str)}
+    # With a hosts.yml missing or unreadable every host_vars file could look orphaned: don't claim so.
+    hosts_all_read = all("hosts.yml" in unit.data for unit in province.units)
     for file in sorted((inventory_root / "host_vars").glob("*.y*ml")):
-        if file.stem not in known_hosts:
+        if hosts_all_read and file.stem not in known_hosts:
             report.add(file, (), f"no unit has a host named '{file.stem}'; rename this file after an existing "
                                  "host or delete it")
         loaded = load_yaml_file(file)

@@ -1,0 +1,142 @@
+"""`unitctl validate` and `unitctl new-unit`, run in-process on copies of the fixture province."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unitctl.cli import main
+from unitctl.inventory import load_units_dir
+from unitctl.newunit import free_block
+from unitctl.validate import pending_todos, validate_province
+
+FIXTURE = Path(__file__).parent / "fixtures" / "province"
+
+
+@pytest.fixture
+def province(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "inventory"
+    shutil.copytree(FIXTURE, root)
+    monkeypatch.chdir(tmp_path)  # file names are printed relative to where the technician stands
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def new_unit(root: Path, unit_id: str, kind: str = "county_court", *extra: str) -> int:
+    return main(["new-unit", unit_id, "--kind", kind, "--name-fa", "دادگستری جعفریه", "--name-en",
+                 "Courts of Jafarieh", "--units-dir", str(root / "units"), *extra])
+
+
+# --- validate -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["inventory", "inventory/units", "inventory/province.unitctl.yml",
+                                    "inventory/units/court"])
+def test_validate_a_valid_province_exits_0(province, capsys, target):
+    assert main(["validate", target]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "inventory valid: 2 units, 5 hosts (inventory/units)"
+
+
+def test_validate_lists_every_problem_and_exits_1(province, capsys):
+    hosts_file = province / "units" / "court" / "hosts.yml"
+    hosts_file.write_text(hosts_file.read_text(encoding="utf-8").replace("vlan: 10", "vlan: 40")
+                          .replace("10.99.18.20", "10.99.18.300"), encoding="utf-8")
+    assert main(["validate", "inventory"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "inventory/units/court/hosts.yml:6: hosts[0].vlan: VLAN 40 is not defined in this unit's addressing.yml",
+        "inventory/units/court/hosts.yml:16: hosts[2].address: '10.99.18.300' is not an IPv4 address: write four "
+        "numbers from 0 to 255 separated by dots, such as 10.25.16.10",
+        "inventory/units/court/hosts.yml:26: hosts[3].ports[0].vlan: VLAN 40 is not defined in this unit's "
+        "addressing.yml",
+    ]
+    assert "3 problems in 1 file" in captured.err
+
+
+def test_validate_without_a_path_checks_the_sample_and_the_lab_province(capsys):
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("inventory valid:") == 2
+    assert "inventory valid: 5 units" in out  # the sample Qom province
+
+
+def test_validate_a_missing_path_is_refused(province):
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["validate", "inventory/nowhere"])
+
+
+# --- new-unit -----------------------------------------------------------------------------------
+
+def test_new_unit_writes_a_valid_unit_in_the_first_free_block(province, capsys):
+    assert new_unit(province, "jafarieh-court", "county_court", "--city-fa", "قم", "--city-en", "Qom") == 0
+    out = capsys.readouterr().out
+    assert "created inventory/units/jafarieh-court" in out
+    assert "inventory valid: 3 units, 7 hosts" in out
+    assert validate_province(province, province / "units") == []
+
+    unit = next(u for u in load_units_dir(province / "units").units if u.id == "jafarieh-court")
+    block = ipaddress.IPv4Network("10.99.32.0/20")  # the fixture uses 10.99.0.0/20 and 10.99.16.0/20
+    subnets = [ipaddress.IPv4Network(v["subnet"]) for v in unit.vlans if "subnet" in v]
+    assert subnets and all(subnet.subnet_of(block) for subnet in subnets)
+    assert unit.info["city_en"] == "Qom" and unit.info["supervisor"] == "todo.jafarieh-court"
+    assert [h["name"] for h in unit.hosts] == ["jafarieh-court-srv1", "jafarieh-court-sw1"]
+
+
+def test_new_unit_marks_what_only_a_person_knows(province, capsys):
+    assert new_unit(province, "jafarieh-court") == 0
+    todos = pending_todos(province / "units", province)
+    texts = " ".join(todo.reason for todo in todos)
+    assert "supervisor's public key" in texts and "city" in texts and "appointment date" in texts
+    assert all(todo.file.startswith("inventory/units/jafarieh-court/") for todo in todos)
+    assert f"({len(todos)} TODO markers still to fill in)" in capsys.readouterr().out
+
+
+def test_new_unit_quotes_names_safely(province):
+    assert main(["new-unit", "odd-court", "--kind", "prosecutor", "--name-fa", "دادسرا: «ویژه»",
+                 "--name-en", 'Office "special": #1', "--units-dir", str(province / "units")]) == 0
+    info = yaml.safe_load((province / "units" / "odd-court" / "unit.yml").read_text(encoding="utf-8"))["unit"]
+    assert info["name_fa"] == "دادسرا: «ویژه»" and info["name_en"] == 'Office "special": #1'
+
+
+def test_a_new_provincial_centre_gets_a_centre_server(province, tmp_path):
+    shutil.rmtree(province / "units" / "centre")
+    assert new_unit(province, "new-centre", "provincial_centre") == 0
+    hosts = yaml.safe_load((province / "units" / "new-centre" / "hosts.yml").read_text(encoding="utf-8"))
+    assert hosts["hosts"][0]["function"] == "centre_server"
+    # the centre's old block 10.99.0.0/20 is free again and is the first one
+    assert hosts["hosts"][0]["address"] == "10.99.0.10"
+
+
+@pytest.mark.parametrize(("unit_id", "kind", "message"), [
+    ("court", "county_court", "the unit 'court' already exists"),
+    ("new-court", "county-court", "'county-court' is not a unit kind; choose one of: county_court, prosecutor, "
+                                  "appeals_court, provincial_centre (did you mean 'county_court'?)"),
+    ("Court_2", "county_court", "'Court_2' is not a valid unit id"),
+    ("second-centre", "provincial_centre", "the province already has its provincial centre ('centre')"),
+])
+def test_new_unit_refuses_and_writes_nothing(province, capsys, unit_id, kind, message):
+    before = snapshot(province)
+    assert new_unit(province, unit_id, kind) == 1
+    assert message in capsys.readouterr().err
+    assert snapshot(province) == before
+
+
+def test_new_unit_needs_the_province_plan(province, capsys):
+    (province / "group_vars" / "all" / "addressing.yml").unlink()
+    before = snapshot(province)
+    assert new_unit(province, "jafarieh-court") == 1
+    assert "province_address_space" in capsys.readouterr().err
+    assert snapshot(province) == before
+
+
+def test_free_block_skips_used_blocks_and_fills_gaps():
+    space = ipaddress.IPv4Network("10.25.0.0/16")
+    used = [ipaddress.IPv4Network(s) for s in ("10.25.0.0/24", "10.25.19.0/24", "10.25.48.0/20")]
+    assert free_block(space, 20, used) == ipaddress.IPv4Network("10.25.32.0/20")
+    assert free_block(ipaddress.IPv4Network("10.25.0.0/19"), 20, used) is None

@@ -1,0 +1,329 @@
+"""Validation of the inventory: each broken province is reported with its file, path and reason.
+
+Every case copies the small valid province in fixtures/province/ and breaks one thing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unitctl.paths import INVENTORY_DIR
+from unitctl.validate import Problem, format_problems, validate_province
+
+FIXTURE = Path(__file__).parent / "fixtures" / "province"
+KEY_SUP = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEHpvjzvfDJkfHcIFTM8sSiUwEHljysAKiwCZZ+V2tKu c.sup@fixture"
+KEY_ADMIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIx/JCGE/LPRz56iJvoPI1meD0TZhbEefJfrmLXVF92I c.admin@fixture"
+Mutation = Callable[[Path], None]
+
+
+@pytest.fixture
+def province(tmp_path: Path) -> Path:
+    """A fresh copy of the valid fixture province; returns its inventory root."""
+    root = tmp_path / "inventory"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def problems_of(root: Path) -> list[Problem]:
+    return validate_province(root, root / "units")
+
+
+# --- mutations: each changes one thing in one file of the copy ---------------------------------
+
+def _edit(file: str, change: Callable[[object], None]) -> Mutation:
+    def mutate(root: Path) -> None:
+        path = root / file
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return mutate
+
+
+def _parent(data, path):
+    for part in path[:-1]:
+        data = data[part]
+    return data
+
+
+def put(file: str, path: tuple, value) -> Mutation:
+    return _edit(file, lambda data: _parent(data, path).__setitem__(path[-1], value))
+
+
+def drop(file: str, path: tuple) -> Mutation:
+    return _edit(file, lambda data: _parent(data, path).pop(path[-1]))
+
+
+def append(file: str, path: tuple, item) -> Mutation:
+    return _edit(file, lambda data: _parent(data, path + (None,)).append(item))
+
+
+def rename(file: str, path: tuple, new_key: str) -> Mutation:
+    def change(data):
+        parent = _parent(data, path)
+        parent[new_key] = parent.pop(path[-1])
+    return _edit(file, change)
+
+
+def write(file: str, text: str) -> Mutation:
+    def mutate(root: Path) -> None:
+        (root / file).parent.mkdir(parents=True, exist_ok=True)
+        (root / file).write_text(text, encoding="utf-8")
+    return mutate
+
+
+def remove(file: str) -> Mutation:
+    return lambda root: (root / file).unlink()
+
+
+HOSTS = "units/court/hosts.yml"
+STAFF = "units/court/staff.yml"
+UNIT = "units/court/unit.yml"
+ROOMS = "units/court/rooms.yml"
+ADDRESSING = "units/court/addressing.yml"
+SWITCH_PORTS = ("hosts", 3, "ports")
+WORKSTATION = {"name": "court-ws2", "function": "cms_client", "profile": "branch_clerk",
+               "address": "10.99.17.12", "vlan": 20}
+
+# (id, mutation, file, YAML path, reason)
+CASES = [
+    ("unknown-key-with-suggestion", rename(HOSTS, ("hosts", 0, "address"), "adress"),
+     HOSTS, "hosts[0].adress", "unknown key 'adress' (did you mean 'address'?)"),
+    ("required-field-missing", drop(STAFF, ("staff", 2, "ssh_key")),
+     STAFF, "staff[2].ssh_key", "'ssh_key' is required but missing"),
+    ("bool-is-not-a-vlan-number", put(HOSTS, ("hosts", 0, "vlan"), True),
+     HOSTS, "hosts[0].vlan", "should be a whole number, but it is a yes/no value (true)"),
+    ("text-is-not-a-number", put(ROOMS, ("rooms", "server_room", "ups", "capacity_va"), "3000VA"),
+     ROOMS, "rooms.server_room.ups.capacity_va", "should be a number, but it is text ('3000VA')"),
+    ("unknown-unit-kind", put(UNIT, ("unit", "kind"), "county-court"),
+     UNIT, "unit.kind", "'county-court' is not a known unit kind; choose one of: county_court, prosecutor, "
+                        "appeals_court, provincial_centre (did you mean 'county_court'?)"),
+    ("username-pattern", put(STAFF, ("staff", 1, "username"), "Mahdi.Jafari"),
+     STAFF, "staff[1].username", "'Mahdi.Jafari' is not valid here: use 2-32 lowercase letters, digits, '.', "
+                                 "'_' or '-', starting with a letter, such as 'a.rezaei'"),
+    ("unit-id-differs-from-folder", put(UNIT, ("unit", "id"), "court2"),
+     UNIT, "unit.id", "the id 'court2' differs from the folder name 'court'; they must be the same"),
+    ("hostname-in-two-units", put("units/centre/hosts.yml", ("hosts", 0, "name"), "court-srv"),
+     HOSTS, "hosts[0].name", "the host name 'court-srv' is already used at hosts[0].name in unit 'centre'; "
+                             "each host name must be unique in the province"),
+    ("address-used-twice", append(HOSTS, ("hosts",), {**WORKSTATION, "address": "10.99.17.11"}),
+     HOSTS, "hosts[4].address", "the address '10.99.17.11' is already used at hosts[1].address in this file; "
+                                "each address must be unique in the province"),
+    ("subnets-overlap-across-units", put("units/centre/addressing.yml", ("addressing", "vlans", 1, "subnet"),
+                                         "10.99.16.0/20"),
+     ADDRESSING, "addressing.vlans[0].subnet",
+     "the subnet 10.99.16.0/24 overlaps 10.99.16.0/20 at addressing.vlans[1].subnet in unit 'centre'"),
+    ("subnets-overlap-in-a-unit", put(ADDRESSING, ("addressing", "vlans", 2, "subnet"), "10.99.17.0/25"),
+     ADDRESSING, "addressing.vlans[2].subnet",
+     "the subnet 10.99.17.0/25 overlaps 10.99.17.0/24 at addressing.vlans[1].subnet in this file"),
+    ("host-vlan-not-defined", put(HOSTS, ("hosts", 0, "vlan"), 40),
+     HOSTS, "hosts[0].vlan", "VLAN 40 is not defined in this unit's addressing.yml"),
+    ("host-address-outside-its-vlan", put(HOSTS, ("hosts", 0, "address"), "10.99.17.10"),
+     HOSTS, "hosts[0].address", "10.99.17.10 is outside the subnet 10.99.16.0/24 of VLAN 10"),
+    ("gateway-outside-subnet", put(ADDRESSING, ("addressing", "vlans", 0, "gateway"), "10.99.17.1"),
+     ADDRESSING, "addressing.vlans[0].gateway", "the gateway 10.99.17.1 is outside the subnet 10.99.16.0/24"),
+    ("dhcp-range-outside-subnet", put(ADDRESSING, ("addressing", "vlans", 1, "dhcp", "end"), "10.99.18.20"),
+     ADDRESSING, "addressing.vlans[1].dhcp.end", "the DHCP range end 10.99.18.20 is outside the subnet 10.99.17.0/24"),
+    ("access-port-on-unknown-vlan", put(HOSTS, SWITCH_PORTS + (2, "vlan"), 50),
+     HOSTS, "hosts[3].ports[2].vlan", "VLAN 50 is not defined in this unit's addressing.yml"),
+    ("trunk-port-on-unknown-vlan", put(HOSTS, SWITCH_PORTS + (3, "vlans"), [10, 20, 30, 40]),
+     HOSTS, "hosts[3].ports[3].vlans[3]", "VLAN 40 is not defined in this unit's addressing.yml"),
+    ("same-port-twice", put(HOSTS, SWITCH_PORTS + (2, "port"), "FastEthernet0/1"),
+     HOSTS, "hosts[3].ports[2].port", "port FastEthernet0/1 is already described at ports[0] of this switch"),
+    ("port-connects-unknown-host", put(HOSTS, SWITCH_PORTS + (1, "connects"), "court-ws9"),
+     HOSTS, "hosts[3].ports[1].connects", "'court-ws9' is not a host of this unit's hosts.yml"),
+    ("username-in-two-units", append("units/centre/staff.yml", ("staff",),
+                                     {"username": "c.operator", "name_fa": "زهرا صادقی", "name_en": "Zahra Sadeghi",
+                                      "role": "cms_operator", "area": "statistics", "ssh_key": "TODO: key"}),
+     STAFF, "staff[2].username", "the username 'c.operator' is already used at staff[1].username in unit "
+                                 "'centre'; each username must be unique in the province"),
+    ("username-twice-in-a-unit", put(STAFF, ("staff", 2, "username"), "c.admin"),
+     STAFF, "staff[2].username", "the username 'c.admin' is already used at staff[1].username in this file"),
+    ("unit-without-supervisor", drop(UNIT, ("unit", "supervisor")),
+     UNIT, "unit.supervisor", "'supervisor' is required but missing"),
+    ("supervisor-not-in-roster", put(UNIT, ("unit", "supervisor"), "x.nobody"),
+     UNIT, "unit.supervisor", "the supervisor 'x.nobody' is not in this unit's staff.yml"),
+    ("supervisor-with-another-role", put(UNIT, ("unit", "supervisor"), "c.admin"),
+     UNIT, "unit.supervisor", "the supervisor 'c.admin' has the role 'sysadmin' in staff.yml; the supervisor's "
+                              "role must be 'supervisor'"),
+    ("unsupported-platform", put(HOSTS, ("hosts", 3, "platform"), "junos"),
+     HOSTS, "hosts[3].platform", "'junos' is not a supported device platform; choose one of: ios, routeros"),
+    ("host-vars-for-no-host", write("host_vars/court-srv2.yml", "---\nbackup_hour: 3\n"),
+     "host_vars/court-srv2.yml", "", "no unit has a host named 'court-srv2'; rename this file after an existing "
+                                     "host or delete it"),
+    ("ssh-key-type-unknown", put(STAFF, ("staff", 1, "ssh_key"), KEY_ADMIN.replace("ssh-ed25519", "ssh-ed2551")),
+     STAFF, "staff[1].ssh_key", "the key starts with 'ssh-ed2551', which is not an SSH key type; paste the whole "
+                                "line of the .pub file, starting with one of: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256"),
+    ("ssh-key-not-base64", put(STAFF, ("staff", 1, "ssh_key"), KEY_ADMIN.replace("AAAAIIx", "AAAA!Ix")),
+     STAFF, "staff[1].ssh_key", "the key data is damaged (not valid base64); paste the .pub file's line again, "
+                                "all on one line"),
+    ("ssh-key-type-and-data-disagree", put(STAFF, ("staff", 1, "ssh_key"), KEY_ADMIN.replace("ssh-ed25519", "ssh-rsa")),
+     STAFF, "staff[1].ssh_key", "the key data does not belong to a 'ssh-rsa' key (it is cut short or mixed with "
+                                "another key); paste the .pub file's line again"),
+    ("private-key-pasted", put(STAFF, ("staff", 1, "ssh_key"), "-----BEGIN OPENSSH PRIVATE KEY-----"),
+     STAFF, "staff[1].ssh_key", "this is a PRIVATE key: never put it in the inventory; paste the .pub file's "
+                                "line instead"),
+    ("jalali-date-format", put(STAFF, ("staff", 1, "appointment", "date"), "1387-07-01"),
+     STAFF, "staff[1].appointment.date", "should be a Jalali date written YYYY/MM/DD, such as 1387/07/01, but "
+                                         "it is text ('1387-07-01')"),
+    ("esfand-30-in-a-common-year", put(STAFF, ("staff", 1, "appointment", "date"), "1400/12/30"),
+     STAFF, "staff[1].appointment.date", "1400/12/30 is not a real date in the Jalali calendar (months 1-6 have "
+                                         "31 days, 7-11 have 30, Esfand has 29, or 30 in a leap year)"),
+    ("date-in-the-future", put(STAFF, ("staff", 1, "appointment", "date"), "1499/01/01"),
+     STAFF, "staff[1].appointment.date", "1499/01/01 is in the future; check the year"),
+    ("privileged-role-without-appointment", drop(STAFF, ("staff", 1, "appointment")),
+     STAFF, "staff[1]", "a sysadmin needs an 'appointment' (number, date, issued_by): the circular requires an "
+                        "appointment letter for this role"),
+    ("supervisor-appointed-by-unit-head", put(STAFF, ("staff", 0, "appointment", "issued_by"), "unit_head"),
+     STAFF, "staff[0].appointment.issued_by", "a supervisor is appointed by the provincial directorate "
+                                              "(circular, note 1); write 'provincial_directorate'"),
+    ("workstation-profile-unknown", put(HOSTS, ("hosts", 1, "profile"), "clerk"),
+     HOSTS, "hosts[1].profile", "'clerk' is not a known workstation profile; choose one of: registry_office, "
+                                "branch_clerk, scanning_station"),
+    ("branch-not-defined", put(HOSTS, ("hosts", 1, "branch"), "b9"),
+     HOSTS, "hosts[1].branch", "the branch 'b9' is not defined in this unit's unit.yml (unit.branches)"),
+    ("temperature-min-not-below-max", put(ROOMS, ("rooms", "server_room", "temperature_c", "min"), 30),
+     ROOMS, "rooms.server_room.temperature_c", "the lowest temperature (30) must be below the highest (27)"),
+    ("ups-runtime-not-positive", put(ROOMS, ("rooms", "support_room", "ups", "runtime_min"), 0),
+     ROOMS, "rooms.support_room.ups.runtime_min", "must be more than 0, but it is 0"),
+    ("ups-only-without-ups", drop(ROOMS, ("rooms", "support_room", "ups")),
+     ROOMS, "rooms.support_room.emergency_power", "emergency power is 'ups_only' but no 'ups' is described for "
+                                                  "this room"),
+    ("vlan-id-twice", put(ADDRESSING, ("addressing", "vlans", 2, "id"), 20),
+     ADDRESSING, "addressing.vlans[2].id", "the VLAN id '20' is already used at addressing.vlans[1].id in this file"),
+    ("no-provincial-centre", put("units/centre/unit.yml", ("unit", "kind"), "county_court"),
+     "units", "", "no unit has kind 'provincial_centre'; the province needs exactly one (its Statistics and "
+                  "Informatics centre)"),
+    ("two-provincial-centres", put(UNIT, ("unit", "kind"), "provincial_centre"),
+     UNIT, "unit.kind", "unit 'centre' is already the provincial centre; a province has exactly one"),
+    ("plaintext-secret-in-policy", put("group_vars/all/devices.yml", ("device_enable_password",), "cisco123"),
+     "group_vars/all/devices.yml", "device_enable_password",
+     "'device_enable_password' holds a plaintext secret; move the value into an ansible-vault file and write "
+     "\"{{ vault_device_enable_password }}\" here"),
+    ("plaintext-secret-in-a-unit-file", put(HOSTS, ("hosts", 3, "enable_secret"), "cisco"),
+     HOSTS, "hosts[3].enable_secret", "'enable_secret' holds a plaintext secret; move the value into an "
+                                      "ansible-vault file and write \"{{ vault_enable_secret }}\" here"),
+    ("unit-file-missing", remove(ROOMS),
+     ROOMS, "", "this file is missing; every unit folder needs all five of: unit.yml, staff.yml, rooms.yml, "
+                "addressing.yml, hosts.yml"),
+    ("yaml-syntax-error", write(HOSTS, "---\nhosts:\n  - name: court-srv\n    function: unit_server\n"
+                                       "   address: 10.99.16.10\n"),
+     HOSTS, "", "this is not valid YAML: a line is indented differently from the lines around it"),
+    ("key-written-twice", write(HOSTS, "---\nhosts:\n  - name: court-srv\n    function: unit_server\n"
+                                       "    address: 10.99.16.10\n    vlan: 10\n    address: 10.99.16.11\n"),
+     HOSTS, "hosts[0].address", "'address' is written twice here; only the last one would count"),
+    ("empty-file", write(UNIT, "---\n"),
+     UNIT, "", "the file is empty; it must start with 'unit:'"),
+    ("field-of-another-function", put(HOSTS, ("hosts", 2, "platform"), "ios"),
+     HOSTS, "hosts[2].platform", "'platform' does not apply to a host with function 'printer'"),
+    ("subnet-with-host-bits", put(ADDRESSING, ("addressing", "vlans", 0, "subnet"), "10.99.16.5/24"),
+     ADDRESSING, "addressing.vlans[0].subnet", "'10.99.16.5/24' is not the start of its subnet; did you mean "
+                                               "'10.99.16.0/24'?"),
+    ("malformed-address", put(HOSTS, ("hosts", 0, "address"), "10.99.16.300"),
+     HOSTS, "hosts[0].address", "'10.99.16.300' is not an IPv4 address: write four numbers from 0 to 255 "
+                                "separated by dots, such as 10.25.16.10"),
+    ("fixed-address-in-dhcp-range", put(HOSTS, ("hosts", 1, "address"), "10.99.17.150"),
+     HOSTS, "hosts[1].address", "10.99.17.150 is inside the DHCP range 10.99.17.100-10.99.17.199 of VLAN 20; "
+                                "give fixed addresses outside that range"),
+    ("host-on-the-gateway-address", put(HOSTS, ("hosts", 0, "address"), "10.99.16.1"),
+     HOSTS, "hosts[0].address", "10.99.16.1 is the gateway of VLAN 10"),
+    ("port-vlan-differs-from-its-host", put(HOSTS, SWITCH_PORTS + (1, "vlan"), 10),
+     HOSTS, "hosts[3].ports[1].vlan", "this port is in VLAN 10 but the host 'court-ws1' it connects is in VLAN 20"),
+    ("switch-outside-management-vlan", _edit(HOSTS, lambda d: d["hosts"][3].update(vlan=20, address="10.99.17.2")),
+     HOSTS, "hosts[3].vlan", "a network device is managed on a VLAN with purpose 'management', but VLAN 20 has "
+                             "purpose 'cms_clients'"),
+    ("mac-used-twice", append(HOSTS, ("hosts",), {**WORKSTATION, "mac": "52:54:00:99:17:11"}),
+     HOSTS, "hosts[4].mac", "the MAC address '52:54:00:99:17:11' is already used at hosts[1].mac in this file; "
+                            "each MAC address must be unique in the province"),
+    ("mac-malformed", put(HOSTS, ("hosts", 1, "mac"), "52-54-00-99-17-11"),
+     HOSTS, "hosts[1].mac", "'52-54-00-99-17-11' is not valid here: write six pairs of hex digits separated by "
+                            "':', in quotes, such as \"52:54:00:25:17:11\""),
+    ("ssh-key-shared-by-two-people", put(STAFF, ("staff", 1, "ssh_key"), KEY_SUP),
+     STAFF, "staff[1].ssh_key", "this SSH key is already used at staff[0].ssh_key in this file; each SSH key must "
+                                "be unique in the province"),
+    ("host-vars-overrides-policy", write("host_vars/court-srv.yml", "---\nprovince_ssh_password_authentication: true\n"),
+     "host_vars/court-srv.yml", "province_ssh_password_authentication",
+     "'province_ssh_password_authentication' is province policy, set only in group_vars/all by the ICT council; "
+     "a host may not override it"),
+    ("province-plan-malformed", put("group_vars/all/addressing.yml", ("province_unit_block_prefix",), "twenty"),
+     "group_vars/all/addressing.yml", "province_unit_block_prefix", "should be a whole number, but it is text ('twenty')"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "file", "path", "reason"), [pytest.param(*case[1:], id=case[0]) for case in CASES])
+def test_each_mistake_is_reported_with_file_path_and_reason(province, mutate, file, path, reason):
+    mutate(province)
+    # A YAML syntax error also quotes the YAML reader's own words (which depend on libyaml): cut them.
+    found = [(p.file, p.path, p.reason.split(" (the YAML reader says")[0]) for p in problems_of(province)]
+    assert ("inventory/" + file, path, reason) in found, "\n".join(map(str, found))
+
+
+def test_the_cases_are_distinct():
+    assert len({case[0] for case in CASES}) == len(CASES) >= 30
+
+
+def test_the_fixture_province_is_valid(province):
+    assert problems_of(province) == []
+
+
+@pytest.mark.parametrize("units", ["units", "lab/units"])
+def test_the_sample_and_lab_provinces_are_valid(units):
+    problems = validate_province(INVENTORY_DIR, INVENTORY_DIR / units)
+    assert problems == [], format_problems(problems)
+
+
+def test_all_problems_are_reported_at_once_with_lines(province):
+    put(HOSTS, ("hosts", 0, "vlan"), 40)(province)
+    put(STAFF, ("staff", 1, "appointment", "date"), "1400/12/30")(province)
+    remove(ROOMS)(province)
+    put("units/centre/hosts.yml", ("hosts", 0, "address"), "10.99.0.300")(province)
+    problems = problems_of(province)
+    assert {(p.file, p.path) for p in problems} == {
+        ("inventory/units/court/hosts.yml", "hosts[0].vlan"),
+        ("inventory/units/court/staff.yml", "staff[1].appointment.date"),
+        ("inventory/units/court/rooms.yml", ""),
+        ("inventory/units/centre/hosts.yml", "hosts[0].address"),
+    }
+    vlan_problem = next(p for p in problems if p.path == "hosts[0].vlan")
+    # yaml.safe_dump writes the first host's keys in order: name (line 2), function, address, vlan (5).
+    assert vlan_problem.line == 5
+    assert str(vlan_problem) == ("inventory/units/court/hosts.yml:5: hosts[0].vlan: VLAN 40 is not defined in "
+                                 "this unit's addressing.yml")
+
+
+def test_a_syntax_error_names_its_line(province):
+    write(HOSTS, "---\nhosts:\n  - name: court-srv\n    function: unit_server\n   address: 10.99.16.10\n")(province)
+    [problem] = [p for p in problems_of(province) if p.file.endswith("court/hosts.yml")]
+    assert problem.line == 5
+
+
+def _every_value_path(data, path=()):
+    yield path
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _every_value_path(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _every_value_path(value, path + (index,))
+
+
+WRONG_VALUES = (None, True, 7, "text", [1, 2], {"a": 1})
+
+
+def test_a_value_of_the_wrong_type_is_reported_never_a_crash(province):
+    """Every value of every unit file replaced in turn by a value of another type (rotating, for speed)."""
+    tried = 0
+    for unit_file in sorted((province / "units").glob("*/*.yml")):
+        original = unit_file.read_text(encoding="utf-8")
+        for path in list(_every_value_path(yaml.safe_load(original)))[1:]:
+            changed = yaml.safe_load(original)
+            _parent(changed, path)[path[-1]] = WRONG_VALUES[tried % len(WRONG_VALUES)]
+            unit_file.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+            problems_of(province)  # may be valid (an optional value left empty), must never raise
+            tried += 1
+        unit_file.write_text(original, encoding="utf-8")
+    assert tried > 100
