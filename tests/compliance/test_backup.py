@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from server_facts import root_run
+
 from unitctl.compliance import check
 
 FIX = "playbooks/servers.yml"
@@ -49,9 +51,10 @@ def test_retention_policy(host):
        policy="vault (backup passwords)", fix=FIX)
 def test_backup_secrets_private(host):
     for path in ("/etc/restic/password", "/etc/restic/id_ed25519"):
-        secret = host.file(path)
-        assert secret.exists, f"{path} is missing"
-        assert secret.user == "root" and secret.mode & 0o077 == 0, f"{path}: {secret.user}, {oct(secret.mode)}"
+        found = root_run(host, f"stat -c '%U %a' {path}")
+        assert found.rc == 0, f"{path} is missing"
+        user, mode = found.stdout.split()
+        assert user == "root" and int(mode, 8) & 0o077 == 0, f"{path}: {user}, {mode}"
 
 
 @check(id="BAK-005", title_en="A snapshot younger than two days is in the centre's repository",
@@ -60,7 +63,7 @@ def test_backup_secrets_private(host):
 def test_recent_snapshot_at_centre(host):
     wrapper = host.file("/usr/local/sbin/unitctl-restic")
     assert wrapper.exists, "restic is not set up"
-    listed = host.run("/usr/local/sbin/unitctl-restic snapshots --json --no-lock")
+    listed = root_run(host, "/usr/local/sbin/unitctl-restic snapshots --json --no-lock")
     assert listed.rc == 0, f"the repository at the centre does not answer: {listed.stderr.strip()[-300:]}"
     times = [datetime.fromisoformat(snapshot["time"]) for snapshot in json.loads(listed.stdout)]
     assert times, "the repository has no snapshot"
