@@ -28,8 +28,8 @@ from unitctl.inventory import (
 from unitctl.schema import (
     PRIVILEGED_ROLES,
     PROVINCE_ADDRESSING,
-    UNIT_FILE_SCHEMAS,
     Record,
+    check_document,
     is_placeholder,
 )
 
@@ -133,14 +133,8 @@ def _check_unit_files(unit: Unit, report: _Report) -> None:
             continue
         for path in loaded.repeated_keys:
             report.unit(unit, name, path, f"'{path[-1]}' is written twice here; only the last one would count")
-        for path, reason in _schema_issues(name, loaded.data):
+        for path, reason in check_document(name, loaded.data):
             report.unit(unit, name, path, reason)
-
-
-def _schema_issues(file_name: str, data: Any) -> list[tuple[YamlPath, str]]:
-    issues: list[tuple[YamlPath, str]] = []
-    UNIT_FILE_SCHEMAS[file_name].check(data, (), issues)
-    return issues
 
 
 def _check_unit_info(unit: Unit, report: _Report) -> None:
