@@ -139,7 +139,8 @@ def _up(plan: LabPlan) -> int:
     keep_mirror = mirror_healthy(state)
     keep_switches = switches_healthy(state, plan)
     healthy = {m.name for m in plan.machines if machine_healthy(state, m)}
-    if keep_mirror and keep_switches and len(healthy) == len(plan.machines):
+    recorded = set(state.get("machines", {}))
+    if keep_mirror and keep_switches and healthy == recorded == {m.name for m in plan.machines}:
         say(f"already up: {len(plan.machines)} hosts, {len(plan.switches)} switches, mirror")
         return 0
     _stop_unhealthy(state, plan, keep_mirror, keep_switches, healthy)

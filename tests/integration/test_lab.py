@@ -1,7 +1,7 @@
 """The built-in lab itself: real machines, real switches (emulated), a real mirror, isolated.
 
-The last test brings the lab down and checks that nothing of it is left; it runs last because
-pytest runs a module's tests in order.
+The last test brings the lab down and checks that nothing of it is left; it is marked
+`lab_last` so that it runs after every other test of the session (see conftest.py).
 """
 
 from __future__ import annotations
@@ -121,8 +121,7 @@ def test_up_clears_leftovers_of_an_interrupted_run(lab_up):
     # court-ws1: its nspawn killed outright, leaving its namespace, veth and overlay behind.
     LabProcess.from_record(state["machines"]["court-ws1"]).signal(signal.SIGKILL)
     # court-ws2: still running, but the state file lost track of it (a dead PID instead).
-    orphan_netns = "ulab-court-ws2"
-    orphan_pids = labnet.netns_pids(orphan_netns)
+    orphans = [p for p in map(LabProcess.of, labnet.netns_pids("ulab-court-ws2")) if p]
     state["machines"]["court-ws2"].update(_dead_process_record())
     lab.write_state(state)
     assert "ulab-court-ws1" in labnet.namespaces()
@@ -130,7 +129,7 @@ def test_up_clears_leftovers_of_an_interrupted_run(lab_up):
     output = assert_ok(unitctl("lab", "up"))
 
     assert "clearing leftover namespace ulab-court-ws1" in output
-    assert not any(LabProcess.of(pid) for pid in orphan_pids), "orphan container left running"
+    assert orphans and not any(p.alive() for p in orphans), "orphan container left running"
     for name in ("court-ws1", "court-ws2"):
         assert run_on(MACHINES[name], "hostname") == (0, name)
     assert_ok(unitctl("lab", "status"))
@@ -152,6 +151,7 @@ def _lab_processes() -> list[str]:
     return found
 
 
+@pytest.mark.lab_last
 @pytest.mark.skipif(os.environ.get("UNITLAB_KEEP") == "1", reason="UNITLAB_KEEP=1 keeps the lab")
 def test_down_leaves_nothing_behind(lab_up):
     recorded = lab.read_state()
