@@ -24,7 +24,8 @@ from pathlib import Path
 
 from unitctl import labbase, labmirror, labnet, labsecrets, labswitches, paths
 from unitctl.inventory import load_units_dir
-from unitctl.labmachines import Machine, boot, prepare_upper, remove_upper, wait_booted
+from unitctl.labmachines import (BOOT_STATES_OK, Machine, boot, prepare_upper, remove_upper,
+                                 wait_booted)
 from unitctl.labproc import LabError, LabProcess, stop
 
 LINUX_FUNCTIONS = ("unit_server", "centre_server", "cms_client")
@@ -144,7 +145,7 @@ def _up(plan: LabPlan) -> int:
         say(f"already up: {len(plan.machines)} hosts, {len(plan.switches)} switches, mirror")
         return 0
     _stop_unhealthy(state, plan, keep_mirror, keep_switches, healthy)
-    _clear_leftovers(state, plan, keep_switches, healthy)
+    _clear_leftovers(plan, keep_switches, healthy)
     base = labbase.ensure_base(say)
     _write_access_files(plan)
     labnet.ensure_bridge()
@@ -156,8 +157,11 @@ def _up(plan: LabPlan) -> int:
         _start_switches(state, plan)
     pending = [m for m in plan.machines if m.name not in healthy]
     failed = _boot_machines(state, pending, base, _etc_hosts(plan))
+    if failed:
+        say(f"FAILED to boot: {', '.join(failed)} (logs in {paths.LAB_STATE_DIR / 'logs'})")
+        return 1
     say(f"up in {time.monotonic() - started:.1f} s")
-    return 1 if failed else 0
+    return 0
 
 
 def _stop_unhealthy(state: dict, plan: LabPlan, keep_mirror: bool, keep_switches: bool,
@@ -184,8 +188,7 @@ def _stop_service(record: dict | None) -> None:
         stop([process], SERVICE_STOP_GRACE_S)
 
 
-def _clear_leftovers(state: dict, plan: LabPlan, keep_switches: bool,
-                     healthy: set[str]) -> None:
+def _clear_leftovers(plan: LabPlan, keep_switches: bool, healthy: set[str]) -> None:
     """Delete lab namespaces, links and overlays that no healthy component is using."""
     keep = {labnet.netns_name(name) for name in healthy}
     if keep_switches and plan.switches:
@@ -241,7 +244,8 @@ def _etc_hosts(plan: LabPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _boot_machines(state: dict, machines: list[Machine], base: Path, etc_hosts: str) -> list[str]:
+def _boot_machines(state: dict, machines: list[Machine], base: Path,
+                   etc_hosts: str) -> list[str]:
     """Boot the machines at once and wait for them all; returns the names that failed."""
     if not machines:
         return []
@@ -267,7 +271,7 @@ def _boot_machines(state: dict, machines: list[Machine], base: Path, etc_hosts: 
                 continue
             detail = f" (failed units: {', '.join(failed_units)})" if failed_units else ""
             say(f"{name}: {system_state} after {time.monotonic() - started:.1f} s{detail}")
-            if system_state not in ("running", "degraded"):
+            if system_state not in BOOT_STATES_OK:
                 failed.append(name)
     return failed
 

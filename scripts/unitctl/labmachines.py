@@ -14,10 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from unitctl import paths
+from unitctl import labsecrets, paths
 from unitctl.labnet import netns_name
 from unitctl.labproc import LabProcess, spawn
-from unitctl import labsecrets
 
 SSH_CONNECT_TIMEOUT_S = 3
 BOOT_STATES_OK = ("running", "degraded")
