@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+import paramiko
 import pytest
 import yaml
 
@@ -54,13 +55,15 @@ def pytest_configure(config):
     province = load_units_dir(source.parent / spec["units_dir"])
     targets = target_hosts(province, config.option.unit or None)
     config.stash[TARGETS] = {target.name: target for target in targets}
+    config.stash[FALLBACK_USERS] = ["root"] if is_lab and not config.option.ssh_user else []
     config.stash[KNOWN_HOSTS] = Path(
         config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
     )
     config.pluginmanager.register(ResultRecorder(config), "unitctl-compliance-results")
     if config.option.hosts is None:  # hosts come from the inventory, unless named with --hosts
         identity = LAB_STATE_DIR / "ssh" / "id_ed25519" if is_lab else None
-        user = config.option.ssh_user or ("root" if is_lab else getpass.getuser())
+        # The lab connects as the automation account, as Ansible does; a bare lab host has only root.
+        user = config.option.ssh_user or ("unitctl" if is_lab else getpass.getuser())
         ssh_config = Path(tempfile.mkdtemp(prefix="unitctl-compliance-")) / "ssh_config"
         config.option.ssh_config = str(write_ssh_config(ssh_config, targets, user, identity))
         config.option.hosts = ",".join(f"paramiko://{target.name}" for target in targets)
@@ -68,6 +71,7 @@ def pytest_configure(config):
 
 TARGETS = pytest.StashKey[dict]()
 KNOWN_HOSTS = pytest.StashKey[Path]()
+FALLBACK_USERS = pytest.StashKey[list]()
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +81,25 @@ def host(_testinfra_host, request):
     if backend.NAME == "paramiko":
         cfg = {}
         if backend.ssh_config:
-            import paramiko  # noqa: PLC0415
-
             parsed = paramiko.SSHConfig.from_path(backend.ssh_config).lookup(backend.host.name)
             cfg = {"hostname": parsed.get("hostname", backend.host.name),
                    "user": backend.host.user or parsed.get("user"),
                    "key": (parsed.get("identityfile") or [backend.ssh_identity_file])[0]}
-        try:
-            backend.__dict__["client"] = checked_client(
-                cfg.get("hostname", backend.host.name), cfg.get("user") or backend.host.user,
-                cfg.get("key") or backend.ssh_identity_file, request.config.stash[KNOWN_HOSTS],
-            )
-        except Exception as error:  # any failure to connect: refused, timeout, unknown key
-            raise HostUnreachable(f"{backend.host.name}: {type(error).__name__}: {error}") from error
+        users = [cfg.get("user") or backend.host.user] + request.config.stash[FALLBACK_USERS]
+        errors = []
+        for user in users:
+            try:
+                backend.__dict__["client"] = checked_client(
+                    cfg.get("hostname", backend.host.name), user,
+                    cfg.get("key") or backend.ssh_identity_file, request.config.stash[KNOWN_HOSTS],
+                )
+                break
+            except paramiko.AuthenticationException as error:  # try the next account
+                errors.append(f"{user}: {error}")
+            except Exception as error:  # refused, timeout, unknown host key: the host is unreachable
+                raise HostUnreachable(f"{backend.host.name}: {type(error).__name__}: {error}") from error
+        else:
+            raise HostUnreachable(f"{backend.host.name}: no account accepted the key ({'; '.join(errors)})")
     return _testinfra_host
 
 
