@@ -17,9 +17,10 @@ from unitctl.labproc import LabError, run
 
 SUITE = "bookworm"
 UPSTREAM_MIRROR = "http://deb.debian.org/debian"
-PACKAGES = "systemd,systemd-sysv,dbus,openssh-server,python3,sudo,iproute2"
+# python3-apt: Ansible's apt module needs it, in check mode too; a Debian server install has it.
+PACKAGES = "systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sudo,iproute2"
 # Bump when the customisation below changes, so an older cached base is not reused.
-BASE_REVISION = 1
+BASE_REVISION = 2
 DEBOOTSTRAP_ATTEMPTS = 3
 DEBOOTSTRAP_TIMEOUT_S = 1200
 
