@@ -101,11 +101,15 @@ class Result:
     seconds: float
 
 
-def write_results(path: Path, checks: dict[str, Check], results: list[Result]) -> None:
+def write_results(path: Path, checks: dict[str, Check], results: list[Result],
+                  facts: dict[str, dict[str, dict]] | None = None) -> None:
+    """The suite's findings; `facts` are what checks observed beside pass/fail (unit -> host -> name -> value),
+    such as the UPS state that the evaluation shows under clause 2."""
     document = {
         "schema": "unitctl-compliance/1",
         "checks": {check_id: asdict(meta) for check_id, meta in sorted(checks.items())},
         "results": [asdict(result) for result in results],
+        "facts": facts or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -151,9 +151,13 @@ class ResultRecorder:
     def __init__(self, config):
         self.config = config
         self.found: list[dict] = []
+        self.facts: dict[str, dict[str, dict]] = {}
 
     def pytest_runtest_logreport(self, report):
         self.found += [value for key, value in report.user_properties if key == "compliance"]
+        for key, value in report.user_properties:
+            if key == "fact":
+                self.facts.setdefault(value["unit_id"], {}).setdefault(value["host"], {})[value["name"]] = value["value"]
 
     def pytest_sessionfinish(self, session):
         path = self.config.option.compliance_json
@@ -162,7 +166,7 @@ class ResultRecorder:
         checks = {entry["check"]["id"]: Check(**entry["check"]) for entry in self.found}
         results = [Result(entry["check"]["id"], entry["host"], entry["unit_id"], entry["outcome"],
                           entry["evidence"], entry["seconds"]) for entry in self.found]
-        write_results(Path(path), checks, results)
+        write_results(Path(path), checks, results, self.facts)
 
 
 @pytest.fixture
@@ -181,3 +185,16 @@ def policy(request):
     spec = yaml.safe_load(source.read_text(encoding="utf-8"))
     province = load_units_dir(source.parent / spec["units_dir"])
     return load_policy(source.parent, province, lab=bool(spec.get("lab")))
+
+
+@pytest.fixture
+def record_fact(request):
+    """Record something a check observed (e.g. the UPS state) for the evaluation report."""
+    target = _target_of(request.node)
+
+    def record(name: str, value) -> None:
+        if target is not None:
+            request.node.user_properties.append(
+                ("fact", {"unit_id": target.unit_id, "host": target.name, "name": name, "value": value}))
+
+    return record

@@ -1,0 +1,97 @@
+"""`unitctl check UNIT` (a technician checks their unit) and `unitctl evaluate` (the provincial
+centre checks every unit): run the compliance suite in parallel, then write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from unitctl import evaluation, paths
+from unitctl.inventory import load_units_dir
+
+DEFAULT_WORKERS = 4
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("check", help="check one unit's compliance and write its report")
+    check.add_argument("unit", help="the unit id, e.g. qom-court")
+    evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council")
+    for parser in (check, evaluate):
+        parser.add_argument("--inventory", type=Path, default=paths.LAB_INVENTORY,
+                            help="inventory source (default: the lab province)")
+        parser.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "results" / "evaluation",
+                            help="where the JSON, JUnit and HTML reports go")
+        parser.add_argument("--history", type=Path, default=None,
+                            help="earlier evaluations, for the trend (default: OUTPUT/history)")
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts checked at once")
+        parser.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest expression")
+    check.set_defaults(func=lambda args: run(args, [args.unit]))
+    evaluate.set_defaults(func=lambda args: run(args, []))
+
+
+def run(args, unit_ids: list[str]) -> int:
+    source = args.inventory.resolve()
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    province = load_units_dir(source.parent / spec["units_dir"])
+    known = {unit.id for unit in province.units}
+    unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
+    if unknown:
+        print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
+              file=sys.stderr)
+        return evaluation.EXIT_NOT_EVALUATED
+
+    started = datetime.now(UTC)
+    compliance = run_suite(source, unit_ids, args.workers, args.keyword)
+    user, sudo_user = evaluation.who_ran()
+    run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
+                                  str(source.relative_to(paths.PROJECT_ROOT) if source.is_relative_to(paths.PROJECT_ROOT) else source),
+                                  unit_ids)
+    history = args.history or args.output / "history"
+    report = evaluation.build_evaluation(compliance, province, run_info, evaluation.latest_in_history(history),
+                                         facts=compliance.get("facts"))
+    written = evaluation.write_outputs(report, args.output, history)
+    print_summary(report)
+    for kind, path in written.items():
+        print(f"{kind:>6}: {path}")
+    return evaluation.exit_status(report)
+
+
+def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | None) -> dict:
+    """The testinfra suite in tests/compliance, on many hosts at once (pytest-xdist, paramiko)."""
+    with tempfile.TemporaryDirectory(prefix="unitctl-check-") as scratch:
+        results = Path(scratch) / "compliance.json"
+        command = [sys.executable, "-m", "pytest", str(paths.PROJECT_ROOT / "tests" / "compliance"),
+                   "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
+                   "--inventory", str(source), "--compliance-json", str(results)]
+        command += ["-n", str(workers)] if workers > 1 else []
+        command += [argument for unit_id in unit_ids for argument in ("--unit", unit_id)]
+        command += ["-k", keyword] if keyword else []
+        subprocess.run(command, cwd=paths.PROJECT_ROOT, check=False, timeout=3600,
+                       env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        if not results.exists():  # the suite itself could not run
+            return {"schema": "unitctl-compliance/1", "checks": {}, "results": []}
+        return json.loads(results.read_text(encoding="utf-8"))
+
+
+def print_summary(report: dict) -> None:
+    print(f"\n{'unit':<18} {'score':>7} {'trend':>7} {'pass':>5} {'fail':>5} {'error':>5} {'unreach':>7}")
+    for unit_id, unit in report["units"].items():
+        score = "n/a" if unit["score"] is None else f"{unit['score']:.1f}%"
+        trend = "" if unit["trend"] is None else f"{unit['trend']:+.1f}"
+        counts = unit["counts"]
+        print(f"{unit_id:<18} {score:>7} {trend:>7} {counts['pass']:>5} {counts['fail']:>5} "
+              f"{counts['error']:>5} {counts['unreachable']:>7}")
+        for failure in unit["failures"]:
+            print(f"  [{failure['severity']}] {failure['check_id']} {failure['host']}: {failure['title_en']}"
+                  f"  -> fix: ansible-playbook {failure['fix']} --limit {failure['host']}")
+        if unit["unreachable_hosts"]:
+            print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
+    print(f"\nstatus: {report['status']}")
