@@ -28,7 +28,10 @@ def load_policy(inventory_root: Path, province: Province, lab: bool = False) -> 
 
     def render(value: Any) -> Any:
         if isinstance(value, str) and "{{" in value:
-            return environment.from_string(value).render(values)
+            try:
+                return environment.from_string(value).render(values)
+            except jinja2.UndefinedError:  # refers to a secret (vault) or to a host's facts: not policy
+                return value
         if isinstance(value, list):
             return [render(item) for item in value]
         if isinstance(value, dict):
