@@ -8,7 +8,8 @@ venv="$project_root/.venv"
 
 debian_packages=(
   debootstrap systemd-container apt-cacher-ng   # the lab: root filesystem, machines, mirror
-  iproute2 openssh-client ca-certificates git   # namespaces and bridge, SSH, fetching
+  iproute2 nftables openssh-client             # namespaces, bridge and its guard, SSH
+  ca-certificates git
   python3 python3-venv                          # the toolkit's own Python environment
 )
 
@@ -20,6 +21,10 @@ retry() {  # retry N COMMAND...: bounded retries for network steps
     sleep $((n * 5)); n=$((n + 1))
   done
 }
+
+# Callers add what only they need (test.sh: a browser to look at the report).
+read -r -a extra_packages <<< "${UNITCTL_EXTRA_PACKAGES:-}"
+debian_packages+=("${extra_packages[@]}")
 
 missing=()
 for package in "${debian_packages[@]}"; do

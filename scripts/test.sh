@@ -2,6 +2,8 @@
 # The test command (README): lint, syntax, unit tests, then the lab integration tests.
 # On a fresh Debian 12 machine as root it installs what it needs first.
 set -euo pipefail
+# Headless Chromium renders the evaluation report in its test; the font covers Persian.
+export UNITCTL_EXTRA_PACKAGES="chromium fonts-farsiweb"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$project_root"
 

@@ -142,6 +142,7 @@ def _up(plan: LabPlan) -> int:
     healthy = {m.name for m in plan.machines if machine_healthy(state, m)}
     recorded = set(state.get("machines", {}))
     if keep_mirror and keep_switches and healthy == recorded == {m.name for m in plan.machines}:
+        labnet.ensure_guard()  # cheap, and a host firewall reload may have dropped it
         say(f"already up: {len(plan.machines)} hosts, {len(plan.switches)} switches, mirror")
         return 0
     _stop_unhealthy(state, plan, keep_mirror, keep_switches, healthy)
@@ -299,6 +300,7 @@ def _down() -> int:
         _kill_namespace(netns)
     for link in labnet.links():
         labnet.delete_link(link)
+    labnet.remove_guard()
     _remove_runtime_files()
     say(f"down in {time.monotonic() - started:.1f} s")
     return 0

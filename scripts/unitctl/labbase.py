@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.labnet import MIRROR_ADDRESS
+from unitctl.labnet import MIRROR_ADDRESS, MIRROR_PORT
 from unitctl.labproc import LabError, run
 
 SUITE = "bookworm"
@@ -24,7 +24,7 @@ BASE_REVISION = 2
 DEBOOTSTRAP_ATTEMPTS = 3
 DEBOOTSTRAP_TIMEOUT_S = 1200
 
-LAB_MIRROR_URL = f"http://{MIRROR_ADDRESS}:3142"
+LAB_MIRROR_URL = f"http://{MIRROR_ADDRESS}:{MIRROR_PORT}"
 APT_SOURCES = f"""\
 # The provincial package mirror (in the lab: apt-cacher-ng on the lab bridge).
 deb {LAB_MIRROR_URL}/debian {SUITE} main

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.labnet import MIRROR_ADDRESS
+from unitctl.labnet import MIRROR_ADDRESS, MIRROR_PORT
 from unitctl.labproc import LabError, LabProcess, spawn, stop
 
 SYSTEM_CONFIG = Path("/etc/apt-cacher-ng")
-PORT = 3142
+PORT = MIRROR_PORT
 DEBIAN_BACKEND = "http://deb.debian.org/debian/\n"
 
 

@@ -5,7 +5,9 @@ Every lab host keeps its inventory address but with prefix /16, so hosts of all 
 each other directly without a router, whatever VLAN the inventory puts them in. VLANs and
 gateways exist in the inventory and the rendered configs only. The bridge carries the lab
 mirror's address (10.213.0.1). No namespace gets a default route and nothing is forwarded or
-NATed, so a lab host can reach the bridge and nothing beyond it.
+NATed, so a lab host can reach the bridge and nothing beyond it. On the host itself, the nftables
+table `ulab_guard` lets lab hosts reach only the mirror's port: any other service of the host
+that listens on every address stays out of the lab's reach.
 
 Every object made here is named with the `ulab` prefix, and only such objects are ever deleted.
 """
@@ -21,6 +23,7 @@ from unitctl.labproc import run
 PREFIX = "ulab"
 BRIDGE = "ulab0"
 MIRROR_ADDRESS = "10.213.0.1"
+MIRROR_PORT = 3142
 PREFIX_LEN = 16
 MAX_LINK_NAME = 15  # IFNAMSIZ - 1
 
@@ -57,11 +60,41 @@ def netns_pids(netns: str) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
+GUARD_TABLE = "ulab_guard"
+GUARD_RULES = f"""\
+table inet {GUARD_TABLE} {{
+  chain input {{
+    type filter hook input priority filter; policy accept;
+    iifname "{BRIDGE}" ct state established,related accept
+    iifname "{BRIDGE}" tcp dport {MIRROR_PORT} accept
+    iifname "{BRIDGE}" icmp type echo-request accept
+    iifname "{BRIDGE}" drop
+  }}
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+    iifname "{BRIDGE}" oifname != "{BRIDGE}" drop
+    oifname "{BRIDGE}" iifname != "{BRIDGE}" drop
+  }}
+}}
+"""
+
+
 def ensure_bridge() -> None:
     if BRIDGE not in links():
         _ip("link", "add", BRIDGE, "type", "bridge")
     _ip("addr", "replace", f"{MIRROR_ADDRESS}/{PREFIX_LEN}", "dev", BRIDGE)
     _ip("link", "set", BRIDGE, "up")
+    ensure_guard()
+
+
+def ensure_guard() -> None:
+    """Load the host-side guard (replacing any older copy of it); nothing else is touched."""
+    remove_guard()
+    run(["nft", "-f", "-"], input=GUARD_RULES, timeout=15)
+
+
+def remove_guard() -> None:
+    run(["nft", "delete", "table", "inet", GUARD_TABLE], timeout=15, check=False)
 
 
 def create_namespace(name: str, addresses: list[str]) -> None:

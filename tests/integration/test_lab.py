@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 from netmiko import ConnectHandler
 
 from unitctl import lab, labsecrets, labnet, paths
-from unitctl.labproc import LabProcess
+from unitctl.labproc import LabProcess, run
 
 from lab_helpers import assert_ok, run_on, ssh_client, unitctl
 
@@ -85,6 +86,20 @@ def test_host_has_no_route_out_of_the_lab(lab_up):
     assert status != 0, output
     assert "unreachable" in output
     assert run_on(machine, "ip route show default") == (0, "")
+
+
+def test_host_services_other_than_the_mirror_are_out_of_reach(lab_up):
+    """A service of the host listening on every address is not reachable from the lab."""
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        probe = "timeout 3 bash -c 'echo > /dev/tcp/{address}/{port}'"
+        status, _ = run_on(MACHINES["court-ws1"], probe.format(address=labnet.MIRROR_ADDRESS, port=port))
+        assert status != 0, f"a lab host reached the host's port {port}"
+    status, output = run_on(MACHINES["court-ws1"],
+                            probe.format(address=labnet.MIRROR_ADDRESS, port=labnet.MIRROR_PORT))
+    assert status == 0, output
 
 
 def test_apt_works_through_the_lab_mirror(lab_up):
@@ -159,6 +174,7 @@ def test_down_leaves_nothing_behind(lab_up):
 
     assert labnet.namespaces() == []
     assert labnet.links() == []
+    assert labnet.GUARD_TABLE not in run(["nft", "list", "tables"], timeout=15).stdout
     records = [*recorded["machines"].values(), recorded["switches"], recorded["mirror"]]
     assert not [r for r in records if LabProcess.from_record(r).alive()]
     assert _lab_processes() == []
