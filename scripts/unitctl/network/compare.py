@@ -1,0 +1,85 @@
+"""Intended against running: the exact commands that take a device from one to the other.
+
+Both sides are first cut to the managed sections, cleared of volatile and default lines and
+secret-masked, so that a stored (hashed) secret never shows as a difference and a diff never
+shows a secret. IOS remediation is hier_config's. RouterOS has no hier_config driver worth
+trusting for `/export` syntax: there the remediation is the intended lines the router lacks
+(RouterOS commands are whole lines with their path), and running lines the intent does not have
+are listed as drift for a person to remove; an automatic `remove` by guessed `find` keys could
+delete the wrong item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unitctl.network.platforms import MASK, Platform, managed_config, mask_secrets, unmask_map
+
+
+class UnsafeCommand(Exception):
+    """A command that cannot be sent as it is (a masked secret, or no remediation for it)."""
+
+
+@dataclass
+class Comparison:
+    before: str             # running: managed sections, masked
+    after: str              # intended: managed sections, masked
+    commands: list[str]     # remediation, masked, in the order to send
+    extra: list[str]        # running lines no command removes (RouterOS): drift for a person
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.commands and not self.extra
+
+    def lines(self) -> list[str]:
+        """Remediation and drift as a person reads them."""
+        return self.commands + [f"# not intended, remove by hand: {line}" for line in self.extra]
+
+
+def comparable(platform: Platform, text: str, managed) -> str:
+    return managed_config(platform, mask_secrets(platform, text), managed)
+
+
+def compare(platform: Platform, running: str, intended: str, managed) -> Comparison:
+    before, after = comparable(platform, running, managed), comparable(platform, intended, managed)
+    if platform.block_indent:
+        return Comparison(before, after, _hier_config_commands(before, after), [])
+    have, want = before.splitlines(), after.splitlines()
+    return Comparison(before, after, [line for line in want if line not in have],
+                      [line for line in have if line not in want])
+
+
+def _hier_config_commands(running: str, intended: str) -> list[str]:
+    from hier_config import Platform as HPlatform  # noqa: PLC0415  (pydantic import is slow)
+    from hier_config import WorkflowRemediation, get_hconfig  # noqa: PLC0415
+
+    remediation = WorkflowRemediation(get_hconfig(HPlatform.CISCO_IOS, running),
+                                      get_hconfig(HPlatform.CISCO_IOS, intended)).remediation_config
+    commands: list[str] = []
+
+    def walk(children, depth: int) -> None:
+        for child in children:
+            commands.append(" " * depth + child.text)
+            if child.children:
+                walk(child.children, depth + 1)
+                commands.append(" " * (depth + 1) + "exit")
+
+    walk(remediation.children, 0)
+    return commands
+
+
+def sendable(platform: Platform, commands: list[str], source: str) -> list[str]:
+    """The commands with masked secrets put back from `source` (the real config they came from).
+
+    A command whose secret is not known (rendered offline, without the vault) is refused.
+    """
+    real = unmask_map(platform, source)
+    result = []
+    for command in commands:
+        indent = command[: len(command) - len(command.lstrip())]
+        line = real.get(command.strip(), command.strip())
+        if MASK in line:
+            raise UnsafeCommand(f"the secret in '{command.strip()}' is not available; "
+                                f"give the vault password to push it")
+        result.append(indent + line)
+    return result

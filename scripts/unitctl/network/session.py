@@ -1,0 +1,99 @@
+"""One SSH session to one device through netmiko, with the emulator's lessons built in.
+
+Every config is sent with the platform's error pattern (netmiko's default has none, so a
+rejected line would pass silently) and without netmiko's closing `end` (fake-switches rejects
+it): config mode is left with `exit` instead, which real IOS accepts as well. Every failure
+becomes a DeviceError whose message a technician can act on.
+"""
+
+from __future__ import annotations
+
+from unitctl.network.platforms import MASK
+from unitctl.network.render import Target
+
+
+class DeviceError(Exception):
+    """A device could not be reached, refused the login, or rejected a command."""
+
+
+class Session:
+    def __init__(self, target: Target):
+        self.target = target
+        self.platform = target.platform
+        self.timeout = float(target.settings.get("timeout_s", 30))
+        self.connection = None
+
+    def __enter__(self) -> "Session":
+        from netmiko import ConnectHandler  # noqa: PLC0415  (slow import, only when connecting)
+        from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException  # noqa: PLC0415
+
+        settings, address = self.target.settings, self.target.host["address"]
+        if MASK in (settings.get("password"), settings.get("enable_secret")) or not settings.get("user"):
+            raise DeviceError("the device credentials are not available (vault password missing?)")
+        parameters = dict(
+            device_type=self.platform.netmiko_type, host=address, port=int(settings.get("port", 22)),
+            username=settings["user"], password=settings["password"], secret=settings["enable_secret"],
+            fast_cli=True, conn_timeout=self.timeout, auth_timeout=self.timeout,
+            banner_timeout=self.timeout, timeout=self.timeout, session_timeout=self.timeout,
+            allow_agent=False, use_keys=False)
+        if settings.get("known_hosts"):  # host keys checked against the province's (or lab's) list
+            parameters.update(ssh_strict=True, system_host_keys=False, alt_host_keys=True,
+                              alt_key_file=settings["known_hosts"])
+        try:
+            self.connection = ConnectHandler(**parameters)
+            if self.platform.name == "ios":
+                self.connection.enable()
+        except NetmikoAuthenticationException:
+            raise DeviceError(f"login to {address} refused: wrong user name, password or host key") from None
+        except NetmikoTimeoutException:
+            raise DeviceError(f"{address} did not answer SSH within {self.timeout:g} s (unreachable?)") from None
+        except Exception as error:  # noqa: BLE001  (paramiko and socket errors have many types)
+            raise DeviceError(f"cannot open a session to {address}: {error}") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.disconnect()
+            except Exception:  # noqa: BLE001  (the session may already be gone)
+                pass
+
+    def running(self) -> str:
+        """The running configuration as the device prints it."""
+        return self._do("reading the running config", self.connection.send_command,
+                        self.platform.show_command, read_timeout=self.timeout)
+
+    def configure(self, commands: list[str]) -> str:
+        """Send config lines; a line the device rejects raises DeviceError naming it."""
+        from netmiko.exceptions import ConfigInvalidException  # noqa: PLC0415
+
+        try:
+            return self.connection.send_config_set(
+                commands, exit_config_mode=False, error_pattern=self.platform.error_pattern,
+                read_timeout=self.timeout)
+        except ConfigInvalidException as error:
+            raise DeviceError(f"the device rejected a command: {error}") from None
+        except Exception as error:  # noqa: BLE001
+            raise DeviceError(f"sending the config failed: {error}") from None
+        finally:
+            self._leave_config_mode()
+
+    def save(self) -> None:
+        if self.platform.save_command:
+            self._do("saving the config", self.connection.send_command, self.platform.save_command,
+                     read_timeout=self.timeout)
+
+    def _leave_config_mode(self) -> None:
+        for _ in range(4):  # at most a few nested modes deep
+            try:
+                if not self.connection.check_config_mode():
+                    return
+                self.connection.send_command_timing("exit", read_timeout=self.timeout)
+            except Exception:  # noqa: BLE001  (a dead session has no mode to leave)
+                return
+
+    def _do(self, what: str, function, *args, **kwargs) -> str:
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001
+            raise DeviceError(f"{what} failed: {error}") from None
