@@ -1,0 +1,80 @@
+#!/usr/bin/python
+"""Ansible module: bring one network device to its intended config (see unitctl.network)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: unit_network
+short_description: Push the intended config of a switch or router, safely
+description:
+  - Renders the device's intended config from the inventory (templates/network/), compares its
+    managed sections with the running config (hier_config for IOS) and sends only the
+    remediation, with an error pattern; then saves, reads back and verifies. On any failure the
+    managed sections are put back as they were before the push.
+  - The running config is first stored in the backup repository (settings.backup_repository).
+  - In check mode nothing is sent; with --diff the managed sections before and after are shown.
+  - Runs on the controller (connection local) with the project's Python, which holds unitctl.
+options:
+  device: {description: The device's entry in its unit's hosts.yml (unit_host)., type: dict, required: true}
+  unit: {description: The unit (unit.yml)., type: dict, required: true}
+  addressing: {description: The unit's addressing plan (unit_addressing)., type: dict, required: true}
+  unit_hosts: {description: Every host entry of the unit., type: list, elements: dict, required: true}
+  settings: {description: Every network_* variable, without the prefix., type: dict, required: true}
+  backup: {description: Store the running config in the backup repository first., type: bool, default: true}
+"""
+
+RETURN = r"""
+commands: {description: The remediation (secrets masked)., type: list, returned: always}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "device": {"type": "dict", "required": True},
+            "unit": {"type": "dict", "required": True},
+            "addressing": {"type": "dict", "required": True},
+            "unit_hosts": {"type": "list", "elements": "dict", "required": True},
+            "settings": {"type": "dict", "required": True, "no_log": False},
+            "backup": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        from unitctl.network import BackupRepository, Target, commit_backups, push_one
+        from unitctl.network.compare import UnsafeCommand
+        from unitctl.network.render import MissingVariable
+        from unitctl.network.session import DeviceError
+    except ImportError as error:
+        module.fail_json(msg=f"unitctl is not importable ({error}): run with the project's Python "
+                             f"(ansible_python_interpreter: ansible_playbook_python)")
+    params = module.params
+    target = Target(name=params["device"]["name"], unit_id=params["unit"]["id"], host=params["device"],
+                    unit=params["unit"], addressing=params["addressing"], unit_hosts=params["unit_hosts"],
+                    settings=params["settings"])
+    repository = None
+    if params["backup"] and not module.check_mode:
+        repository = BackupRepository(params["settings"]["backup_repository"]).ensure()
+    try:
+        result = push_one(target, repository, check=module.check_mode)
+    except (MissingVariable, DeviceError, UnsafeCommand) as error:
+        module.fail_json(msg=str(error))
+    if repository is not None:
+        commit_backups(repository, [result], "before push")
+    comparison = result.comparison
+    outcome = {
+        "commands": result.lines,
+        "changed": result.changed if not module.check_mode else bool(comparison and comparison.commands),
+        "diff": {"before": comparison.before, "after": comparison.after,
+                 "before_header": f"{target.name} (running, managed sections)",
+                 "after_header": f"{target.name} (intended, managed sections)"} if comparison else {},
+    }
+    if not result.ok:
+        module.fail_json(msg=result.message, **outcome)
+    module.exit_json(**outcome)
+
+
+if __name__ == "__main__":
+    main()
