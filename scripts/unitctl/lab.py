@@ -157,6 +157,8 @@ def _up(plan: LabPlan) -> int:
     if not keep_switches:
         _start_switches(state, plan)
     pending = [m for m in plan.machines if m.name not in healthy]
+    for machine in pending:  # a rebooted lab host is a new machine: Ansible must not trust old facts
+        (paths.PROJECT_ROOT / ".ansible" / "facts" / machine.name).unlink(missing_ok=True)
     failed = _boot_machines(state, pending, base, _etc_hosts(plan))
     if failed:
         say(f"FAILED to boot: {', '.join(failed)} (logs in {paths.LAB_STATE_DIR / 'logs'})")
