@@ -67,10 +67,12 @@ class _Scope(dict):
 
 
 class _Undefined(jinja2.StrictUndefined):
-    def _fail_with_undefined_error(self, *args, **kwargs):
+    """Fails on any use, with the dotted name of what is missing as the message."""
+
+    @property
+    def _undefined_message(self) -> str:
         owner = getattr(self._undefined_obj, "path", None)
-        name = f"{owner}.{self._undefined_name}" if owner else str(self._undefined_name)
-        raise jinja2.UndefinedError(name)
+        return f"{owner}.{self._undefined_name}" if owner else str(self._undefined_name)
 
 
 def vlan_ranges(ids) -> str:
