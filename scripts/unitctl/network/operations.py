@@ -14,7 +14,7 @@ and says whether that worked.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from unitctl.network.backup import BackupRepository, backup_text
@@ -127,15 +127,3 @@ def commit_backups(repository: BackupRepository, results: list[Result], what: st
     """One commit for the run, naming the devices whose backup changed."""
     return repository.commit(what, [(r.unit_id, r.device) for r in results if r.backup_changed])
 
-
-@dataclass
-class Summary:
-    results: list[Result] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Result]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def drifted(self) -> list[Result]:
-        return [r for r in self.results if r.ok and r.comparison and not r.comparison.in_sync]
