@@ -1,0 +1,147 @@
+"""The lab's province CA and the certificate of the lab's stand-in CMS.
+
+A real province has its own CA (its certificate is policy: `province_ca_certificates`, the key never
+leaves the province's PKI). The lab makes a small one of its own, once, in its state directory
+(root only, never in the checkout, never committed), and a server certificate for the stand-in CMS
+served by the centre host (roles/cms_standin):
+
+    /var/lib/unitlab/ca/province-ca.crt    the lab province CA (public; workstations trust it)
+    /var/lib/unitlab/ca/province-ca.key    its key (0600)
+    /var/lib/unitlab/ca/cms.crt            the CMS server certificate, signed by the CA
+    /var/lib/unitlab/ca/cms.key            its key (0600)
+
+The CMS certificate names every DNS name in `CMS_NAMES` (the lab's CMS URL host, see
+inventory/group_vars/lab/cms.yml) and is remade when those names change or it nears expiry.
+
+    python -m unitctl.labca           # idempotent; prints "made" when it wrote anything
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from unitctl import labsecrets, paths
+
+# The stand-in CMS answers under these names (the lab's province_cms_url uses the first).
+CMS_NAMES = ("cms.lab.internal", "centre-srv.centre.lab.internal", "centre-srv")
+CMS_ADDRESSES = ("10.213.10.10",)
+CA_NAME = "Lab province CA (unitctl lab, not for production)"
+CA_DAYS = 3650
+CERT_DAYS = 825
+RENEW_BEFORE_DAYS = 30
+
+
+def ca_dir() -> Path:
+    return paths.LAB_STATE_DIR / "ca"
+
+
+def ca_cert_path() -> Path:
+    return ca_dir() / "province-ca.crt"
+
+
+def ca_key_path() -> Path:
+    return ca_dir() / "province-ca.key"
+
+
+def cms_cert_path() -> Path:
+    return ca_dir() / "cms.crt"
+
+
+def cms_key_path() -> Path:
+    return ca_dir() / "cms.key"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _key_pem(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _cert_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _make_ca() -> None:
+    key = _new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "unitctl lab")])
+    now = _now()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CA_DAYS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    labsecrets.write_private(ca_key_path(), _key_pem(key))
+    ca_cert_path().write_text(_cert_pem(cert))
+    ca_cert_path().chmod(0o644)
+
+
+def _cms_is_current(ca: x509.Certificate) -> bool:
+    if not (cms_cert_path().exists() and cms_key_path().exists()):
+        return False
+    cert = x509.load_pem_x509_certificate(cms_cert_path().read_bytes())
+    if cert.issuer != ca.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except Exception:  # noqa: BLE001  (signed by an older CA: remake)
+        return False
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    if set(names.get_values_for_type(x509.DNSName)) != set(CMS_NAMES):
+        return False
+    return cert.not_valid_after_utc - _now() > dt.timedelta(days=RENEW_BEFORE_DAYS)
+
+
+def _make_cms(ca: x509.Certificate, ca_key) -> None:
+    key = _new_key()
+    now = _now()
+    alt = [x509.DNSName(name) for name in CMS_NAMES] + [x509.IPAddress(ipaddress.ip_address(a)) for a in CMS_ADDRESSES]
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CMS_NAMES[0])]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    labsecrets.write_private(cms_key_path(), _key_pem(key))
+    cms_cert_path().write_text(_cert_pem(cert))
+    cms_cert_path().chmod(0o644)
+
+
+def ensure_lab_ca() -> bool:
+    """Make the CA and the CMS certificate if missing or stale; True when anything was written."""
+    made = False
+    ca_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not (ca_cert_path().exists() and ca_key_path().exists()):
+        _make_ca()
+        made = True
+    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
+    if not _cms_is_current(ca):
+        ca_key = serialization.load_pem_private_key(ca_key_path().read_bytes(), password=None)
+        _make_cms(ca, ca_key)
+        made = True
+    return made
+
+
+if __name__ == "__main__":
+    print("made" if ensure_lab_ca() else "current", ca_dir())
