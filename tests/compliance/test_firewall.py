@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from server_facts import SERVERS, UNIT_SERVERS, root_output, root_run, subnets
+from server_facts import SERVERS, UNIT_SERVERS, root_run, subnets
 from unit_facts import unit_of
 from unitctl.compliance import check
 
@@ -12,10 +12,29 @@ FIX = "playbooks/servers.yml"
 POLICY = "playbooks/servers.yml (firewall rules from addressing.yml)"
 
 
-def input_rules(host) -> list[str]:
-    result = root_run(host, "nft list chain inet unitctl_filter input")
-    assert result.rc == 0, "the province ruleset (table inet unitctl_filter) is not loaded"
-    return [line.strip() for line in result.stdout.splitlines()]
+NOT_VERIFIABLE = ("the ruleset file is right, but the live ruleset cannot be read here (a container without "
+                  "CAP_NET_ADMIN, such as the lab's): not verified as loaded")
+
+
+def rulesets(host) -> list[list[str]]:
+    """The input chain as written in /etc/nftables.conf and, where readable, as loaded."""
+    saved = root_run(host, "cat /etc/nftables.conf")
+    assert saved.rc == 0, "/etc/nftables.conf is missing"
+    assert "table inet unitctl_filter" in saved.stdout, "/etc/nftables.conf is not the province ruleset"
+    found = [[line.strip() for line in saved.stdout.split("chain input", 1)[1].split("chain forward", 1)[0].splitlines()]]
+    live = root_run(host, "nft list chain inet unitctl_filter input")
+    if live.rc == 0:
+        found.append([line.strip() for line in live.stdout.splitlines()])
+    else:
+        assert "Operation not permitted" in live.stderr, "the province ruleset (table inet unitctl_filter) is not loaded"
+    return found
+
+
+def verified_live(found: list[list[str]]) -> None:
+    import pytest  # noqa: PLC0415
+
+    if len(found) < 2:
+        pytest.skip(NOT_VERIFIABLE)
 
 
 def rule(rules: list[str], name: str) -> str:
@@ -28,42 +47,49 @@ def rule(rules: list[str], name: str) -> str:
        title_fa="دیوارهٔ آتش در راه‌اندازی فعال است و ورودی‌ها را به‌طور پیش‌فرض رد می‌کند", severity="critical",
        applies_to=SERVERS, policy=POLICY, fix=FIX)
 def test_firewall_default_deny(host):
+    found = rulesets(host)
+    for rules in found:
+        assert any("policy drop" in line for line in rules), "the input policy is not drop"
+    verified_live(found)
     assert host.service("nftables").is_enabled, "nftables is not enabled at boot"
-    rules = input_rules(host)
-    assert any("policy drop" in line for line in rules), "the input policy is not drop"
-    saved = root_output(host, "cat /etc/nftables.conf")
-    assert "policy drop" in saved, "/etc/nftables.conf would not drop inbound traffic after a reboot"
 
 
 @check(id="FW-002", title_en="SSH is open only to the management networks",
        title_fa="SSH فقط از شبکه‌های مدیریت در دسترس است", severity="critical", applies_to=SERVERS,
        policy=POLICY, fix=FIX)
 def test_firewall_ssh_from_management(host, inventory_host, request):
-    rules = input_rules(host)
-    ssh = rule(rules, "ssh")
-    assert "ip saddr" in ssh, f"SSH is open to everyone: {ssh}"
-    for net in subnets(unit_of(request.config, inventory_host.unit_id), "management"):
-        assert net in ssh, f"the unit's management network {net} cannot reach SSH"
-    open_ssh = [line for line in rules if re.search(r"\btcp dport 22\b", line) and "saddr" not in line]
-    assert not open_ssh, f"SSH opened to everyone: {open_ssh}"
+    found = rulesets(host)
+    for rules in found:
+        ssh = rule(rules, "ssh")
+        assert "ip saddr" in ssh, f"SSH is open to everyone: {ssh}"
+        for net in subnets(unit_of(request.config, inventory_host.unit_id), "management"):
+            assert net in ssh, f"the unit's management network {net} cannot reach SSH"
+        open_ssh = [line for line in rules if re.search(r"\btcp dport 22\b", line) and "saddr" not in line]
+        assert not open_ssh, f"SSH opened to everyone: {open_ssh}"
+    verified_live(found)
 
 
 @check(id="FW-003", title_en="Unit services are open to the unit's client networks only",
        title_fa="سرویس‌های واحد (DNS، DHCP، NTP، SMB) فقط برای شبکه‌های کاربران واحد باز است", severity="high",
        applies_to=UNIT_SERVERS, policy=POLICY, fix=FIX)
 def test_firewall_unit_services(host, inventory_host, request):
-    rules = input_rules(host)
+    found = rulesets(host)
     clients = subnets(unit_of(request.config, inventory_host.unit_id), "cms_clients")
-    for name in ("dns", "dhcp", "ntp", "smb"):
-        found = rule(rules, name)
-        assert "ip saddr" in found, f"{name} is open to everyone"
-        assert all(net in found for net in clients), f"{name} is not open to the client networks {clients}"
+    for rules in found:
+        for name in ("dns", "dhcp", "ntp", "smb"):
+            line = rule(rules, name)
+            assert "ip saddr" in line, f"{name} is open to everyone"
+            assert all(net in line for net in clients), f"{name} is not open to the client networks {clients}"
+    verified_live(found)
 
 
 @check(id="FW-004", title_en="Metrics are open to the provincial centre only",
        title_fa="آمار پایش (node-exporter) فقط برای مرکز استان باز است", severity="medium", applies_to=SERVERS,
        policy=POLICY, fix=FIX)
 def test_firewall_metrics_from_centre(host, policy):
-    metrics = rule(input_rules(host), "node-exporter")
-    assert "ip saddr" in metrics, "metrics are open to everyone"
-    assert policy["province_centre"]["address"] in metrics, "the centre cannot scrape the metrics"
+    found = rulesets(host)
+    for rules in found:
+        metrics = rule(rules, "node-exporter")
+        assert "ip saddr" in metrics, "metrics are open to everyone"
+        assert policy["province_centre"]["address"] in metrics, "the centre cannot scrape the metrics"
+    verified_live(found)
