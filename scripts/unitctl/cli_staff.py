@@ -1,0 +1,237 @@
+"""`unitctl staff list [UNIT]` and `unitctl staff appointments`: the rosters and the appointments.
+
+Clause 1, note 2 of the circular: staff hold appointments from their unit's head (supervisors from
+the provincial directorate, note 1) and copies go to the deputy for planning. `appointments`
+writes them as CSV (for a spreadsheet) and as a printable bilingual page (RTL, Jalali dates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jdatetime
+
+from unitctl import paths
+from unitctl.inventory import Province, load_units_dir
+from unitctl.policy import load_policy
+from unitctl.schema import PRIVILEGED_ROLES, is_placeholder
+from unitctl.validate import validate_province
+
+ISSUERS = {
+    "provincial_directorate": ("Provincial directorate", "مدیریت کل استان"),
+    "unit_head": ("Head of the unit", "رئیس واحد"),
+}
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    staff = commands.add_parser(
+        "staff", help="each unit's staff roster and the appointments for the deputy for planning",
+        description="Read the staff rosters (staff.yml) of a province.")
+    actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="print each unit's roster (or one unit's)")
+    listing.add_argument("unit", nargs="?", metavar="UNIT", help="a unit id, e.g. qom-court (default: every unit)")
+    appointments = actions.add_parser(
+        "appointments", help="export the appointments as CSV and a printable bilingual page",
+        description="Write every staff member's appointment (number, Jalali and Gregorian date, issuer).")
+    appointments.add_argument("--csv", type=Path, help="write the CSV here")
+    appointments.add_argument("--html", type=Path, help="write the printable page (RTL, Persian and English) here")
+    appointments.add_argument("unit", nargs="?", metavar="UNIT", help="only this unit (default: every unit)")
+    for parser in (listing, appointments):
+        parser.add_argument("-i", "--inventory", type=Path, default=paths.INVENTORY_DIR / "qom.unitctl.yml",
+                            help="inventory source (*.unitctl.yml); default: the province, inventory/qom.unitctl.yml")
+    listing.set_defaults(func=run_list)
+    appointments.set_defaults(func=run_appointments)
+
+
+@dataclass
+class Member:
+    unit_id: str
+    unit_name_fa: str
+    unit_name_en: str
+    username: str
+    name_fa: str
+    name_en: str
+    role: str
+    role_fa: str
+    role_en: str
+    area: str
+    key_ready: bool
+    number: str
+    date_jalali: str
+    date_gregorian: str
+    issued_by: str
+
+    @property
+    def appointment_missing(self) -> bool:
+        return not self.number or is_placeholder(self.number)
+
+
+def load_members(source: Path, unit_id: str | None = None) -> tuple[Province, list[Member]]:
+    """The roster of every unit (or one) of the province named by an inventory source."""
+    import yaml  # noqa: PLC0415
+
+    source = Path(source)
+    spec = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    units_dir = source.parent / spec.get("units_dir", "units")
+    problems = validate_province(source.parent, units_dir)
+    if problems:
+        raise SystemExit(f"unitctl staff: the inventory {source} is not valid; run `unitctl validate {source}`")
+    province = load_units_dir(units_dir)
+    roles = load_policy(source.parent, province, lab=bool(spec.get("lab"))).get("province_access_roles", {})
+    known = [unit.id for unit in province.units]
+    if unit_id and unit_id not in known:
+        raise SystemExit(f"unitctl staff: no unit '{unit_id}' in {source}; units: {', '.join(known)}")
+    members = []
+    for unit in province.units:
+        if unit_id and unit.id != unit_id:
+            continue
+        for person in unit.staff:
+            appointment = person.get("appointment") or {}
+            date = str(appointment.get("date") or "")
+            role = roles.get(person["role"], {})
+            members.append(Member(
+                unit.id, unit.info["name_fa"], unit.info["name_en"], person["username"], person["name_fa"],
+                person["name_en"], person["role"], role.get("title_fa", person["role"]),
+                role.get("title_en", person["role"]), person["area"], not is_placeholder(person["ssh_key"]),
+                str(appointment.get("number") or ""), date, gregorian(date), appointment.get("issued_by", ""),
+            ))
+    return province, members
+
+
+def gregorian(jalali: str) -> str:
+    """1387/07/01 -> 2008-09-22; '' for a missing or placeholder date."""
+    try:
+        year, month, day = (int(part) for part in jalali.split("/"))
+        return jdatetime.date(year, month, day).togregorian().isoformat()
+    except (ValueError, TypeError):
+        return ""
+
+
+def run_list(args: argparse.Namespace) -> int:
+    _, members = load_members(args.inventory, args.unit)
+    unit = None
+    for member in members:
+        if member.unit_id != unit:
+            unit = member.unit_id
+            print(f"\n{member.unit_id}: {member.unit_name_en} / {member.unit_name_fa}")
+        appointment = (f"appointment {member.number} of {member.date_jalali} ({member.date_gregorian}), "
+                       f"{ISSUERS.get(member.issued_by, (member.issued_by,))[0].lower()}"
+                       if not member.appointment_missing else
+                       ("NO APPOINTMENT ON RECORD" if member.role in PRIVILEGED_ROLES else "no appointment on record"))
+        key = "" if member.key_ready else "  [SSH key still TODO]"
+        print(f"  {member.username:<16} {member.role:<20} {member.name_en} / {member.name_fa} — {member.area}; "
+              f"{appointment}{key}")
+    if not members:
+        print("no staff on record")
+    return 0
+
+
+CSV_COLUMNS = ["unit_id", "unit_name_fa", "unit_name_en", "username", "name_fa", "name_en", "role", "role_fa",
+               "area", "appointment_number", "appointment_date_jalali", "appointment_date_gregorian",
+               "issued_by", "issued_by_fa"]
+
+
+def write_csv(members: list[Member], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # utf-8-sig: spreadsheet programs then read the Persian names correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(CSV_COLUMNS)
+        for m in members:
+            writer.writerow([m.unit_id, m.unit_name_fa, m.unit_name_en, m.username, m.name_fa, m.name_en, m.role,
+                             m.role_fa, m.area, m.number, m.date_jalali, m.date_gregorian, m.issued_by,
+                             ISSUERS.get(m.issued_by, ("", ""))[1]])
+
+
+def fa_digits(text: str) -> str:
+    return str(text).translate(PERSIAN_DIGITS)
+
+
+def write_html(members: list[Member], path: Path, province_fa: str, province_en: str) -> None:
+    today = jdatetime.date.today()
+    e = html.escape
+    rows = []
+    unit = None
+    for m in members:
+        if m.unit_id != unit:
+            unit = m.unit_id
+            rows.append(f'<tr class="unit"><th colspan="7">{e(m.unit_name_fa)} <span lang="en" dir="ltr">'
+                        f'({e(m.unit_name_en)})</span></th></tr>')
+        if m.appointment_missing:
+            appointment = ('<td colspan="3" class="missing">حکم ثبت نشده است <span lang="en" dir="ltr">'
+                           '(no appointment on record)</span></td>')
+        else:
+            issuer_en, issuer_fa = ISSUERS.get(m.issued_by, (m.issued_by, m.issued_by))
+            appointment = (f'<td>{e(fa_digits(m.number))}</td>'
+                           f'<td>{e(fa_digits(m.date_jalali))}<br><span lang="en" dir="ltr">{e(m.date_gregorian)}</span></td>'
+                           f'<td>{e(issuer_fa)}<br><span lang="en" dir="ltr">{e(issuer_en)}</span></td>')
+        rows.append(f'<tr><td>{e(m.name_fa)}<br><span lang="en" dir="ltr">{e(m.name_en)}</span></td>'
+                    f'<td dir="ltr">{e(m.username)}</td>'
+                    f'<td>{e(m.role_fa)}<br><span lang="en" dir="ltr">{e(m.role_en)}</span></td>'
+                    f'<td>{e(m.area)}</td>{appointment}</tr>')
+    page = f"""<!DOCTYPE html>
+<html lang="fa" dir="rtl">
+<head>
+<meta charset="utf-8">
+<title>احکام کارکنان مراکز رایانه — Appointments of the computer-centre staff</title>
+<style>
+@page {{ size: A4 landscape; margin: 12mm; }}
+body {{ font-family: Vazirmatn, "Noto Naskh Arabic", Tahoma, sans-serif; font-size: 11pt; color: #000; }}
+h1 {{ font-size: 15pt; margin: 0 0 2mm; }}
+p.sub {{ margin: 0 0 4mm; }}
+table {{ width: 100%; border-collapse: collapse; }}
+th, td {{ border: 1px solid #555; padding: 1.5mm 2mm; text-align: right; vertical-align: top; }}
+thead th {{ background: #ddd; }}
+tr.unit th {{ background: #f0f0f0; text-align: right; }}
+tr {{ page-break-inside: avoid; }}
+thead {{ display: table-header-group; }}
+[lang="en"] {{ font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; color: #333; }}
+td.missing {{ font-weight: bold; }}
+footer {{ margin-top: 4mm; font-size: 9pt; }}
+</style>
+</head>
+<body>
+<h1>احکام کارکنان مراکز رایانهٔ واحدهای قضایی {e(province_fa)}
+<br><span lang="en" dir="ltr">Appointments of the computer-centre staff of the judicial units, {e(province_en)}</span></h1>
+<p class="sub">رونوشت برای معاونت برنامه‌ریزی (بخشنامهٔ ۸۴۷۶، بند ۱، تبصرهٔ ۲) — تاریخ تهیه: {fa_digits(today.strftime('%Y/%m/%d'))}
+<span lang="en" dir="ltr">· Copy for the deputy for planning (circular 8476, clause 1, note 2) · prepared
+{today.strftime('%Y/%m/%d')} ({today.togregorian().isoformat()})</span></p>
+<table>
+<thead><tr><th>نام <span lang="en">Name</span></th><th>نام کاربری <span lang="en">Username</span></th>
+<th>سمت <span lang="en">Role</span></th><th>حوزهٔ پشتیبانی <span lang="en">Area</span></th>
+<th>شمارهٔ حکم <span lang="en">Number</span></th><th>تاریخ حکم <span lang="en">Date</span></th>
+<th>صادرکننده <span lang="en">Issued by</span></th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+<footer>{fa_digits(len(members))} نفر <span lang="en" dir="ltr">· {len(members)} staff</span></footer>
+</body>
+</html>
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+
+
+def run_appointments(args: argparse.Namespace) -> int:
+    if not args.csv and not args.html:
+        print("unitctl staff appointments: name --csv FILE and/or --html FILE", file=sys.stderr)
+        return 2
+    province, members = load_members(args.inventory, args.unit)
+    if args.csv:
+        write_csv(members, args.csv)
+        print(f"wrote {args.csv} ({len(members)} staff)")
+    if args.html:
+        policy = load_policy(Path(args.inventory).parent, province)
+        write_html(members, args.html, policy.get("province_name_fa", ""), policy.get("province_name_en", ""))
+        print(f"wrote {args.html} ({len(members)} staff)")
+    missing = [m for m in members if m.appointment_missing and m.role in PRIVILEGED_ROLES]
+    for m in missing:
+        print(f"warning: {m.unit_id}: {m.username} ({m.role}) has no appointment on record", file=sys.stderr)
+    return 0
