@@ -83,7 +83,9 @@ def test_forwarding_to_province_resolvers(host, policy):
 @check(id="DNS-006", title_en="DHCP serves each client VLAN's range and the inventory's reservations",
        title_fa="DHCP بازهٔ هر VLAN کاربران و رزروهای سیاهه را ارائه می‌دهد", severity="medium",
        applies_to=SERVERS, policy="inventory/<unit>/addressing.yml (dhcp), hosts.yml (mac)", fix=FIX)
-def test_dhcp_ranges_and_reservations(host, inventory_host, request):
+def test_dhcp_ranges_and_reservations(host, inventory_host, request, policy):
+    if not policy.get("province_unit_dhcp", True):
+        pytest.skip("not applicable: unit servers serve no DHCP here (province_unit_dhcp is false)")
     unit = unit_of(request.config, inventory_host.unit_id)
     lines = _config(host)
     ranges = [line for line in lines if line.startswith("dhcp-range=")]
