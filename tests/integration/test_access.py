@@ -1,0 +1,274 @@
+"""Staff access and the audit trail on the lab, by real SSH (playbooks/staff.yml, roles/staff_accounts,
+the unitctl_audit callback).
+
+The committed roster holds public keys only. The test copies the lab inventory into a temporary
+folder, makes a key pair for each person there (the private keys never leave the temporary folder),
+adds two test people to the court (one who will leave, one who will move to the prosecutor's
+office) and runs the playbook with `-i` on that copy; the committed inventory is never edited.
+In order: converge; a second run changes nothing; --check --diff is clean; logins as the matrix
+says (court staff in at the court, refused at the prosecutor's; a CMS operator without sudo);
+then the roster changes (a departure, a move): the checks ACC-003/ACC-004 fail before the run and
+pass after it; the departed person is refused everywhere, their home archived; the mover works at
+the new unit only; the run's audit record is found at the centre's collector; a wrong role input
+stops the role at its start. At the end the hosts are put back to the committed roster.
+
+UNITLAB_ASSUME_UP=1 runs against the lab that is already up (the session's `lab up` is not called).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+import yaml
+
+from unitctl import labsecrets
+
+pytestmark = pytest.mark.lab
+
+ROOT = Path(__file__).resolve().parents[2]
+STAFF_PLAYBOOK = str(ROOT / "playbooks" / "staff.yml")
+HOSTS = {"court-srv": "10.213.20.10", "pros-srv": "10.213.30.10", "court-ws1": "10.213.21.11"}
+CENTRE = "10.213.10.10"
+LIMIT = ",".join(HOSTS)
+LEAVER, MOVER = "t.leaver", "t.mover"
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+AUDIT_LINE = re.compile(r"audit record (?P<path>\S+\.json); sent to (?P<to>\S+)")
+
+
+@pytest.fixture(scope="module")
+def lab(request):
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    if os.environ.get("UNITLAB_ASSUME_UP") != "1":
+        request.getfixturevalue("lab_up")
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return env
+
+
+def playbook(inventory: Path | None, *args: str, playbooks=(STAFF_PLAYBOOK,)) -> tuple[subprocess.CompletedProcess, dict]:
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args]
+    if inventory:
+        command += ["-i", str(inventory)]
+    result = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=1200)
+    recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+             for m in RECAP.finditer(result.stdout)}
+    return result, recap
+
+
+def assert_clean(result, recap, changed_zero=False, hosts=HOSTS):
+    tail = result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, tail
+    for host in hosts:
+        assert host in recap and recap[host]["failed"] == 0 and recap[host]["unreachable"] == 0, tail
+        if changed_zero:
+            assert recap[host]["changed"] == 0, f"{host} changed:\n" + "\n".join(
+                line for line in result.stdout.splitlines() if line.startswith("changed:"))
+
+
+def connect(address: str, user: str, key: Path) -> paramiko.SSHClient:
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(labsecrets.known_hosts_path()))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(address, username=user, key_filename=str(key), timeout=15, allow_agent=False, look_for_keys=False)
+    return client
+
+
+def login(address: str, user: str, key: Path, command: str = "id -un") -> tuple[int, str] | None:
+    """Log in as a staff member with their key and run a command; None when the login is refused."""
+    try:
+        client = connect(address, user, key)
+    except paramiko.AuthenticationException:
+        return None
+    try:
+        _, stdout, stderr = client.exec_command(command, timeout=30)
+        output = stdout.read().decode() + stderr.read().decode()
+        return stdout.channel.recv_exit_status(), output.strip()
+    finally:
+        client.close()
+
+
+def as_root(address: str, command: str) -> tuple[int, str]:
+    """A command as root on a lab host: the automation account with sudo, or root on a bare host."""
+    for user, wrapped in (("unitctl", "sudo -n /bin/sh -c " + json.dumps(command)), ("root", command)):
+        try:
+            client = connect(address, user, labsecrets.lab_key_path())
+        except paramiko.AuthenticationException:
+            continue
+        try:
+            _, stdout, stderr = client.exec_command(wrapped, timeout=60)
+            output = stdout.read().decode() + stderr.read().decode()
+            return stdout.channel.recv_exit_status(), output.strip()
+        finally:
+            client.close()
+    raise AssertionError(f"{address}: neither the automation account nor root may log in")
+
+
+def keypair(folder: Path, user: str) -> tuple[Path, str]:
+    key = folder / user
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{user}@test", "-f", str(key)],
+                       check=True, capture_output=True)
+    return key, Path(f"{key}.pub").read_text().strip()
+
+
+class Province:
+    """A copy of the lab inventory in a temporary folder, whose rosters the test edits."""
+
+    def __init__(self, folder: Path):
+        self.root = folder / "inventory"
+        self.keys = folder / "keys"
+        self.keys.mkdir(parents=True)
+        shutil.copytree(ROOT / "inventory" / "lab", self.root / "lab")
+        shutil.copytree(ROOT / "inventory" / "group_vars", self.root / "group_vars")
+        shutil.copy(ROOT / "inventory" / "lab.unitctl.yml", self.root / "lab.unitctl.yml")
+        self.source = self.root / "lab.unitctl.yml"
+        self.key: dict[str, Path] = {}
+
+    def staff_file(self, unit: str) -> Path:
+        return self.root / "lab" / "units" / unit / "staff.yml"
+
+    def roster(self, unit: str) -> list[dict]:
+        return yaml.safe_load(self.staff_file(unit).read_text(encoding="utf-8"))["staff"]
+
+    def write(self, unit: str, roster: list[dict]) -> None:
+        for person in roster:
+            self.key[person["username"]], person["ssh_key"] = keypair(self.keys, person["username"])
+        self.staff_file(unit).write_text(yaml.safe_dump({"staff": roster}, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+
+
+def extra_person(username: str, role: str) -> dict:
+    return {"username": username, "name_fa": "آزمون", "name_en": f"Test {role}", "role": role, "area": "tests",
+            "ssh_key": "TODO", "appointment": {"number": "T/1", "date": "1400/01/01", "issued_by": "unit_head"}}
+
+
+@pytest.fixture(scope="module")
+def province(lab, tmp_path_factory):
+    copy = Province(tmp_path_factory.mktemp("access"))
+    copy.write("lab-court", copy.roster("lab-court") + [extra_person(LEAVER, "sysadmin"),
+                                                        extra_person(MOVER, "network_technician")])
+    copy.write("lab-prosecutor", copy.roster("lab-prosecutor"))
+    yield copy
+    # Back to the committed roster (the test people stay locked, as departed staff do).
+    playbook(None, "--limit", LIMIT)
+
+
+def compliance(province: Province, units: list[str], names: str, tmp_path: Path) -> list[dict]:
+    output = tmp_path / f"compliance-{time.monotonic_ns()}.json"
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance" / "test_access.py"),
+            "--inventory", str(province.source), "--compliance-json", str(output), "-k", names]
+    for unit in units:
+        args += ["--unit", unit]
+    subprocess.run(args, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=600)
+    return [r for r in json.loads(output.read_text())["results"] if r["host"] in HOSTS]
+
+
+def test_converge_then_idempotent_and_check_clean(province):
+    assert_clean(*playbook(province.source, "--limit", LIMIT))
+    assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
+    assert_clean(*playbook(province.source, "--limit", LIMIT, "--check", "--diff"), changed_zero=True)
+
+
+def test_court_staff_log_in_at_the_court_only(province):
+    key = province.key["m.karimi"]
+    assert login(HOSTS["court-srv"], "m.karimi", key) == (0, "m.karimi")
+    assert login(HOSTS["court-srv"], "m.karimi", key, "sudo -n true && echo root-ok")[1].endswith("root-ok")
+    assert login(HOSTS["pros-srv"], "m.karimi", key) is None, "a court supervisor logged in at the prosecutor's"
+    assert login(HOSTS["pros-srv"], "r.hosseini", province.key["r.hosseini"]) == (0, "r.hosseini")
+    assert login(HOSTS["court-srv"], "r.hosseini", province.key["r.hosseini"]) is None
+    for person in (LEAVER, MOVER):  # so that their refusal later means something
+        assert login(HOSTS["court-srv"], person, province.key[person]) == (0, person)
+
+
+def test_cms_operator_has_no_sudo(province):
+    """z.ahmadi (CMS operator) logs in at a workstation's console, not over SSH (the workstations admit
+    only technicians): sudo is tried as z.ahmadi through su, by an SSH session of the automation account."""
+    key = province.key["z.ahmadi"]
+    status, output = as_root(HOSTS["court-ws1"], "su -s /bin/sh z.ahmadi -c 'id -un; sudo -n true; echo rc=$?'")
+    assert output.startswith("z.ahmadi") and output.endswith("rc=1"), output
+    assert "not allowed to run sudo" in as_root(HOSTS["court-ws1"], "sudo -l -U z.ahmadi")[1]
+    assert "z.ahmadi" not in as_root(HOSTS["court-ws1"], "cat /etc/sudoers.d/unitctl-staff")[1]
+    assert login(HOSTS["court-srv"], "z.ahmadi", key) is None, "a CMS operator has a shell on the unit server"
+    status, output = login(HOSTS["court-srv"], "m.karimi", province.key["m.karimi"], "sudo -n -l -U z.ahmadi")
+    assert "not allowed to run sudo" in output, output
+
+
+def test_departure_and_move(province, tmp_path):
+    court = [p for p in province.roster("lab-court") if p["username"] not in (LEAVER, MOVER)]
+    mover = next(p for p in province.roster("lab-court") if p["username"] == MOVER)
+    province.write("lab-court", court)
+    province.write("lab-prosecutor", province.roster("lab-prosecutor") + [mover])
+    # Before the run the checks see the open accounts and fail...
+    names = "test_no_account_of_another_unit or test_departed_staff_locked"
+    before = compliance(province, ["lab-court"], names, tmp_path)
+    assert {r["outcome"] for r in before if r["host"] == "court-srv"} == {"fail"}, before
+    result, recap = playbook(province.source, "--limit", LIMIT)
+    assert_clean(result, recap)
+    # ...the departed member is refused everywhere, their home archived and kept...
+    for address in HOSTS.values():
+        assert login(address, LEAVER, province.key[LEAVER]) is None, f"{LEAVER} still logs in at {address}"
+    status, archives = as_root(HOSTS["court-srv"], f"ls /var/backups/departed-staff/ | grep '^{LEAVER}-'; "
+                                                   f"test -d /home/{LEAVER} && echo home-kept")
+    assert status == 0 and re.search(rf"^{re.escape(LEAVER)}-\d{{8}}-\d{{6}}\.tar\.gz$", archives, re.M), archives
+    assert "home-kept" in archives
+    status, listing = as_root(HOSTS["court-srv"], f"tar -tzf /var/backups/departed-staff/{LEAVER}-*.tar.gz | head -5")
+    assert f"{LEAVER}/" in listing, listing
+    # ...the mover works at the new unit and not at the old one.
+    assert login(HOSTS["pros-srv"], MOVER, province.key[MOVER]) == (0, MOVER)
+    assert login(HOSTS["court-srv"], MOVER, province.key[MOVER]) is None
+    after = compliance(province, ["lab-court", "lab-prosecutor"], "test_access", tmp_path)
+    failed = [r for r in after if r["outcome"] != "pass"]
+    assert after and not failed, failed
+    # A second run: nothing to do, the archive is not made twice.
+    assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
+    status, count = as_root(HOSTS["court-srv"], f"ls /var/backups/departed-staff/ | grep -c '^{LEAVER}-'")
+    assert count == "1"
+    province.last_run = result
+
+
+def test_audit_record_reaches_the_centre(province):
+    # The centre's collector (playbooks/centre.yml, idempotent) must be running to receive it.
+    assert_clean(*playbook(None, "--limit", "centre-srv", playbooks=(str(ROOT / "playbooks" / "centre.yml"),)),
+                 hosts=("centre-srv",))
+    result, recap = playbook(province.source, "--limit", LIMIT)
+    assert_clean(result, recap)
+    match = AUDIT_LINE.search(result.stdout)
+    assert match and match["to"] == f"{CENTRE}:514", result.stdout[-2000:]
+    record = json.loads((ROOT / match["path"]).read_text())
+    assert record["playbooks"] == ["playbooks/staff.yml"] and set(record["hosts"]) == set(HOSTS)
+    assert record["units"] == ["lab-court", "lab-prosecutor"] and record["check_mode"] is False
+    assert record["started"]["jalali"] and record["toolkit"]["commit"]
+    for _ in range(10):
+        status, found = as_root(CENTRE, f"grep -rh 'unitctl-audit: .*{record['run_id']}' /var/log/units/ || true")
+        if found:
+            break
+        time.sleep(1)
+    assert found, f"record {record['run_id']} not found at the centre"
+    received = json.loads(found.splitlines()[0].split("unitctl-audit: ", 1)[1])
+    assert received["hosts"]["court-srv"] == record["hosts"]["court-srv"]
+    assert received["user"] == record["user"]
+
+
+def test_wrong_input_stops_the_role_at_its_start(province):
+    result, recap = playbook(province.source, "--limit", "court-srv", "-e",
+                             json.dumps({"staff_accounts_host_type": "printer"}))
+    assert result.returncode != 0
+    assert "staff_accounts_host_type" in result.stdout and "printer" in result.stdout
+    assert recap["court-srv"]["changed"] == 0
