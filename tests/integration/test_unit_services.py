@@ -302,9 +302,10 @@ def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
         assert "SHUTDOWN policy triggered" in new_events()
         assert login_works(SERVER, AUTOMATION_USER), "the server must still be up (the lab powers nothing off)"
     finally:
-        # Back on mains: the status file as it was, the policy's flags cleared, NUT restarted.
+        # Back on mains: the status file as it was, the policy's flags cleared, NUT restarted in
+        # order (upsd keeps the FSD flag the policy set until it restarts after the driver).
         ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {status_file}; rm -f /etc/killpower {marker}; "
-                   "systemctl restart nut-driver@ups nut-server nut-monitor")
+                   "systemctl restart nut-driver@ups && systemctl restart nut-server && systemctl restart nut-monitor")
     wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "the UPS back to OL")
     assert ok(SERVER, "systemctl is-active nut-monitor") == "active"
 
