@@ -57,7 +57,9 @@ def test_scanning_to_archive(host, inventory_host, policy, request):
     mount_unit = host.file(f"/etc/systemd/system/{unit}.mount")
     assert mount_unit.exists and f"What={share}" in mount_unit.content_string, f"{unit}.mount does not mount {share}"
     automount = host.service(f"{unit}.automount")
-    assert automount.is_enabled and automount.is_running, f"{unit}.automount is not enabled and active"
+    assert automount.is_enabled, f"{unit}.automount is not enabled"
+    if policy.get("province_scanning_start_automount", True):  # false only where autofs is missing (the lab)
+        assert automount.is_running, f"{unit}.automount is not active"
     assert host.file("/usr/local/bin/scan-to-archive").is_executable, "the scan helper is missing"
 
 
