@@ -191,8 +191,12 @@ def test_persian_page_prints_to_the_branch_queue(lab):
             break
         time.sleep(1)
     assert job.group(1) in completed, f"job {job.group(1)} not completed: {completed}"
-    status, files = run_as(address, "sudo -n find /var/spool/cups-pdf -name '*unitctl-persian-test*.pdf' -newer /etc/cups/cupsd.conf")
+    # cups-pdf writes the job to the printing user's ~/PDF (root's here: lp ran under sudo).
+    status, files = run_as(address, f"sudo -n find /root/PDF /home -path '*/PDF/*' -name '*unitctl-persian-test*job_{job.group(1).rsplit('-', 1)[1]}.pdf'")
     assert status == 0 and files.strip(), f"no PDF output of the job: {files}"
+    # The Persian text was set in a Persian-capable font (LibreOffice embeds the font it used).
+    status, fonts = run_as(address, f"sudo -n grep -ao 'FontName */[A-Za-z+_-]*' {files.split()[0]}")
+    assert "NotoNaskhArabic" in fonts, f"the page was not set in a Persian font: {fonts}"
 
 
 def test_wrong_input_type_is_refused_at_the_role_start(lab):
