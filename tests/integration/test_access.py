@@ -180,13 +180,31 @@ def compliance(province: Province, units: list[str], names: str, tmp_path: Path)
     return [r for r in json.loads(output.read_text())["results"] if r["host"] in HOSTS]
 
 
+def converge(province: Province) -> subprocess.CompletedProcess:
+    """Run the playbook with the test's roster. Other lab users' runs with the committed roster (servers.yml
+    includes this role) may put the hosts back at any time, so each test converges just before it looks."""
+    result, recap = playbook(province.source, "--limit", LIMIT)
+    assert_clean(result, recap)
+    return result
+
+
 def test_converge_then_idempotent_and_check_clean(province):
-    assert_clean(*playbook(province.source, "--limit", LIMIT))
-    assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
-    assert_clean(*playbook(province.source, "--limit", LIMIT, "--check", "--diff"), changed_zero=True)
+    """Converge, a second run changes nothing, --check --diff is clean. The lab is shared: when another
+    run with the committed roster changed a host between ours, the sequence is tried again (at most 3 times)."""
+    failures = []
+    for _attempt in range(3):
+        converge(province)
+        try:
+            assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
+            assert_clean(*playbook(province.source, "--limit", LIMIT, "--check", "--diff"), changed_zero=True)
+            return
+        except AssertionError as error:
+            failures.append(str(error)[:3000])
+    pytest.fail("not idempotent in 3 attempts:\n" + "\n---\n".join(failures))
 
 
 def test_court_staff_log_in_at_the_court_only(province):
+    converge(province)
     key = province.key["m.karimi"]
     assert login(HOSTS["court-srv"], "m.karimi", key) == (0, "m.karimi")
     assert login(HOSTS["court-srv"], "m.karimi", key, "sudo -n true && echo root-ok")[1].endswith("root-ok")
@@ -200,6 +218,7 @@ def test_court_staff_log_in_at_the_court_only(province):
 def test_cms_operator_has_no_sudo(province):
     """z.ahmadi (CMS operator) logs in at a workstation's console, not over SSH (the workstations admit
     only technicians): sudo is tried as z.ahmadi through su, by an SSH session of the automation account."""
+    converge(province)
     key = province.key["z.ahmadi"]
     status, output = as_root(HOSTS["court-ws1"], "su -s /bin/sh z.ahmadi -c 'id -un; sudo -n true; echo rc=$?'")
     assert output.startswith("z.ahmadi") and output.endswith("rc=1"), output
@@ -211,6 +230,7 @@ def test_cms_operator_has_no_sudo(province):
 
 
 def test_departure_and_move(province, tmp_path):
+    converge(province)
     court = [p for p in province.roster("lab-court") if p["username"] not in (LEAVER, MOVER)]
     mover = next(p for p in province.roster("lab-court") if p["username"] == MOVER)
     province.write("lab-court", court)
@@ -236,11 +256,10 @@ def test_departure_and_move(province, tmp_path):
     after = compliance(province, ["lab-court", "lab-prosecutor"], "test_access", tmp_path)
     failed = [r for r in after if r["outcome"] != "pass"]
     assert after and not failed, failed
-    # A second run: nothing to do, the archive is not made twice.
-    assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
-    status, count = as_root(HOSTS["court-srv"], f"ls /var/backups/departed-staff/ | grep -c '^{LEAVER}-'")
-    assert count == "1"
-    province.last_run = result
+    # A second run does not archive the home again.
+    listing = as_root(HOSTS["court-srv"], "ls /var/backups/departed-staff/")[1]
+    converge(province)
+    assert as_root(HOSTS["court-srv"], "ls /var/backups/departed-staff/")[1] == listing
 
 
 def test_audit_record_reaches_the_centre(province):
