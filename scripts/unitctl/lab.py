@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from unitctl import labbase, labmirror, labnet, labsecrets, labswitches, paths
+from unitctl import labbase, labmirror, labnet, labsecrets, labservices, labswitches, paths
 from unitctl.inventory import load_units_dir
 from unitctl.labmachines import (BOOT_STATES_OK, Machine, boot, prepare_upper, remove_upper,
                                  wait_booted)
@@ -224,6 +224,7 @@ def _write_access_files(plan: LabPlan) -> None:
     labsecrets.write_known_hosts(entries)
     credentials = labsecrets.network_credentials()
     labsecrets.ensure_vault_file(credentials)
+    labservices.ensure_services_vault()
 
 
 def _start_switches(state: dict, plan: LabPlan) -> None:

@@ -54,6 +54,9 @@ def nspawn_command(machine: Machine, base: Path) -> list[str]:
         f"--machine={machine.name}", f"--hostname={machine.name}",
         "--resolv-conf=off", "--timezone=off", "--link-journal=no",
         "--console=passive",
+        # Each host has its own network namespace: it may load its own firewall and serve DHCP
+        # there. Nothing else is granted (never CAP_SYS_TIME: that would set the host's clock).
+        "--capability=CAP_NET_ADMIN",
     ]
 
 

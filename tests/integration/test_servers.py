@@ -170,11 +170,11 @@ def test_check_mode_is_clean_on_provisioned_hosts(lab):
 def test_checks_pass_on_provisioned_hosts(lab, tmp_path):
     results = compliance(tmp_path, AUTOMATION_USER)
     assert results, "no check ran"
-    # FW-* and BASE-008 are "skipped" where the host may not change netfilter or sysctl (the lab's
-    # hosts lack CAP_NET_ADMIN); they still fail there when the file is wrong.
+    # BASE-008 is "skipped" where /proc/sys is read-only (the lab's containers); it still fails
+    # there when the file is wrong.
     bad = [(r["check_id"], r["host"], r["outcome"], r["evidence"][:300]) for r in results
            if r["outcome"] not in ("pass", "not_applicable")
-           and not (r["check_id"].startswith(("FW-", "BASE-008")) and r["outcome"] == "skipped")]
+           and not (r["check_id"] == "BASE-008" and r["outcome"] == "skipped")]
     assert not bad, bad
 
 
