@@ -91,12 +91,12 @@ def test_sysctl_baseline(host):
                   if "=" in line and not line.startswith("#"))
     for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.accept_redirects", "net.ipv4.tcp_syncookies"):
         assert key in wanted, f"{key} is not in the baseline"
-    # A container may not set them: /proc/sys is mounted read-only (the lab's hosts), the rest
-    # a writable /proc/sys. Keys it cannot set are not held against it; if it can set none, skip.
+    # A container may not set them: it needs a writable /proc/sys (the lab's is read-only), and
+    # CAP_NET_ADMIN for net.*. Keys it cannot set are not held against it; if it can set none, skip.
     capabilities = int(root_output(host, "grep CapEff /proc/self/status").split()[1], 16)
     proc_sys_rw = "rw" in root_output(host, "findmnt -no OPTIONS /proc/sys || echo rw").split(",")[0]
-    settable = [key for key in wanted if (key.startswith("net.") and capabilities & (1 << 12))
-                or (not key.startswith("net.") and proc_sys_rw)]
+    settable = [key for key in wanted
+                if proc_sys_rw and (not key.startswith("net.") or capabilities & (1 << 12))]
     if not settable:
         import pytest  # noqa: PLC0415
 
