@@ -83,6 +83,8 @@ def benchmark() -> dict:
         reset = run("tests/benchmarks/workstations_reset.yml", hosts)
         seconds = run("playbooks/workstations.yml", hosts)
         rounds.append({"workstations": count, "hosts": hosts, "seconds": round(seconds, 1), "reset_seconds": round(reset, 1)})
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)  # partial figures, kept if a later round fails
+        RESULTS.write_text(json.dumps({"benchmark": "workstations", "partial": True, "rounds": rounds}, indent=2) + "\n")
     per, intercept = slope([(r["workstations"], r["seconds"]) for r in rounds])
     document = {
         "benchmark": "workstations",
