@@ -225,7 +225,10 @@ def settled(province: Province, look, attempts: int = 3) -> None:
 
 
 def test_converge_then_idempotent_and_check_clean(province):
-    """Converge, a second run changes nothing, --check --diff is clean."""
+    """--check --diff runs clean before anything is made (fresh hosts when this file runs first), then:
+    converge, a second run changes nothing, --check --diff is clean."""
+    assert_clean(*playbook(province.source, "--limit", LIMIT, "--check", "--diff"))
+
     def look():
         assert_clean(*playbook(province.source, "--limit", LIMIT), changed_zero=True)
         assert_clean(*playbook(province.source, "--limit", LIMIT, "--check", "--diff"), changed_zero=True)
