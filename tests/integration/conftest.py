@@ -18,9 +18,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "lab_last: runs after every other test of the session")
 
 
+# The lab tests follow a unit's life: the lab itself, its switches, its servers from bare Debian,
+# their services, the workstations, then the staff on all of them. Each file builds on the state
+# the ones before it leave, and the servers' "fails on a fresh host" proofs need fresh servers.
+LIFE_ORDER = ("test_lab", "test_network", "test_servers", "test_unit_services", "test_workstations",
+              "test_access")
+
+
+def _life_stage(item) -> int:
+    module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+    return LIFE_ORDER.index(module) if module in LIFE_ORDER else -1
+
+
 def pytest_collection_modifyitems(items):
-    """Move `lab_last` tests to the end, keeping the order of everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("lab_last") is not None)
+    """Lab tests in the order of LIFE_ORDER, `lab_last` ones at the very end; stable otherwise."""
+    items.sort(key=lambda item: (item.get_closest_marker("lab_last") is not None, _life_stage(item)))
 
 
 @pytest.fixture(scope="session")
