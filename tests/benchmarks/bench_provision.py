@@ -50,10 +50,10 @@ def defaults_config(folder: Path) -> Path:
     return config
 
 
-def playbook_seconds(config: Path, label: str) -> tuple[float, str]:
+def playbook_seconds(config: Path, label: str, playbook: str = "playbooks/site.yml") -> tuple[float, str]:
     env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_NOCOLOR="1")
     started = time.monotonic()
-    result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/site.yml", "--limit", LIMIT],
+    result = subprocess.run([str(BIN / "ansible-playbook"), playbook, "--limit", LIMIT],
                             cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=3600)
     elapsed = time.monotonic() - started
     if result.returncode != 0:
@@ -73,30 +73,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warm", action="store_true", help="use the lab as it is; no cold figure")
     parser.add_argument("--rounds", type=int, default=3, help="reruns per configuration")
+    parser.add_argument("--playbook", default="playbooks/site.yml", help="what to provision (default: site.yml)")
     args = parser.parse_args()
 
     project_config = paths.PROJECT_ROOT / "ansible.cfg"
-    figures: dict = {"limit": LIMIT, "rounds": args.rounds}
+    figures: dict = {"limit": LIMIT, "playbook": args.playbook, "rounds": args.rounds}
     if not args.warm:
         lab("down")
         lab("up")
-        figures["cold_s"], _ = playbook_seconds(project_config, "cold")
+        figures["cold_s"], _ = playbook_seconds(project_config, "cold", args.playbook)
     else:
-        playbook_seconds(project_config, "converge")  # make sure there is nothing left to change
+        playbook_seconds(project_config, "converge", args.playbook)  # nothing left to change
 
     with tempfile.TemporaryDirectory() as scratch:
         default_config = defaults_config(Path(scratch))
         project, defaults = [], []
         for _ in range(args.rounds):  # alternate, so that machine noise hits both alike
-            seconds, output = playbook_seconds(project_config, "rerun (project)")
+            seconds, output = playbook_seconds(project_config, "rerun (project)", args.playbook)
             assert changed_total(output) == 0, "the rerun changed something: not idempotent"
             project.append(seconds)
-            defaults.append(playbook_seconds(default_config, "rerun (defaults)")[0])
+            defaults.append(playbook_seconds(default_config, "rerun (defaults)", args.playbook)[0])
     figures["rerun_project_s"] = [round(s, 1) for s in project]
     figures["rerun_defaults_s"] = [round(s, 1) for s in defaults]
     figures["rerun_speedup"] = round(statistics.median(defaults) / statistics.median(project), 2)
 
-    print(f"\nprovisioning {LIMIT}")
+    print(f"\nprovisioning {LIMIT} with {args.playbook}")
     if "cold_s" in figures:
         print(f"  cold provision:           {figures['cold_s']:7.1f} s")
     print(f"  rerun, project ansible.cfg: {statistics.median(project):7.1f} s (median of {args.rounds})")
