@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import paramiko
 
-from unitctl import labsecrets
+from unitctl import labsecrets, paths
 from unitctl.labmachines import Machine
 
 LAB_COMMAND_TIMEOUT_S = 900
+ROOT = paths.PROJECT_ROOT
+# One host's line of ansible-playbook's PLAY RECAP.
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
 def unitctl(*args: str, timeout: float = LAB_COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
@@ -43,3 +50,13 @@ def run_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, s
         return stdout.channel.recv_exit_status(), output.strip()
     finally:
         client.close()
+
+
+def environment() -> dict[str, str]:
+    """ansible-playbook's environment in the lab tests: the project's config and Python."""
+    env = dict(os.environ)
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return env

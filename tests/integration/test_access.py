@@ -35,14 +35,14 @@ from unitctl import labsecrets
 
 pytestmark = pytest.mark.lab
 
+from lab_helpers import RECAP, environment  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 STAFF_PLAYBOOK = str(ROOT / "playbooks" / "staff.yml")
 HOSTS = {"court-srv": "10.213.20.10", "pros-srv": "10.213.30.10", "court-ws1": "10.213.21.11"}
 CENTRE = "10.213.10.10"
 LIMIT = ",".join(HOSTS)
 LEAVER, MOVER = "t.leaver", "t.mover"
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 AUDIT_LINE = re.compile(r"audit record (?P<path>\S+\.json); sent to (?P<to>\S+)")
 
 
@@ -52,15 +52,6 @@ def lab(request):
         pytest.skip("the lab needs root")
     if os.environ.get("UNITLAB_ASSUME_UP") != "1":
         request.getfixturevalue("lab_up")
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 def playbook(inventory: Path | None, *args: str, playbooks=(STAFF_PLAYBOOK,)) -> tuple[subprocess.CompletedProcess, dict]:

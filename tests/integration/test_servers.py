@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ import pytest
 
 from unitctl import labsecrets
 
-from lab_helpers import run_on
+from lab_helpers import RECAP, environment, run_on
 
 pytestmark = pytest.mark.lab
 
@@ -39,8 +38,6 @@ AUTOMATION_USER = "unitctl"
 ADDRESSES = {"court-srv": "10.213.20.10", "centre-srv": "10.213.10.10", "court-ws1": "10.213.21.11"}
 CHECK_PREFIXES = ("BASE-", "AUTO-", "SSH-00", "FW-", "TIME-", "LOG-", "NODE-")
 MY_CHECKS = "test_base.py or test_ssh.py or test_firewall.py or test_time.py or test_logging.py or test_node_exporter.py"
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 TIMINGS: dict[str, float] = {}
 
 
@@ -50,15 +47,6 @@ def lab(request):
         pytest.skip("the lab needs root")
     if os.environ.get("UNITLAB_ASSUME_UP") != "1":
         request.getfixturevalue("lab_up")
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 def playbook(*args: str, playbooks=SERVERS_PLAYBOOK, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict]:

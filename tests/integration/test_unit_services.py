@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -35,6 +34,8 @@ from unitctl import labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
+from lab_helpers import RECAP, environment  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
 from unit_facts import dns_query_command  # noqa: E402
@@ -45,8 +46,6 @@ SERVER, CENTRE, WORKSTATION, FRESH = "10.213.20.10", "10.213.10.10", "10.213.21.
 AUTOMATION_USER = "unitctl"
 MY_CHECKS = "test_dns_dhcp.py or test_archive.py or test_backup.py or test_power.py"
 PREFIXES = ("DNS-", "ARC-", "BAK-", "PWR-")
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 FIGURES: dict[str, float] = {}
 
 
@@ -59,15 +58,6 @@ def lab(request):
     labservices.ensure_services_vault()  # the lab's Samba, backup and UPS secrets (vault file)
     yield
     print("\nunit services figures:", json.dumps({k: round(v, 1) for k, v in FIGURES.items()}))
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 900):

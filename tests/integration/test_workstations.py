@@ -29,6 +29,8 @@ from unitctl import labca, labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
+from lab_helpers import RECAP, environment  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = [str(ROOT / "playbooks" / "cms_standin.yml"), str(ROOT / "playbooks" / "workstations.yml")]
 WORKSTATIONS = ["court-ws1", "court-ws2"]
@@ -38,8 +40,6 @@ ADDRESSES = {"court-ws1": "10.213.21.11", "court-ws2": "10.213.21.12", "pros-ws2
              "centre-srv": "10.213.10.10"}
 AUTOMATION_USER = "unitctl"
 WS_CHECKS = "test_workstation_"
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 PERSIAN_TEXT = "صفحهٔ آزمایشی چاپ — دادگستری شهرستان، شعبهٔ ۱"
 
 
@@ -51,15 +51,6 @@ def lab(request):
         request.getfixturevalue("lab_up")
     labservices.ensure_services_vault()  # the archive share passwords the scanning role mounts with
     labca.ensure_lab_ca()
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 1500) -> tuple[subprocess.CompletedProcess, dict]:
