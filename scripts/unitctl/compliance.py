@@ -51,12 +51,21 @@ class TargetHost:
 
 
 def target_hosts(province: Province, unit_ids: list[str] | None = None) -> list[TargetHost]:
-    """The Linux hosts the suite runs against (switches are checked from their configs)."""
+    """The Linux hosts testinfra connects to (network devices: `network_hosts`)."""
     linux = {"unit_server", "centre_server", "cms_client"}
     return [
         TargetHost(host["name"], host["address"], host["function"], unit.id)
         for unit, host in province.all_hosts()
         if host["function"] in linux and (not unit_ids or unit.id in unit_ids)
+    ]
+
+
+def network_hosts(province: Province, unit_ids: list[str] | None = None) -> list[TargetHost]:
+    """The network devices the suite checks from their running configs (tests/compliance/test_network_devices.py)."""
+    return [
+        TargetHost(host["name"], host["address"], host["function"], unit.id)
+        for unit, host in province.all_hosts()
+        if host["function"] == "network_device" and (not unit_ids or unit.id in unit_ids)
     ]
 
 

@@ -5,6 +5,9 @@
     pytest tests/compliance --inventory inventory/qom.unitctl.yml --ssh-user me
     pytest tests/compliance --hosts=paramiko://court-srv --ssh-config=...  # plain testinfra
 
+Network devices (test_network_devices.py) are checked from their running configs, read once per
+run through unitctl.network (network_facts.py), not through testinfra.
+
 Host keys are always checked against a known_hosts file; testinfra's own paramiko backend would
 only warn about an unknown key.
 """
@@ -16,6 +19,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+import network_facts
 import paramiko
 import pytest
 import yaml
@@ -25,6 +29,7 @@ from unitctl.compliance import (
     Result,
     checked_client,
     lab_known_hosts,
+    network_hosts,
     target_hosts,
     write_results,
     write_ssh_config,
@@ -54,7 +59,10 @@ def pytest_configure(config):
     is_lab = bool(spec.get("lab"))
     province = load_units_dir(source.parent / spec["units_dir"])
     targets = target_hosts(province, config.option.unit or None)
-    config.stash[TARGETS] = {target.name: target for target in targets}
+    devices = network_hosts(province, config.option.unit or None)
+    config.stash[TARGETS] = {target.name: target for target in targets + devices}
+    config.stash[NETWORK_DEVICES] = [device.name for device in devices]
+    network_facts.configure(config)
     config.stash[FALLBACK_USERS] = ["root"] if is_lab and not config.option.ssh_user else []
     config.stash[KNOWN_HOSTS] = Path(
         config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
@@ -70,6 +78,7 @@ def pytest_configure(config):
 
 
 TARGETS = pytest.StashKey[dict]()
+NETWORK_DEVICES = pytest.StashKey[list]()
 KNOWN_HOSTS = pytest.StashKey[Path]()
 FALLBACK_USERS = pytest.StashKey[list]()
 
@@ -103,8 +112,37 @@ def host(_testinfra_host, request):
     return _testinfra_host
 
 
+def pytest_unconfigure(config):
+    network_facts.unconfigure(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: workers share the controller's folder for the network devices' facts."""
+    network_facts.configure_node(node)
+
+
+def pytest_generate_tests(metafunc):
+    """A test taking `network_device` runs once per network device of the units checked."""
+    if "network_device" in metafunc.fixturenames:
+        names = metafunc.config.stash[NETWORK_DEVICES]
+        metafunc.parametrize("network_device", names, ids=names, indirect=True)
+
+
+@pytest.fixture
+def network_device(request):
+    """What the device's running config shows (unitctl.network.audit.DeviceFacts)."""
+    facts = network_facts.device_facts(request.config, request.param, request.config.option.unit)
+    if not facts.reachable:
+        raise HostUnreachable(f"{facts.device}: {facts.message}")
+    return facts
+
+
 def _target_of(item):
-    testinfra_host = getattr(item, "callspec", None) and item.callspec.params.get("_testinfra_host")
+    params = item.callspec.params if hasattr(item, "callspec") else {}
+    if isinstance(params.get("network_device"), str):
+        return item.config.stash[TARGETS].get(params["network_device"])
+    testinfra_host = params.get("_testinfra_host")
     if testinfra_host is None:
         return None
     return item.config.stash[TARGETS].get(testinfra_host.backend.host.name)

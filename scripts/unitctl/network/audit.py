@@ -1,0 +1,262 @@
+"""Network devices in the compliance suite: what a device's running config shows against the
+promises of the inventory and province policy (checks NET-001... in tests/compliance/).
+
+`inspect(targets)` reads every device once, concurrently (the same bounded pool and per-device
+timeouts as `unitctl net drift`), and keeps for each one a `DeviceFacts`: plain, secret-masked
+data that can be written to JSON and shared between the suite's worker processes. The check
+functions below are pure: they take a DeviceFacts and return the problems found, one plain
+sentence each (no problem: compliant).
+
+A check reads only sections the toolkit manages on that device (`network_managed_sections`):
+what the toolkit does not own it cannot put right, so such a check is not applicable there, with
+the reason the policy gives (`network_unmanaged_reason`; the lab's: its switch emulator cannot
+hold those lines).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from unitctl.network.backup import backup_text
+from unitctl.network.compare import compare
+from unitctl.network.operations import Result, run_many
+from unitctl.network.platforms import Platform, blocks
+from unitctl.network.render import MissingVariable, Target, context, render
+from unitctl.network.session import Session
+
+EVIDENCE_LINES = 20  # remediation lines shown in a finding; the rest are counted
+
+
+@dataclass
+class DeviceFacts:
+    device: str
+    unit_id: str
+    platform: str
+    managed: list[str]
+    unmanaged_reason: str = ""
+    reachable: bool = False
+    message: str = ""              # why it is unreachable, or why the intended config is unknown
+    running: str = ""              # the running config, volatile lines stripped, secrets masked
+    intended: str | None = None    # the intended config, secrets masked (None: could not render)
+    remediation: list[str] | None = None  # what a push would send to the managed sections
+    ports: list[dict[str, Any]] = field(default_factory=list)  # every port as the inventory plans it
+    vlans: list[dict[str, Any]] = field(default_factory=list)  # the unit's addressing plan
+    dead_vlan: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceFacts:
+        return cls(**data)
+
+
+def inspect_one(target: Target) -> Result:
+    """Read the running config and compare its managed sections with the intended config.
+
+    Reading comes first, so that a device with a template problem is still reported as answering.
+    """
+    started = time.monotonic()
+    with Session(target) as session:
+        running = session.running()
+    result = Result(target.name, target.unit_id, backup=backup_text(target.platform, running))
+    try:
+        result.intended = render(target, masked=True)
+        result.comparison = compare(target.platform, running, result.intended, target.managed_sections)
+    except MissingVariable as error:
+        result.message = str(error)
+    result.message = result.message or f"read in {time.monotonic() - started:.2f} s"
+    return result
+
+
+def inspect(targets: list[Target], workers: int | None = None) -> dict[str, DeviceFacts]:
+    """Every device, at most `workers` at once (default: the policy's `network_workers`)."""
+    if not targets:
+        return {}
+    workers = workers or int(targets[0].settings.get("workers", 10))
+    started = time.monotonic()
+    results = run_many(inspect_one, targets, workers=workers)
+    seconds = round(time.monotonic() - started, 3)
+    return {target.name: _facts(target, result, seconds) for target, result in zip(targets, results)}
+
+
+def _facts(target: Target, result: Result, seconds: float) -> DeviceFacts:
+    plan = context(target, masked=True)
+    dead = plan.get("dead_vlan")
+    facts = DeviceFacts(
+        device=target.name, unit_id=target.unit_id, platform=target.platform.name,
+        managed=target.managed_sections, unmanaged_reason=str(target.settings.get("unmanaged_reason") or ""),
+        reachable=result.ok, message=result.message, running=result.backup or "",
+        intended=result.intended, remediation=result.lines if result.comparison else None,
+        ports=[dict(port) for port in plan.get("ports", [])],
+        vlans=[{"id": vlan.get("id"), "name": vlan.get("name")} for vlan in plan.get("vlans", [])],
+        dead_vlan=dead.get("id") if dead else None, seconds=seconds)
+    if not result.ok:
+        facts.running, facts.intended, facts.remediation = "", None, None
+    return facts
+
+
+# --- applicability ---------------------------------------------------------------------------
+
+def not_applicable(facts: DeviceFacts, sections: tuple[str, ...], platforms: tuple[str, ...] = ("ios",)) -> str | None:
+    """Why a check of these sections does not apply to this device, or None when it does."""
+    if facts.platform not in platforms:
+        return f"this check reads {'/'.join(platforms)} configs; {facts.device} is {facts.platform}"
+    unmanaged = [section for section in sections if section not in facts.managed]
+    if unmanaged:
+        reason = f"the {', '.join(unmanaged)} section{'s are' if len(unmanaged) > 1 else ' is'} not managed on " \
+                 f"{facts.device} (network_managed_sections: {', '.join(facts.managed) or 'none'})"
+        return reason + (f": {facts.unmanaged_reason}" if facts.unmanaged_reason else "")
+    return None
+
+
+# --- reading an IOS config --------------------------------------------------------------------
+
+def ios_blocks(platform: Platform, text: str) -> dict[str, list[str]]:
+    """Top-level line -> its child lines (stripped), from a running or intended config."""
+    found: dict[str, list[str]] = {}
+    for block in blocks(platform, text):
+        found.setdefault(block[0].strip(), []).extend(line.strip() for line in block[1:])
+    return found
+
+
+def ios_vlans(platform: Platform, text: str) -> dict[int, str | None]:
+    """VLAN id -> name (None when unnamed)."""
+    vlans = {}
+    for top, children in ios_blocks(platform, text).items():
+        match = re.fullmatch(r"vlan (\d+)", top)
+        if match:
+            names = [line.split(" ", 1)[1] for line in children if line.startswith("name ")]
+            vlans[int(match.group(1))] = names[0] if names else None
+    return vlans
+
+
+def hostname_of(platform: Platform, text: str) -> str | None:
+    names = [top.split(" ", 1)[1] for top in ios_blocks(platform, text) if top.startswith("hostname ")]
+    return names[0] if names else None
+
+
+# --- the checks' logic ------------------------------------------------------------------------
+
+def drift_problems(facts: DeviceFacts, limit: int = EVIDENCE_LINES) -> list[str]:
+    """The remediation a push would send, shortened for a report."""
+    if facts.remediation is None:
+        raise ValueError(f"the intended config of {facts.device} is unknown: {facts.message}")
+    return shorten(facts.remediation, limit, f"unitctl net diff -l {facts.device}")
+
+
+def shorten(lines: list[str], limit: int, where: str) -> list[str]:
+    if len(lines) <= limit:
+        return list(lines)
+    return lines[:limit] + [f"... and {len(lines) - limit} more lines (`{where}` shows them all)"]
+
+
+def vlan_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    have = ios_vlans(platform, facts.running)
+    problems = []
+    for vlan in facts.vlans:
+        vlan_id, name = int(vlan["id"]), vlan.get("name")
+        if vlan_id not in have:
+            problems.append(f"vlan {vlan_id} ({name}) of the addressing plan is missing")
+        elif name and have[vlan_id] != name:
+            problems.append(f"vlan {vlan_id} is named {have[vlan_id]!r}, the addressing plan says {name!r}")
+    return problems
+
+
+def _port_lines(platform: Platform, facts: DeviceFacts) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    running = ios_blocks(platform, facts.running)
+    intended = ios_blocks(platform, facts.intended or "")
+    return running, intended
+
+
+def used_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    """Ports the inventory describes: present, not shut, with the intended switchport lines."""
+    running, intended = _port_lines(platform, facts)
+    problems = []
+    for port in facts.ports:
+        if port.get("shutdown"):
+            continue
+        name = port["port"]
+        have = running.get(f"interface {name}")
+        if have is None:
+            problems.append(f"{name}: the port is missing")
+            continue
+        if "shutdown" in have:
+            problems.append(f"{name} ({port.get('description', '')}) is shut down")
+        for line in intended.get(f"interface {name}", []):
+            if line.startswith("switchport ") and line not in have:
+                found = [item for item in have if item.startswith(line.rsplit(" ", 1)[0] + " ")]
+                problems.append(f"{name}: '{line}' is missing" + (f" (has '{found[0]}')" if found else ""))
+    return problems
+
+
+def unused_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    """Ports no host uses: shut down, in access mode, in the dead VLAN."""
+    running, _ = _port_lines(platform, facts)
+    problems = []
+    for port in facts.ports:
+        if not port.get("shutdown"):
+            continue
+        name = port["port"]
+        have = running.get(f"interface {name}")
+        if have is None:
+            problems.append(f"{name}: the port is missing")
+            continue
+        wrong = [] if "shutdown" in have else ["not shut down"]
+        if port.get("vlan") is None:
+            wrong.append("the addressing plan has no VLAN with purpose unused_ports to park it in")
+        elif f"switchport access vlan {port['vlan']}" not in have:
+            where = [item for item in have if item.startswith("switchport access vlan ")]
+            wrong.append(f"not in the dead VLAN {port['vlan']}" + (f" ('{where[0]}')" if where else ""))
+        if wrong:
+            problems.append(f"{name} is unused but " + " and ".join(wrong))
+    return problems
+
+
+def hostname_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    name = hostname_of(platform, facts.running)
+    return [] if name == facts.device else [f"the hostname is {name!r}, the inventory name is {facts.device!r}"]
+
+
+def missing_lines(platform: Platform, facts: DeviceFacts, selector: str) -> list[str]:
+    """Intended top-level lines matching `selector` (and their child lines) the running config lacks."""
+    pattern = re.compile(selector)
+    running = ios_blocks(platform, facts.running)
+    problems = []
+    for top, children in ios_blocks(platform, facts.intended or "").items():
+        if not pattern.search(top):
+            continue
+        if top not in running:
+            problems.append(f"missing: {top}")
+            continue
+        problems += [f"{top}: missing '{child}'" for child in children if child not in running[top]]
+    return problems
+
+
+def forbidden_lines(platform: Platform, facts: DeviceFacts, patterns: dict[str, str]) -> list[str]:
+    """Running lines (top-level or child) matching a forbidden pattern, each with why it is forbidden."""
+    problems = []
+    for top, children in ios_blocks(platform, facts.running).items():
+        for line, shown in [(top, top), *((child, f"{top}: {child}") for child in children)]:
+            problems += [f"{shown} ({why})" for pattern, why in patterns.items() if re.search(pattern, line)]
+    return problems
+
+
+def banner_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    """The intended login banner, word for word (both languages), is on the device."""
+    def banner(text: str) -> str | None:
+        for block in blocks(platform, text):
+            if block[0].startswith("banner login"):
+                return "\n".join(line.strip() for line in block)
+        return None
+
+    want, have = banner(facts.intended or ""), banner(facts.running)
+    if want is None:
+        return []
+    if have is None:
+        return ["there is no login banner"]
+    return [] if want == have else ["the login banner differs from the province's (Persian and English) text"]
