@@ -55,48 +55,44 @@ class DeviceFacts:
         return cls(**data)
 
 
-def inspect_one(target: Target) -> Result:
-    """Read the running config and compare its managed sections with the intended config.
-
-    Reading comes first, so that a device with a template problem is still reported as answering.
-    """
-    started = time.monotonic()
-    with Session(target) as session:
-        running = session.running()
-    result = Result(target.name, target.unit_id, backup=backup_text(target.platform, running))
-    try:
-        result.intended = render(target, masked=True)
-        result.comparison = compare(target.platform, running, result.intended, target.managed_sections)
-    except MissingVariable as error:
-        result.message = str(error)
-    result.message = result.message or f"read in {time.monotonic() - started:.2f} s"
-    return result
-
-
 def inspect(targets: list[Target], workers: int | None = None) -> dict[str, DeviceFacts]:
-    """Every device, at most `workers` at once (default: the policy's `network_workers`)."""
+    """Read every device's running config, at most `workers` at once (default: the policy's
+    `network_workers`), each within its own `network_timeout_s`; then compare, offline."""
     if not targets:
         return {}
     workers = workers or int(targets[0].settings.get("workers", 10))
-    started = time.monotonic()
-    results = run_many(inspect_one, targets, workers=workers)
-    seconds = round(time.monotonic() - started, 3)
-    return {target.name: _facts(target, result, seconds) for target, result in zip(targets, results)}
+    running: dict[str, tuple[str, float]] = {}
+
+    def read(target: Target) -> Result:
+        started = time.monotonic()
+        with Session(target) as session:
+            running[target.name] = (session.running(), round(time.monotonic() - started, 3))
+        return Result(target.name, target.unit_id)
+
+    results = run_many(read, targets, workers=workers)
+    return {target.name: facts_of(target, *running.get(target.name, (None, 0.0)), message=result.message)
+            for target, result in zip(targets, results)}
 
 
-def _facts(target: Target, result: Result, seconds: float) -> DeviceFacts:
+def facts_of(target: Target, running: str | None, seconds: float = 0.0, message: str = "") -> DeviceFacts:
+    """What the checks need to know about a device, from its running config (None: it did not answer)."""
     plan = context(target, masked=True)
     dead = plan.get("dead_vlan")
     facts = DeviceFacts(
         device=target.name, unit_id=target.unit_id, platform=target.platform.name,
         managed=target.managed_sections, unmanaged_reason=str(target.settings.get("unmanaged_reason") or ""),
-        reachable=result.ok, message=result.message, running=result.backup or "",
-        intended=result.intended, remediation=result.lines if result.comparison else None,
+        message=message, seconds=seconds,
         ports=[dict(port) for port in plan.get("ports", [])],
         vlans=[{"id": vlan.get("id"), "name": vlan.get("name")} for vlan in plan.get("vlans", [])],
-        dead_vlan=dead.get("id") if dead else None, seconds=seconds)
-    if not result.ok:
-        facts.running, facts.intended, facts.remediation = "", None, None
+        dead_vlan=dead.get("id") if dead else None)
+    if running is None:
+        return facts
+    facts.reachable, facts.running = True, backup_text(target.platform, running)
+    try:  # the same comparison as `unitctl net drift`, on the masked intended config
+        facts.intended = render(target, masked=True)
+        facts.remediation = compare(target.platform, running, facts.intended, target.managed_sections).lines()
+    except MissingVariable as error:
+        facts.message = str(error)
     return facts
 
 
