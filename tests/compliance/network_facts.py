@@ -21,17 +21,19 @@ import pytest
 from unitctl.network.audit import DeviceFacts
 
 NETWORK_DIR = pytest.StashKey[str]()
+OWN_DIR = pytest.StashKey[bool]()
 WORKER_INPUT = "unitctl_network_dir"
 _READ: dict[str, dict[str, DeviceFacts]] = {}  # folder -> facts, per process
 
 
 def configure(config) -> None:
     """The run's private folder: made by the controller (or a lone process), inherited by workers."""
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None and WORKER_INPUT in workerinput:
+    workerinput = getattr(config, "workerinput", None) or {}
+    if WORKER_INPUT in workerinput:
         config.stash[NETWORK_DIR] = workerinput[WORKER_INPUT]
     else:
         config.stash[NETWORK_DIR] = tempfile.mkdtemp(prefix="unitctl-network-")
+        config.stash[OWN_DIR] = True
 
 
 def configure_node(node) -> None:
@@ -39,7 +41,7 @@ def configure_node(node) -> None:
 
 
 def unconfigure(config) -> None:
-    if getattr(config, "workerinput", None) is None and NETWORK_DIR in config.stash:
+    if config.stash.get(OWN_DIR, False):
         shutil.rmtree(config.stash[NETWORK_DIR], ignore_errors=True)
 
 

@@ -1,7 +1,8 @@
 """Network devices against the lab's emulated switches (fake-switches, see DESIGN.md).
 
 What the emulator supports is tested here: VLANs and ports pushed, idempotence, drift from a
-hand change, per-device failures, roll-back after a rejected command, check mode. What it lacks
+hand change, per-device failures, roll-back after a rejected command, check mode, and the NET
+compliance checks (`unitctl check`/`evaluate`) on pushed and hand-changed switches. What it lacks
 (the management plane) is tested offline in tests/unit/test_network_render.py.
 
 Set UNITLAB_ASSUME_UP=1 to use a lab that is already up without `unitctl lab up` (and then
@@ -11,14 +12,16 @@ nothing here brings it down either).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
+import time
 
 import pytest
 
 from lab_helpers import unitctl
 from unitctl import paths
-from unitctl.network import BackupRepository, backup_one, compare, load_targets, push_one, run_many
+from unitctl.network import BackupRepository, audit, backup_one, compare, load_targets, push_one, run_many
 from unitctl.network.platforms import strip_volatile
 from unitctl.network.session import Session
 
@@ -138,3 +141,64 @@ def test_backup_commits_once_and_only_on_change(switches):
     again = unitctl("net", "backup")
     assert again.returncode == 0 and "no change" in again.stdout, again.stdout
     assert "court-sw1: backed up (unchanged)" in again.stdout
+
+
+def network_evaluation(tmp_path, *args: str) -> tuple[int, dict]:
+    """`unitctl check|evaluate` limited to the network devices' checks (NET-...), and its JSON report."""
+    output = tmp_path / f"evaluation-{len(list(tmp_path.glob('evaluation-*')))}"
+    run = unitctl(*args, "-k", "network_devices", "--output", str(output))
+    assert (output / "evaluation.json").exists(), run.stdout + run.stderr
+    return run.returncode, json.loads((output / "evaluation.json").read_text(encoding="utf-8"))
+
+
+def outcomes(report: dict, host: str) -> dict[str, dict]:
+    return {r["check_id"]: r for r in report["results"] if r["host"] == host}
+
+
+def test_network_checks_pass_or_are_not_applicable_on_the_pushed_lab(switches, tmp_path):
+    assert unitctl("net", "push").returncode == 0
+    status, report = network_evaluation(tmp_path, "check", "lab-court")
+    assert status == 0 and report["status"] == "compliant", report["units"]["lab-court"]["failures"]
+    found = outcomes(report, "court-sw1")
+    assert {r["unit_id"] for r in found.values()} == {"lab-court"}
+    assert all(found[f"NET-00{n}"]["outcome"] == "pass" for n in range(1, 6)), found
+    # the management plane, hostname and spanning tree: the emulator cannot hold them
+    for check_id in ("NET-006", "NET-007", "NET-008", "NET-009", "NET-010", "NET-011", "NET-012"):
+        assert found[check_id]["outcome"] == "not_applicable", found[check_id]
+        assert "not managed on court-sw1" in found[check_id]["evidence"]
+        assert "fake-switches" in found[check_id]["evidence"]
+    assert report["units"]["lab-court"]["score"] == 100.0
+    assert not outcomes(report, "pros-sw1")  # another unit's switch is not checked with lab-court
+
+
+def test_a_stray_vlan_and_an_open_unused_port_fail_until_the_next_push(switches, tmp_path):
+    assert unitctl("net", "push").returncode == 0
+    configure(switches["court-sw1"], ["vlan 557", " name rogue", "exit", "interface FastEthernet0/7",
+                                      " switchport access vlan 20", " no shutdown", "exit"])
+    status, report = network_evaluation(tmp_path, "evaluate")
+    assert status == 1 and report["status"] == "non_compliant"
+    court = outcomes(report, "court-sw1")
+    assert court["NET-002"]["outcome"] == "fail" and "no vlan 557" in court["NET-002"]["evidence"]
+    assert court["NET-005"]["outcome"] == "fail"
+    assert "FastEthernet0/7 is unused but not shut down and not in the dead VLAN 999" in court["NET-005"]["evidence"]
+    assert court["NET-003"]["outcome"] == "pass"  # an extra VLAN is drift, not a missing one
+    failed = {(f["check_id"], f["host"], f["fix"]) for f in report["units"]["lab-court"]["failures"]}
+    assert ("NET-005", "court-sw1", "playbooks/network.yml") in failed
+    assert {r["outcome"] for r in outcomes(report, "pros-sw1").values()} <= {"pass", "not_applicable"}
+    assert report["units"]["lab-prosecutor"]["score"] == 100.0
+    push = unitctl("net", "push", "--limit", "court-sw1")
+    assert push.returncode == 0 and "court-sw1: changed" in push.stdout, push.stdout + push.stderr
+    status, report = network_evaluation(tmp_path, "check", "lab-court")
+    assert status == 0, report["units"]["lab-court"]["failures"]
+
+
+def test_a_switch_that_does_not_answer_is_unreachable_and_the_others_are_read(switches):
+    court = switches["court-sw1"]
+    gone = dataclasses.replace(court, name="court-sw9", host={**court.host, "address": "10.213.23.99"},
+                               settings={**court.settings, "timeout_s": 3})
+    started = time.monotonic()
+    found = audit.inspect([gone, court, switches["pros-sw1"]], workers=3)
+    assert time.monotonic() - started < 10  # the dead one costs its own timeout, in parallel
+    assert not found["court-sw9"].reachable and "did not answer" in found["court-sw9"].message
+    assert found["court-sw1"].reachable and found["court-sw1"].remediation == []
+    assert found["pros-sw1"].reachable and "hostname pros-sw1" in found["pros-sw1"].running
