@@ -21,10 +21,17 @@ POLICY = "inventory/group_vars/all/network.yml"
 PLAN = "inventory/<unit>/addressing.yml and hosts.yml (ports)"
 
 
+class IntendedUnknown(Exception):
+    """The intended config could not be rendered (an inventory problem): the check is in error."""
+
+
 def applies(device: audit.DeviceFacts, *sections: str, platforms: tuple[str, ...] = ("ios",)) -> None:
+    """Skip as not applicable where these sections are not managed; error when there is no intent to compare with."""
     reason = audit.not_applicable(device, sections, platforms)
     if reason:
         pytest.skip(f"not applicable: {reason}")
+    if device.intended is None or device.remediation is None:
+        raise IntendedUnknown(f"the intended config of {device.device} is unknown: {device.message}")
 
 
 def no_problems(problems: list[str], what: str) -> None:
@@ -51,7 +58,8 @@ def test_no_drift(network_device):
     if not network_device.managed:
         pytest.skip(f"not applicable: no section is managed on {network_device.device}"
                     + (f": {network_device.unmanaged_reason}" if network_device.unmanaged_reason else ""))
-    assert network_device.remediation is not None, f"the intended config is unknown: {network_device.message}"
+    if network_device.remediation is None:
+        raise IntendedUnknown(f"the intended config of {network_device.device} is unknown: {network_device.message}")
     problems = audit.drift_problems(network_device)
     no_problems(problems, f"{len(network_device.remediation)} lines would be sent to bring "
                           f"{', '.join(network_device.managed)} to the intended config")
@@ -70,7 +78,6 @@ def test_vlans_of_the_plan(network_device):
        applies_to=DEVICES, policy=PLAN, fix=FIX)
 def test_used_ports(network_device):
     applies(network_device, "interfaces")
-    assert network_device.intended is not None, f"the intended config is unknown: {network_device.message}"
     no_problems(audit.used_port_problems(_platform(network_device), network_device), "ports differ from the plan")
 
 

@@ -175,3 +175,10 @@ def test_a_device_that_did_not_answer(switch):
     assert "did not answer" in device.message
     with pytest.raises(ValueError, match="unknown"):
         audit.drift_problems(device)
+
+
+def test_a_template_problem_leaves_the_device_answering_but_its_intent_unknown(switch):
+    broken = dataclasses.replace(switch, host={k: v for k, v in switch.host.items() if k != "vlan"})
+    device = audit.facts_of(broken, as_device_shows(switch))
+    assert device.reachable and device.running and device.intended is None and device.remediation is None
+    assert "template variable" in device.message and "qom-court-sw2" in device.message
