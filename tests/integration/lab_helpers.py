@@ -60,3 +60,28 @@ def environment() -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["ANSIBLE_FORCE_COLOR"] = "0"
     return env
+
+
+def failed_tasks(stdout: str) -> str:
+    """Each failed or unreachable result of a playbook run, under the task it belongs to."""
+    lines, task, found = stdout.splitlines(), "", []
+    for line in lines:
+        if line.startswith("TASK ["):
+            task = line
+        elif line.startswith(("fatal:", "failed:")) or line.startswith("unreachable"):
+            found.append(f"{task}\n{line[:1500]}")
+    return "\n".join(found)
+
+
+def assert_clean(result: subprocess.CompletedProcess, recap: dict, hosts, changed_zero: bool) -> None:
+    """The run succeeded on every one of `hosts` (and changed nothing, when asked)."""
+    hosts = hosts.split(",") if isinstance(hosts, str) else list(hosts)
+    failures = failed_tasks(result.stdout)
+    tail = f"{failures}\n--- end of the output ---\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+    assert result.returncode == 0, tail
+    for host in hosts:
+        assert host in recap, f"{host} not in the recap\n{tail}"
+        assert recap[host]["failed"] == 0 and recap[host]["unreachable"] == 0, tail
+        if changed_zero:
+            assert recap[host]["changed"] == 0, f"{host} changed {recap[host]['changed']} tasks\n" + "\n".join(
+                line for line in result.stdout.splitlines() if line.startswith("changed:"))

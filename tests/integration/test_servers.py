@@ -25,7 +25,7 @@ import pytest
 
 from unitctl import labsecrets
 
-from lab_helpers import RECAP, environment, run_on
+from lab_helpers import RECAP, assert_clean, environment, run_on
 
 pytestmark = pytest.mark.lab
 
@@ -58,17 +58,6 @@ def playbook(*args: str, playbooks=SERVERS_PLAYBOOK, timeout: float = 900) -> tu
              for m in RECAP.finditer(result.stdout)}
     recap["_seconds"] = elapsed
     return result, recap
-
-
-def assert_clean(result: subprocess.CompletedProcess, recap: dict, changed_zero: bool, hosts: str = LIMIT) -> None:
-    tail = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, tail
-    for host in hosts.split(","):
-        assert host in recap, f"{host} not in the recap\n{tail}"
-        assert recap[host]["failed"] == 0 and recap[host]["unreachable"] == 0, tail
-        if changed_zero:
-            assert recap[host]["changed"] == 0, f"{host} changed {recap[host]['changed']} tasks\n" + "\n".join(
-                line for line in result.stdout.splitlines() if line.startswith("changed:"))
 
 
 def compliance(tmp_path: Path, user: str) -> list[dict]:
@@ -136,25 +125,25 @@ def test_check_mode_is_clean_on_fresh_hosts(fresh):
         pytest.skip("court-srv was already provisioned in this lab")
     result, recap = playbook("--limit", "court-srv", "--check", "--diff")
     TIMINGS["check_fresh"] = recap["_seconds"]
-    assert_clean(result, recap, changed_zero=False, hosts="court-srv")
+    assert_clean(result, recap, "court-srv", changed_zero=False)
     assert login_works(ADDRESSES["court-srv"], "root"), "check mode changed the host"
 
 
 def test_converge(lab):
     result, recap = playbook("--limit", LIMIT)
     TIMINGS["converge"] = recap["_seconds"]
-    assert_clean(result, recap, changed_zero=False)
+    assert_clean(result, recap, LIMIT, changed_zero=False)
 
 
 def test_second_run_changes_nothing(lab):
     result, recap = playbook("--limit", LIMIT)
     TIMINGS["rerun"] = recap["_seconds"]
-    assert_clean(result, recap, changed_zero=True)
+    assert_clean(result, recap, LIMIT, changed_zero=True)
 
 
 def test_check_mode_is_clean_on_provisioned_hosts(lab):
     result, recap = playbook("--limit", LIMIT, "--check", "--diff")
-    assert_clean(result, recap, changed_zero=True)
+    assert_clean(result, recap, LIMIT, changed_zero=True)
 
 
 def test_checks_pass_on_provisioned_hosts(lab, tmp_path):

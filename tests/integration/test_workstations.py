@@ -29,7 +29,7 @@ from unitctl import labca, labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, environment  # noqa: E402
+from lab_helpers import RECAP, assert_clean, environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = [str(ROOT / "playbooks" / "cms_standin.yml"), str(ROOT / "playbooks" / "workstations.yml")]
@@ -61,17 +61,6 @@ def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 1500) -> tuple[su
              for m in RECAP.finditer(result.stdout)}
     recap["_seconds"] = time.monotonic() - started
     return result, recap
-
-
-def assert_clean(result, recap, hosts, changed_zero: bool) -> None:
-    tail = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, tail
-    for host in hosts:
-        assert host in recap, f"{host} not in the recap\n{tail}"
-        assert recap[host]["failed"] == 0 and recap[host]["unreachable"] == 0, tail
-        if changed_zero:
-            assert recap[host]["changed"] == 0, f"{host} changed {recap[host]['changed']} tasks\n" + "\n".join(
-                line for line in result.stdout.splitlines() if line.startswith("changed:"))
 
 
 def login_works(address: str, user: str) -> bool:
