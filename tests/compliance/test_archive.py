@@ -99,3 +99,16 @@ def test_archive_users_have_samba_accounts(host, inventory_host, request):
     accounts = {line.split(":")[0] for line in listed.stdout.splitlines()}
     users = {p["username"] for p in unit.staff if p["role"] in ADMIN_ROLES | WRITE_ROLES}
     assert users <= accounts, f"without a Samba account: {sorted(users - accounts)}"
+
+
+@check(id="ARC-006", title_en="Samba accounts of people no longer in the archive are disabled",
+       title_fa="حساب Samba کسانی که دیگر عضو بایگانی نیستند غیرفعال است", severity="high", applies_to=SERVERS,
+       policy="inventory/<unit>/staff.yml (moves and departures)", fix=FIX)
+def test_former_members_samba_accounts_disabled(host, inventory_host, request):
+    unit = unit_of(request.config, inventory_host.unit_id)
+    members = {p["username"] for p in unit.staff if p["role"] in ADMIN_ROLES | WRITE_ROLES}
+    listed = root_run(host, "pdbedit --list --smbpasswd-style")
+    assert listed.rc == 0, f"pdbedit cannot list the Samba accounts: {listed.stderr.strip()}"
+    enabled = {fields[0] for fields in (line.split(":") for line in listed.stdout.splitlines())
+               if len(fields) > 4 and "D" not in fields[4]}
+    assert enabled <= members, f"still enabled, though not in the archive: {sorted(enabled - members)}"

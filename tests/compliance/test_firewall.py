@@ -98,3 +98,23 @@ def test_firewall_metrics_from_centre(host, policy):
         metrics = rule(rules, "node-exporter")
         assert "ip saddr" in metrics, "metrics are open to everyone"
         assert covered(policy["province_centre"]["address"] + "/32", metrics), "the centre cannot scrape the metrics"
+
+
+# Accept rules of the province input chain that carry no service name.
+UNNAMED_ACCEPTS = ('iif "lo" accept', "ct state established,related accept")
+
+
+@check(id="FW-005", title_en="The loaded firewall accepts nothing beyond the province ruleset",
+       title_fa="دیوارهٔ آتش بارگذاری‌شده چیزی بیش از قواعد استان را نمی‌پذیرد", severity="critical",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_firewall_accepts_only_province_rules(host):
+    saved, live = rulesets(host)
+    named = {match.group(1) for line in saved for match in [re.search(r'comment "([^"]+)"$', line)] if match}
+    stray = []
+    for line in live:
+        if not re.search(r"\baccept\b", line) or line in UNNAMED_ACCEPTS:
+            continue
+        match = re.search(r'comment "([^"]+)"$', line)
+        if not match or match.group(1) not in named:
+            stray.append(line)
+    assert not stray, f"accepted by hand, not by the province ruleset: {stray}"

@@ -34,7 +34,7 @@ from unitctl import labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, environment  # noqa: E402
+from lab_helpers import RECAP, assert_clean, environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
@@ -67,17 +67,6 @@ def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 900):
     recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
              for m in RECAP.finditer(result.stdout)}
     return result, recap, time.monotonic() - started
-
-
-def assert_clean(result, recap, changed_zero: bool) -> None:
-    tail = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, tail
-    for host in LIMIT.split(","):
-        assert host in recap, f"{host} not in the recap\n{tail}"
-        assert recap[host]["failed"] == 0 and recap[host]["unreachable"] == 0, tail
-        if changed_zero:
-            assert recap[host]["changed"] == 0, f"{host} changed {recap[host]['changed']} tasks\n" + "\n".join(
-                line for line in result.stdout.splitlines() if line.startswith("changed:"))
 
 
 def connect(address: str, user: str) -> paramiko.SSHClient:
@@ -166,19 +155,19 @@ def test_checks_fail_on_a_fresh_unit_server(lab, tmp_path):
 def test_converge(lab):
     result, recap, seconds = playbook("--limit", LIMIT)
     FIGURES["converge_s"] = seconds
-    assert_clean(result, recap, changed_zero=False)
+    assert_clean(result, recap, LIMIT, changed_zero=False)
 
 
 def test_second_run_changes_nothing(lab):
     result, recap, seconds = playbook("--limit", LIMIT)
     FIGURES["rerun_s"] = seconds
-    assert_clean(result, recap, changed_zero=True)
+    assert_clean(result, recap, LIMIT, changed_zero=True)
 
 
 def test_check_mode_is_clean_on_provisioned_hosts(lab):
     result, recap, seconds = playbook("--limit", LIMIT, "--check", "--diff")
     FIGURES["check_diff_s"] = seconds
-    assert_clean(result, recap, changed_zero=True)
+    assert_clean(result, recap, LIMIT, changed_zero=True)
 
 
 def test_checks_pass_on_provisioned_hosts(lab, tmp_path):
@@ -244,6 +233,23 @@ def test_archive_share_for_authorised_users_only(lab):
         run(SERVER, f"smbpasswd -x {visitor}; userdel {visitor}")
     # The file is on the server, in the branch folder, owned by its writer.
     assert ok(SERVER, f"stat -c '%U %G' /srv/archive/b1/{name}") == "z.ahmadi archive-writers"
+
+
+def test_a_former_members_samba_account_is_disabled_and_kept(lab):
+    """Someone with a Samba account whom the roster no longer puts in the archive (departed, moved,
+    another role): the next run disables the account, keeps it, and their password opens nothing."""
+    former, password = f"former{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    ok(SERVER, f"useradd --no-create-home {former}")
+    try:
+        ok(SERVER, f"smbpasswd -s -a {former}", stdin=f"{password}\n{password}\n".encode())
+        result, recap, _ = playbook("--limit", "court-srv")
+        assert_clean(result, recap, "court-srv", changed_zero=False)
+        flags = ok(SERVER, f"pdbedit --list --smbpasswd-style | grep '^{former}:' | cut -d: -f5")
+        assert "D" in flags, f"{former}'s Samba account is not disabled: {flags}"
+        status, output = _smb(former, password, "ls")
+        assert status != 0 and ("NT_STATUS_ACCOUNT_DISABLED" in output or "NT_STATUS_LOGON_FAILURE" in output), output
+    finally:
+        run(SERVER, f"smbpasswd -x {former}; userdel {former}")
 
 
 def test_backup_snapshot_at_centre_and_identical_restore(lab):
