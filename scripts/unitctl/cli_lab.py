@@ -18,6 +18,9 @@ def register(subparsers) -> None:
         ("status", "show each lab host and switch; exit non-zero if any is down", _status),
     ):
         actions.add_parser(name, help=help_text, description=help_text).set_defaults(func=func)
+    stop = actions.add_parser("stop", help="power off one lab host, to rehearse an outage (`up` boots it again, fresh)")
+    stop.add_argument("host", help="the lab host, e.g. pros-ws2")
+    stop.set_defaults(func=_stop)
 
 
 def _run(action) -> int:
@@ -46,3 +49,9 @@ def _status(args: argparse.Namespace) -> int:
     from unitctl import lab  # noqa: PLC0415
 
     return _run(lab.status)
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from unitctl import lab  # noqa: PLC0415
+
+    return _run(lambda: lab.stop_host(args.host))

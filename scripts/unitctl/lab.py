@@ -318,6 +318,24 @@ def _remove_runtime_files() -> None:
         path.unlink(missing_ok=True)
 
 
+# --- one host -----------------------------------------------------------------------------
+
+def stop_host(name: str) -> int:
+    """Power off one lab host, to rehearse an outage; `up` boots it again as a new machine."""
+    with lab_lock():
+        plan = load_plan()
+        names = [m.name for m in plan.machines]
+        if name not in names:
+            raise LabError(f"no lab host {name} (lab hosts: {', '.join(names)})")
+        process = _process(read_state().get("machines", {}).get(name))
+        if process is None:
+            say(f"{name}: already down")
+            return 0
+        stop([process], MACHINE_STOP_GRACE_S)
+        say(f"{name}: powered off; `unitctl lab up` boots it again, fresh")
+        return 0
+
+
 # --- status -------------------------------------------------------------------------------
 
 def status() -> int:

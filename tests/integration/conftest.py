@@ -19,10 +19,11 @@ def pytest_configure(config):
 
 
 # The lab tests follow a unit's life: the lab itself, its switches, its servers from bare Debian,
-# their services, the workstations, then the staff on all of them. Each file builds on the state
-# the ones before it leave, and the servers' "fails on a fresh host" proofs need fresh servers.
+# their services, the workstations, the staff on all of them, then the province's evaluation.
+# Each file builds on the state the ones before it leave, and the servers' "fails on a fresh
+# host" proofs need fresh servers.
 LIFE_ORDER = ("test_lab", "test_network", "test_servers", "test_unit_services", "test_workstations",
-              "test_access")
+              "test_access", "test_evaluation")
 
 
 def _life_stage(item) -> int:

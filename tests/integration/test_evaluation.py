@@ -1,0 +1,151 @@
+"""The provincial centre's evaluation of the lab province, as the ICT council would get it.
+
+After provisioning the whole lab the province is compliant. One thing is then broken on purpose
+in each unit (a service stopped at the centre, a port opened by hand in the prosecutor's office,
+a switch changed by hand in the court): the report names exactly those, each with its fix. Running
+the fixes it names makes the province compliant again, and the trend shows it. A stopped host is
+reported unreachable while the rest are evaluated.
+
+Set UNITLAB_ASSUME_UP=1 to use a lab that is already up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab_helpers import RECAP, ROOT, assert_clean, assert_ok, environment, run_on, unitctl
+from unitctl import labservices, paths
+from unitctl.network import load_targets
+from unitctl.network.session import Session
+
+pytestmark = pytest.mark.lab
+
+ALL_HOSTS = ("centre-srv", "court-srv", "court-ws1", "court-ws2", "pros-srv", "pros-ws1", "pros-ws2")
+STRAY_VLAN = "777"
+# What each unit gets broken with, and the checks that must then fail (and no other).
+BREAKAGES = {
+    "lab-centre": ("centre-srv", "systemctl stop prometheus-node-exporter"),
+    "lab-prosecutor": ("pros-srv", "nft insert rule inet unitctl_filter input tcp dport 8080 accept"),
+}
+EXPECTED_FAILURES = {
+    ("lab-centre", "NODE-001", "centre-srv"), ("lab-centre", "NODE-002", "centre-srv"),
+    ("lab-prosecutor", "FW-005", "pros-srv"),
+}
+STOPPED_HOST = "pros-ws2"
+
+
+@pytest.fixture(scope="module")
+def lab(request, lab_plan):
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    if os.environ.get("UNITLAB_ASSUME_UP") != "1":
+        request.getfixturevalue("lab_up")
+    labservices.ensure_services_vault()
+    return {machine.name: machine for machine in lab_plan.machines}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> Path:
+    """The evaluations of this module, in order, with their own history (for the trend)."""
+    return tmp_path_factory.mktemp("evaluation")
+
+
+def evaluate(reports: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    result = unitctl("evaluate", "--output", str(reports), timeout=1200)
+    report = json.loads((reports / "evaluation.json").read_text(encoding="utf-8"))
+    return result, report
+
+
+def failures(report: dict) -> set[tuple[str, str, str]]:
+    return {(unit_id, failure["check_id"], failure["host"])
+            for unit_id, unit in report["units"].items() for failure in unit["failures"]}
+
+
+def site(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *args],
+                            cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=2400)
+    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
+             for m in RECAP.finditer(result.stdout)}
+    return result, recap
+
+
+def court_switch():
+    return next(target for target in load_targets(paths.LAB_INVENTORY) if target.name == "court-sw1")
+
+
+def test_the_whole_lab_is_provisioned(lab):
+    result, recap = site("playbooks/site.yml")
+    assert_clean(result, recap, ALL_HOSTS, changed_zero=False)
+
+
+def test_after_provisioning_every_unit_is_compliant(lab, reports):
+    result, report = evaluate(reports)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert report["status"] == "compliant" and not failures(report)
+    for unit_id, unit in report["units"].items():
+        assert unit["score"] == 100.0 and unit["counts"]["pass"] > 0, (unit_id, unit["counts"])
+        assert unit["counts"]["unreachable"] == 0, unit_id
+
+
+def test_what_was_broken_is_named_with_its_fix(lab, reports):
+    for host, command in BREAKAGES.values():
+        status, output = run_on(lab[host], command)
+        assert status == 0, f"{host}: {command}: {output}"
+    with Session(court_switch()) as session:  # a VLAN added at the console, by hand
+        session.configure([f"vlan {STRAY_VLAN}", " name by-hand", "exit"])
+
+    result, report = evaluate(reports)
+    assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
+    found = failures(report)
+    switch = {failure for failure in found if failure[2] == "court-sw1"}
+    assert switch and all(unit == "lab-court" for unit, _, _ in switch), found
+    assert found - switch == EXPECTED_FAILURES, "the report names other failures than those made"
+    for unit in report["units"].values():
+        for failure in unit["failures"]:
+            assert failure["fix"] and failure["title_fa"], failure
+            assert f"fix: ansible-playbook {failure['fix']} --limit {failure['host']}" in result.stdout
+    drift = [f for u in report["units"].values() for f in u["failures"] if f["host"] == "court-sw1"]
+    assert any(f"vlan {STRAY_VLAN}" in f["evidence"] for f in drift), drift
+    for unit_id in ("lab-centre", "lab-court", "lab-prosecutor"):
+        assert report["units"][unit_id]["score"] < 100.0 and report["units"][unit_id]["trend"] < 0, unit_id
+
+
+def test_the_fixes_named_make_the_province_compliant_again(lab, reports):
+    broken = json.loads((reports / "evaluation.json").read_text(encoding="utf-8"))
+    fixes: dict[str, set[str]] = {}
+    for unit in broken["units"].values():
+        for failure in unit["failures"]:
+            fixes.setdefault(failure["fix"], set()).add(failure["host"])
+    for fix, hosts in sorted(fixes.items()):
+        result, recap = site(fix, "--limit", ",".join(sorted(hosts)))
+        assert result.returncode == 0, f"{fix}:\n{result.stdout[-4000:]}"
+
+    result, report = evaluate(reports)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert report["status"] == "compliant" and not failures(report)
+    for unit_id in ("lab-centre", "lab-court", "lab-prosecutor"):
+        unit = report["units"][unit_id]
+        assert unit["score"] == 100.0 and unit["previous_score"] < 100.0 and unit["trend"] > 0, (unit_id, unit)
+
+
+def test_a_stopped_host_is_unreachable_and_the_rest_evaluated(lab, reports):
+    assert_ok(unitctl("lab", "stop", STOPPED_HOST))
+    try:
+        result, report = evaluate(reports)
+        assert result.returncode == 1, result.stdout[-4000:]
+        prosecutor = report["units"]["lab-prosecutor"]
+        assert prosecutor["unreachable_hosts"] == [STOPPED_HOST]
+        stopped = {r["outcome"] for r in report["results"] if r["host"] == STOPPED_HOST}
+        assert stopped == {"unreachable"}, stopped
+        evaluated = {r["host"] for r in report["results"] if r["outcome"] == "pass"}
+        assert evaluated >= set(ALL_HOSTS) - {STOPPED_HOST}, evaluated
+        assert report["units"]["lab-court"]["score"] == 100.0
+        assert f"unreachable: {STOPPED_HOST}" in result.stdout
+    finally:
+        assert_ok(unitctl("lab", "up"))  # boots it again, as a fresh host
