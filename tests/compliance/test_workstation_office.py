@@ -73,11 +73,50 @@ def test_archive_credentials_private(host, inventory_host, policy, request):
     assert root_output(host, "stat -c %a /etc/unitctl").strip() == "700", "/etc/unitctl is not root-only"
 
 
+# What each component's role puts on a workstation and takes off again with `<role>_state: absent`
+# (roles/*/tasks/absent.yml): its packages, the files it wrote, the units it ran. The first package
+# marks the component as there.
+COMPONENTS = {
+    "cms_browser": {"packages": ["firefox-esr", "firefox-esr-l10n-fa"],
+                    "files": ["/etc/firefox-esr/policies/policies.json", "/usr/share/applications/unitctl-cms.desktop"],
+                    "units": []},
+    "office_printing": {"packages": ["libreoffice-writer", "libreoffice-l10n-fa", "cups", "cups-daemon", "cups-client",
+                                     "cups-filters"],
+                        "files": ["/var/lib/unitctl/office_printing", "/etc/cups/cupsd.conf"],
+                        "units": ["cups.service", "cups.socket", "cups.path"]},
+    "scanning": {"packages": ["sane-utils", "cifs-utils"],
+                 "files": ["/etc/unitctl/archive-share.credentials", "/usr/local/bin/scan-to-archive"],
+                 "units": []},
+}
+
+
+def leftovers(host, component: str, policy) -> list[str]:
+    """What the component's role leaves behind on a workstation whose profile does not have it."""
+    spec = COMPONENTS[component]
+    packages = spec["packages"] + (policy.get("province_printing_packages") or [] if component == "office_printing" else [])
+    units = list(spec["units"])
+    files = list(spec["files"])
+    if component == "scanning":
+        unit = policy["province_scanning_mount_point"].strip("/").replace("/", "-")
+        units += [f"{unit}.automount", f"{unit}.mount"]
+        files += [f"/etc/systemd/system/{unit}.automount", f"/etc/systemd/system/{unit}.mount"]
+    found = [f"package {name}" for name in packages if package_installed(host, name)]
+    found += [f"file {path}" for path in files if root_output(host, f"test -e {path} && echo yes || true").strip()]
+    for name in units:  # systemctl itself: testinfra's is_enabled raises on a unit that no longer exists
+        active = host.run(f"systemctl is-active {name}").stdout.strip()
+        enabled = host.run(f"systemctl is-enabled {name}").stdout.strip()
+        if active == "active" or enabled.startswith("enabled"):
+            found.append(f"unit {name} ({active}, {enabled})")
+    return found
+
+
 @check(id="WS-017", title_en="A workstation has what its profile needs and no more",
        title_fa="هر ایستگاه کاری فقط آنچه نمایهٔ کاری‌اش نیاز دارد را دارد", severity="low", applies_to=WORKSTATIONS,
        policy=POLICY, fix=FIX)
 def test_profile_components_only(host, inventory_host, policy, request):
     parts = components(request.config, inventory_host, policy)
-    markers = {"cms_browser": "firefox-esr", "office_printing": "libreoffice-writer", "scanning": "sane-utils"}
-    present = {part for part, package in markers.items() if package_installed(host, package)}
-    assert present == set(parts) & set(markers), f"installed {sorted(present)}, the profile gives {sorted(parts)}"
+    missing = [part for part in parts if part in COMPONENTS
+               and not package_installed(host, COMPONENTS[part]["packages"][0])]
+    extra = {part: found for part in COMPONENTS if part not in parts and (found := leftovers(host, part, policy))}
+    assert not missing and not extra, \
+        f"the profile gives {sorted(parts)}; missing {missing}; left from components it does not give: {extra}"
