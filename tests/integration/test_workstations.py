@@ -6,8 +6,15 @@ In order (pytest runs a module's tests in order): the WS checks fail on a fresh 
 real run converges court-ws1 (registry office), court-ws2 (branch clerk) and the stand-in CMS; a
 second run changes nothing; `--check --diff` is clean on the provisioned hosts; the WS checks pass;
 end to end, a Persian page made by LibreOffice Writer is printed to the branch printer's lab queue
-(CUPS printing to PDF) and found as a completed job and as the PDF file; and a role input of the
+(CUPS printing to PDF) and found as a completed job and as the PDF file; a role input of the
 wrong type stops the role at its start with the argument spec's message, changing nothing.
+
+Then a change of profile takes off what a workstation no longer needs (WS-017): pros-ws1 and
+pros-ws2 are provisioned with their committed profiles, then moved in a copy of the lab inventory
+(registry office to branch clerk: scanning goes; branch clerk to scanning station: printing and
+LibreOffice go, scanning comes); WS-017 fails before the run and passes after it, the components'
+packages, files and units are gone, the users' files stay, `--check --diff` runs clean before and
+after, a second run changes nothing. The committed inventory puts them back at the end.
 
 Run with UNITLAB_KEEP=1 (and UNITLAB_ASSUME_UP=1 against a lab already up).
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -24,6 +32,7 @@ from pathlib import Path
 
 import paramiko
 import pytest
+import yaml
 
 from unitctl import labca, labsecrets, labservices
 
@@ -91,12 +100,15 @@ def run_as(address: str, command: str, user: str = AUTOMATION_USER, timeout: flo
         client.close()
 
 
-def compliance(tmp_path: Path, unit: str, user: str | None) -> list[dict]:
-    output = tmp_path / f"compliance-{unit}.json"
+def compliance(tmp_path: Path, unit: str, user: str | None, inventory: Path | None = None,
+               names: str = WS_CHECKS) -> list[dict]:
+    output = tmp_path / f"compliance-{unit}-{time.monotonic_ns()}.json"
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance"),
-            "--compliance-json", str(output), "-k", WS_CHECKS, "--unit", unit]
+            "--compliance-json", str(output), "-k", names, "--unit", unit]
     if user:
         args += ["--ssh-user", user]
+    if inventory:
+        args += ["--inventory", str(inventory)]
     subprocess.run(args, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=600)
     return json.loads(output.read_text())["results"]
 
@@ -187,3 +199,122 @@ def test_wrong_input_type_is_refused_at_the_role_start(lab):
     assert recap["court-ws1"]["failed"] == 1 and recap["court-ws1"]["changed"] == 0, recap
     assert "desktop_locale_fonts" in result.stdout and "Validating arguments against arg spec" in result.stdout, \
         result.stdout[-3000:]
+
+
+# A change of profile, on the prosecutor's workstations: the profile each gets in the copy of the
+# inventory, and what it loses there.
+MOVED = {"pros-ws1": "branch_clerk", "pros-ws2": "scanning_station"}
+MOVED_LIMIT = ",".join(MOVED)
+MOVED_ADDRESSES = {"pros-ws1": "10.213.31.11", "pros-ws2": "10.213.31.12"}
+GONE = {
+    "pros-ws1": {"packages": ["sane-utils", "cifs-utils"],
+                 "paths": ["/etc/systemd/system/mnt-archive.mount", "/etc/systemd/system/mnt-archive.automount",
+                           "/etc/unitctl/archive-share.credentials", "/usr/local/bin/scan-to-archive"]},
+    "pros-ws2": {"packages": ["libreoffice-writer", "cups", "cups-daemon", "cups-client", "printer-driver-cups-pdf"],
+                 "paths": ["/var/lib/unitctl/office_printing", "/etc/cups/cupsd.conf"]},
+}
+# Users' files the change must not lose: a printed page, a scan saved while the share was not mounted.
+KEPT = {"pros-ws1": "/mnt/archive/unitctl-test-kept-scan.pdf", "pros-ws2": "/root/PDF/unitctl-test-kept-print.pdf"}
+# Set once the last test has put the committed profiles back.
+PUT_BACK: list[bool] = []
+PROFILE_CHECKS = "test_workstation_office"  # WS-013..WS-017: office, printing, scanning, WS-017
+WS_017 = "test_profile_components_only"
+
+
+def moved_inventory(folder: Path) -> Path:
+    """A copy of the lab inventory (as test_access's Province) with MOVED's profiles."""
+    root = folder / "inventory"
+    shutil.copytree(ROOT / "inventory" / "lab", root / "lab")
+    shutil.copytree(ROOT / "inventory" / "group_vars", root / "group_vars")
+    shutil.copy(ROOT / "inventory" / "lab.unitctl.yml", root / "lab.unitctl.yml")
+    hosts_file = root / "lab" / "units" / "lab-prosecutor" / "hosts.yml"
+    hosts = yaml.safe_load(hosts_file.read_text(encoding="utf-8"))
+    for entry in hosts["hosts"]:
+        entry["profile"] = MOVED.get(entry["name"], entry.get("profile"))
+    hosts_file.write_text(yaml.safe_dump(hosts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root / "lab.unitctl.yml"
+
+
+def profile_results(tmp_path: Path, inventory: Path | None, names: str = PROFILE_CHECKS) -> dict[tuple[str, str], dict]:
+    results = compliance(tmp_path, "lab-prosecutor", AUTOMATION_USER, inventory, names)
+    return {(r["check_id"], r["host"]): r for r in results if r["host"] in MOVED}
+
+
+def installed(host: str, package: str) -> bool:
+    _, status = run_as(MOVED_ADDRESSES[host], f"dpkg-query -W -f='${{Status}}' {package} 2>/dev/null || true")
+    return status == "install ok installed"
+
+
+def exists(host: str, path: str) -> bool:
+    return run_as(MOVED_ADDRESSES[host], f"sudo -n test -e {path}")[0] == 0
+
+
+@pytest.fixture(scope="module")
+def moved(lab, tmp_path_factory):
+    """pros-ws1 and pros-ws2 provisioned with their committed profiles, a user's file on each, and the
+    copy of the inventory that moves them; the committed inventory puts them back at the end."""
+    result, recap = playbook("--limit", MOVED_LIMIT, playbooks=PLAYBOOKS[1:])
+    assert_clean(result, recap, MOVED, changed_zero=False)
+    for host, path in KEPT.items():
+        status, output = run_as(MOVED_ADDRESSES[host], f"sudo -n sh -c 'mkdir -p {Path(path).parent} && echo kept > {path}'")
+        assert status == 0, output
+    yield moved_inventory(tmp_path_factory.mktemp("profiles"))
+    if not PUT_BACK:  # a test stopped half way: the committed profiles still come back
+        playbook("--limit", MOVED_LIMIT, playbooks=PLAYBOOKS[1:])
+    for host, path in KEPT.items():
+        run_as(MOVED_ADDRESSES[host], f"sudo -n rm -f {path}")
+
+
+def test_profile_change_is_found_before_the_run(moved, tmp_path):
+    results = profile_results(tmp_path, moved, WS_017)
+    for host, gone in GONE.items():
+        result = results[("WS-017", host)]
+        assert result["outcome"] == "fail", result
+        assert gone["packages"][0] in result["evidence"], result["evidence"]
+
+
+def test_profile_change_check_mode_is_clean_and_changes_nothing(moved):
+    result, recap = playbook("-i", str(moved), "--limit", MOVED_LIMIT, "--check", "--diff", playbooks=PLAYBOOKS[1:])
+    assert_clean(result, recap, MOVED, changed_zero=False)
+    assert all(recap[host]["changed"] > 0 for host in MOVED), recap  # it does show what would go
+    for host, gone in GONE.items():
+        assert installed(host, gone["packages"][0]), f"check mode removed {gone['packages'][0]} from {host}"
+
+
+def test_profile_change_takes_off_what_is_no_longer_needed(moved, tmp_path):
+    result, recap = playbook("-i", str(moved), "--limit", MOVED_LIMIT, playbooks=PLAYBOOKS[1:])
+    print(f"profile change run on {MOVED_LIMIT}: {recap['_seconds']:.0f} s")
+    assert_clean(result, recap, MOVED, changed_zero=False)
+    results = profile_results(tmp_path, moved)
+    bad = {key: (r["outcome"], r["evidence"][:300]) for key, r in results.items() if r["outcome"] not in ("pass", "not_applicable")}
+    assert not bad, bad
+    assert results[("WS-017", "pros-ws1")]["outcome"] == results[("WS-017", "pros-ws2")]["outcome"] == "pass"
+    assert results[("WS-015", "pros-ws2")]["outcome"] == "pass", "the scanning station did not get scanning"
+    assert results[("WS-015", "pros-ws1")]["outcome"] == "not_applicable"
+    for host, gone in GONE.items():
+        left = [p for p in gone["packages"] if installed(host, p)] + [p for p in gone["paths"] if exists(host, p)]
+        assert not left, f"{host} still has {left}"
+    assert run_as(MOVED_ADDRESSES["pros-ws2"], "systemctl is-active cups.service cups.socket")[1].split() == ["inactive"] * 2
+    # Nothing lost: the users' files stay (and the mount point with the file in it).
+    for host, path in KEPT.items():
+        assert run_as(MOVED_ADDRESSES[host], f"sudo -n cat {path}") == (0, "kept"), f"{host} lost {path}"
+    # What the others still need stays: Firefox everywhere, LibreOffice and CUPS on the branch clerk.
+    assert installed("pros-ws1", "libreoffice-writer") and installed("pros-ws1", "cups")
+    assert installed("pros-ws1", "firefox-esr") and installed("pros-ws2", "firefox-esr")
+
+
+def test_profile_change_second_run_changes_nothing(moved):
+    assert_clean(*playbook("-i", str(moved), "--limit", MOVED_LIMIT, playbooks=PLAYBOOKS[1:]), MOVED, changed_zero=True)
+    assert_clean(*playbook("-i", str(moved), "--limit", MOVED_LIMIT, "--check", "--diff", playbooks=PLAYBOOKS[1:]),
+                 MOVED, changed_zero=True)
+
+
+def test_profile_change_is_put_back_by_the_committed_inventory(moved, tmp_path):
+    result, recap = playbook("--limit", MOVED_LIMIT, playbooks=PLAYBOOKS[1:])
+    print(f"put back on {MOVED_LIMIT}: {recap['_seconds']:.0f} s")
+    assert_clean(result, recap, MOVED, changed_zero=False)
+    PUT_BACK.append(True)
+    results = profile_results(tmp_path, None)
+    bad = {key: (r["outcome"], r["evidence"][:300]) for key, r in results.items() if r["outcome"] not in ("pass", "not_applicable")}
+    assert not bad, bad
+    assert results[("WS-015", "pros-ws1")]["outcome"] == results[("WS-014", "pros-ws2")]["outcome"] == "pass"
