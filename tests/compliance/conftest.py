@@ -4,17 +4,29 @@
     pytest tests/compliance --unit lab-court                 # one unit
     pytest tests/compliance --inventory inventory/qom.unitctl.yml --ssh-user me
     pytest tests/compliance --hosts=paramiko://court-srv --ssh-config=...  # plain testinfra
+    pytest tests/compliance --backend ansible                # through Ansible (slow, for comparison)
 
 Network devices (test_network_devices.py) are checked from their running configs, read once per
 run through unitctl.network (network_facts.py), not through testinfra.
 
 Host keys are always checked against a known_hosts file; testinfra's own paramiko backend would
 only warn about an unknown key.
+
+`--backend ansible` sends the same checks through testinfra's ansible backend instead, every
+command an `ansible` ad-hoc run on the inventory (the project's ansible.cfg, the vault password
+client, become as the inventory says, host keys checked by OpenSSH against the lab's known_hosts).
+It is there to compare (tests/benchmarks/bench_evaluation.py), not for evaluations: it is tens of
+times slower. testinfra's shortcut (an ssh:// host made from `ansible-inventory --list`) is not
+used: ansible-core 2.19 lists templated and unsafe-marked values it cannot read
+(`ansible_host` as `{"__ansible_unsafe": ...}`, key paths with `{{ unitlab_state_dir }}`), so the
+backend runs with testinfra's `force_ansible`.
 """
 
 from __future__ import annotations
 
 import getpass
+import os
+import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -35,7 +47,7 @@ from unitctl.compliance import (
     write_ssh_config,
 )
 from unitctl.inventory import load_units_dir
-from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR
+from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR, PROJECT_ROOT
 from unitctl.policy import load_policy
 
 
@@ -50,6 +62,9 @@ def pytest_addoption(parser):
     group.addoption("--ssh-user", default=None, help="SSH user (lab: root)")
     group.addoption("--known-hosts", default=None, help="known_hosts file (lab: the lab's own)")
     group.addoption("--compliance-json", default=None, help="write the results here as JSON")
+    group.addoption("--backend", choices=("paramiko", "ansible"), default="paramiko",
+                    help="paramiko (default) or testinfra's ansible backend, every command an `ansible` run "
+                         "(slow; for comparison)")
 
 
 def pytest_configure(config):
@@ -68,6 +83,13 @@ def pytest_configure(config):
         config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
     )
     config.pluginmanager.register(ResultRecorder(config), "unitctl-compliance-results")
+    if config.option.hosts is None and config.option.backend == "ansible":
+        config.option.ansible_inventory = str(source)
+        config.option.force_ansible = True
+        os.environ.setdefault("ANSIBLE_CONFIG", str(PROJECT_ROOT / "ansible.cfg"))
+        # testinfra calls `ansible` and `ansible-inventory` by name: the ones beside this interpreter
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        config.option.hosts = ",".join(f"ansible://{target.name}" for target in targets)
     if config.option.hosts is None:  # hosts come from the inventory, unless named with --hosts
         identity = LAB_STATE_DIR / "ssh" / "id_ed25519" if is_lab else None
         # The lab connects as the automation account, as Ansible does; a bare lab host has only root.
@@ -87,7 +109,7 @@ FALLBACK_USERS = pytest.StashKey[list]()
 def host(_testinfra_host, request):
     """testinfra's host, connected with host key checking on."""
     backend = _testinfra_host.backend
-    if backend.NAME == "paramiko":
+    if backend.NAME == "paramiko" and not _connected(backend):
         cfg = {}
         if backend.ssh_config:
             parsed = paramiko.SSHConfig.from_path(backend.ssh_config).lookup(backend.host.name)
@@ -110,6 +132,13 @@ def host(_testinfra_host, request):
         else:
             raise HostUnreachable(f"{backend.host.name}: no account accepted the key ({'; '.join(errors)})")
     return _testinfra_host
+
+
+def _connected(backend) -> bool:
+    """A live connection from an earlier module: one connection per host per process, not one per module."""
+    client = backend.__dict__.get("client")  # never testinfra's own, unchecked, connect
+    transport = client.get_transport() if client is not None else None
+    return transport is not None and transport.is_active()
 
 
 def pytest_unconfigure(config):
@@ -145,7 +174,8 @@ def _target_of(item):
     testinfra_host = params.get("_testinfra_host")
     if testinfra_host is None:
         return None
-    return item.config.stash[TARGETS].get(testinfra_host.backend.host.name)
+    spec = testinfra_host.backend.host  # the ansible backend keeps the inventory name, the others a HostSpec
+    return item.config.stash[TARGETS].get(spec if isinstance(spec, str) else spec.name)
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +266,4 @@ def record_fact(request):
                 ("fact", {"unit_id": target.unit_id, "host": target.name, "name": name, "value": value}))
 
     return record
+
