@@ -64,8 +64,11 @@ def run(args, unit_ids: list[str]) -> int:
     return evaluation.exit_status(report)
 
 
-def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | None) -> dict:
-    """The testinfra suite in tests/compliance, on many hosts at once (pytest-xdist, paramiko)."""
+def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | None,
+              pytest_args: tuple[str, ...] = ()) -> dict:
+    """The testinfra suite in tests/compliance, on many hosts at once (pytest-xdist, paramiko).
+
+    `pytest_args` go to pytest as they are (tests/benchmarks/bench_evaluation.py: `--backend ansible`)."""
     with tempfile.TemporaryDirectory(prefix="unitctl-check-") as scratch:
         results = Path(scratch) / "compliance.json"
         command = [sys.executable, "-m", "pytest", str(paths.PROJECT_ROOT / "tests" / "compliance"),
@@ -74,6 +77,7 @@ def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | No
         command += ["-n", str(workers)] if workers > 1 else []
         command += [argument for unit_id in unit_ids for argument in ("--unit", unit_id)]
         command += ["-k", keyword] if keyword else []
+        command += list(pytest_args)
         subprocess.run(command, cwd=paths.PROJECT_ROOT, check=False, timeout=3600,
                        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
         if not results.exists():  # the suite itself could not run
