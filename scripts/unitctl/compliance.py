@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -85,19 +86,37 @@ def lab_known_hosts() -> Path:
     return Path(os.environ.get("UNITLAB_STATE_DIR", LAB_STATE_DIR)) / "known_hosts"
 
 
+# Attempts at an SSH connection that the host closes during set-up, and the wait between them.
+CONNECT_ATTEMPTS = 3
+CONNECT_RETRY_S = 1.0
+
+
 def checked_client(hostname: str, username: str, key_filename: str | None, known_hosts: Path,
                    timeout: float = 10.0) -> paramiko.SSHClient:
     """A paramiko client that refuses any host key not recorded in `known_hosts`.
 
     testinfra's own paramiko backend only warns about unknown host keys; the suite must not.
     """
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(known_hosts))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(hostname=hostname, username=username, key_filename=key_filename, timeout=timeout,
-                   banner_timeout=timeout, auth_timeout=timeout, look_for_keys=key_filename is None,
-                   allow_agent=False)
-    return client
+    attempt = 1
+    while True:
+        client = paramiko.SSHClient()
+        client.load_host_keys(str(known_hosts))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(hostname=hostname, username=username, key_filename=key_filename, timeout=timeout,
+                           banner_timeout=timeout, auth_timeout=timeout, look_for_keys=key_filename is None,
+                           allow_agent=False)
+            return client
+        except (EOFError, ConnectionResetError, paramiko.SSHException) as error:
+            if isinstance(error, paramiko.SSHException) and "banner" not in str(error):
+                raise  # a refused key, an unknown host key: retrying changes nothing
+            # sshd drops new connections beyond MaxStartups while many are being set up at once;
+            # a host that answered and then hung up is busy, not down: try again, a bounded number of times.
+            client.close()
+            if attempt >= CONNECT_ATTEMPTS:
+                raise paramiko.SSHException(f"the connection was closed during set-up {attempt} times: {error!r}") from error
+            time.sleep(CONNECT_RETRY_S * attempt)
+            attempt += 1
 
 
 @dataclass

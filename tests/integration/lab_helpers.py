@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,12 @@ from pathlib import Path
 import paramiko
 
 from unitctl import labsecrets, paths
+from unitctl.compliance import checked_client
 from unitctl.labmachines import Machine
 
 LAB_COMMAND_TIMEOUT_S = 900
+# The account Ansible and the compliance suite connect as once a host is provisioned.
+AUTOMATION_USER = "unitctl"
 ROOT = paths.PROJECT_ROOT
 # One host's line of ansible-playbook's PLAY RECAP.
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
@@ -31,14 +35,10 @@ def assert_ok(result: subprocess.CompletedProcess) -> str:
     return result.stdout
 
 
-def ssh_client(address: str, known_hosts: str | None = None) -> paramiko.SSHClient:
-    """A root session on a lab host; the host key must match the lab's known_hosts."""
-    client = paramiko.SSHClient()
-    client.load_host_keys(known_hosts or str(labsecrets.known_hosts_path()))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(address, username="root", key_filename=str(labsecrets.lab_key_path()),
-                   timeout=10, allow_agent=False, look_for_keys=False)
-    return client
+def ssh_client(address: str, known_hosts: str | None = None, user: str = "root") -> paramiko.SSHClient:
+    """A session on a lab host (root by default); the host key must match the lab's known_hosts."""
+    return checked_client(address, user, str(labsecrets.lab_key_path()),
+                          Path(known_hosts) if known_hosts else labsecrets.known_hosts_path())
 
 
 def run_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
@@ -46,6 +46,18 @@ def run_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, s
     client = ssh_client(machine.address)
     try:
         _, stdout, stderr = client.exec_command(command, timeout=timeout)
+        output = stdout.read().decode() + stderr.read().decode()
+        return stdout.channel.recv_exit_status(), output.strip()
+    finally:
+        client.close()
+
+
+def sudo_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
+    """Run a command as root on a provisioned lab host, where root may no longer log in: through
+    the automation account's sudo."""
+    client = ssh_client(machine.address, user=AUTOMATION_USER)
+    try:
+        _, stdout, stderr = client.exec_command("sudo -n /bin/sh -c " + shlex.quote(command), timeout=timeout)
         output = stdout.read().decode() + stderr.read().decode()
         return stdout.channel.recv_exit_status(), output.strip()
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_helpers import RECAP, ROOT, assert_clean, assert_ok, environment, run_on, unitctl
+from lab_helpers import RECAP, ROOT, assert_clean, assert_ok, environment, sudo_on, unitctl
 from unitctl import labservices, paths
 from unitctl.network import load_targets
 from unitctl.network.session import Session
@@ -95,7 +95,7 @@ def test_after_provisioning_every_unit_is_compliant(lab, reports):
 
 def test_what_was_broken_is_named_with_its_fix(lab, reports):
     for host, command in BREAKAGES.values():
-        status, output = run_on(lab[host], command)
+        status, output = sudo_on(lab[host], command)
         assert status == 0, f"{host}: {command}: {output}"
     with Session(court_switch()) as session:  # a VLAN added at the console, by hand
         session.configure([f"vlan {STRAY_VLAN}", " name by-hand", "exit"])
