@@ -230,7 +230,8 @@ def moved_inventory(folder: Path) -> Path:
     hosts_file = root / "lab" / "units" / "lab-prosecutor" / "hosts.yml"
     hosts = yaml.safe_load(hosts_file.read_text(encoding="utf-8"))
     for entry in hosts["hosts"]:
-        entry["profile"] = MOVED.get(entry["name"], entry.get("profile"))
+        if entry["name"] in MOVED:
+            entry["profile"] = MOVED[entry["name"]]
     hosts_file.write_text(yaml.safe_dump(hosts, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return root / "lab.unitctl.yml"
 
