@@ -1,8 +1,9 @@
 """Evaluating the lab province: our runner against serial paramiko and testinfra's ansible backend.
 
-    python tests/benchmarks/bench_evaluation.py                       # ansible backend on a sample
-    python tests/benchmarks/bench_evaluation.py --ansible-hosts all   # ansible backend measured in full (~1 h)
-    python tests/benchmarks/bench_evaluation.py --ansible-hosts court-ws1 --rounds 3
+    python tests/benchmarks/bench_evaluation.py                       # ansible backend on a sample (~45 min)
+    python tests/benchmarks/bench_evaluation.py --ansible-hosts all   # ansible backend measured in full (over 1 h)
+    python tests/benchmarks/bench_evaluation.py --ansible-hosts centre-srv,court-sw1,pros-sw1
+    python tests/benchmarks/bench_evaluation.py --resume ...          # complete an interrupted run
 
 Needs the lab up (root: the lab's key, known_hosts and vault password). Read-only: it only runs
 the compliance suite (tests/compliance), which changes nothing on the hosts.
@@ -19,12 +20,13 @@ In one run, on the same machine, the same checks on the same hosts:
   network devices, each host in its own run; the other hosts are extrapolated from the sampled host
   of their function, per check that ran there (pass, fail or error in ours: not-applicable checks
   cost nothing). The output says which hosts were measured and which extrapolated;
-- cost per added host: ours on 1, 2, 4 and 7 Linux hosts (network devices left out), the least
-  squares slope in seconds per host.
+- cost per added host: ours on 1, 2, 4 and 7 Linux hosts (network devices left out; workstations
+  and unit servers in turn, the centre third), `--rounds` times each, the least squares slope of
+  the medians in seconds per host.
 Targets (issue #7): ansible/ours >= 30, serial/ours >= 2. Never asserted: the machine is shared
 (two cores, the lab's hosts and other people's runs on them), so figures move between runs;
-rerun if one looks disturbed (the table shows the outcomes: unreachable hosts or errors mean
-someone was rebuilding a host meanwhile).
+a run that finds a host unreachable or a check in error (someone stopping or rebuilding a lab host
+meanwhile) is run again, and the log (`--durations=5` of each run) shows where a slow run waited.
 Writes results/benchmarks/evaluation.json (and the suite's output to evaluation.log beside it).
 """
 
@@ -68,21 +70,29 @@ def output_to(log: Path):
             os.close(saved)
 
 
-def timed(label: str, source: Path, workers: int, names: list[str] | None = None, backend: str = "paramiko") -> dict:
-    """One run of the runner; `names` limits it to those hosts (a -k expression on their test ids)."""
+def timed(label: str, source: Path, workers: int, names: list[str] | None = None, backend: str = "paramiko",
+          attempts: int = 3) -> dict:
+    """One run of the runner; `names` limits it to those hosts (a -k expression on their test ids).
+
+    A run that found a host unreachable or a check in error was disturbed (someone rebuilding or
+    stopping a lab host meanwhile): it is run again, up to `attempts` times, and the figure says so."""
     keyword = " or ".join(names) if names else None
-    with open(LOG, "a", encoding="utf-8") as log:
-        log.write(f"\n===== {label}: workers={workers} backend={backend} hosts={names or 'all'}\n")
-    started = time.monotonic()
-    with output_to(LOG):
-        found = cli_evaluate.run_suite(source, [], workers, keyword, ("--backend", backend))
-    seconds = time.monotonic() - started
-    outcomes = Counter(result["outcome"] for result in found["results"])
+    for attempt in range(1, attempts + 1):
+        with open(LOG, "a", encoding="utf-8") as log:
+            log.write(f"\n===== {label}: workers={workers} backend={backend} hosts={names or 'all'} attempt {attempt}\n")
+        started = time.monotonic()
+        with output_to(LOG):
+            found = cli_evaluate.run_suite(source, [], workers, keyword, ("--backend", backend, "--durations=5"))
+        seconds = time.monotonic() - started
+        outcomes = Counter(result["outcome"] for result in found["results"])
+        if not (outcomes["unreachable"] or outcomes["error"]) or backend == "ansible":
+            break  # the ansible backend reports a refused command as an error: not a disturbance
+        print(f"  {label:<28} {seconds:7.1f} s  disturbed {dict(outcomes)}, again", flush=True)
     ran = Counter(result["host"] for result in found["results"] if result["outcome"] in RAN)
     figure = {"label": label, "seconds": round(seconds, 1), "workers": workers, "backend": backend,
               "hosts": sorted({result["host"] for result in found["results"]}),
               "checks_run": sum(ran.values()), "checks_run_per_host": dict(sorted(ran.items())),
-              "outcomes": dict(sorted(outcomes.items()))}
+              "outcomes": dict(sorted(outcomes.items())), "attempts": attempt}
     print(f"  {label:<28} {seconds:7.1f} s  {figure['checks_run']:4d} checks run  {dict(outcomes)}", flush=True)
     return figure
 
@@ -120,17 +130,22 @@ def extrapolate(measured: dict[str, dict], full: dict, linux: dict[str, str], de
         function = linux.get(name, "network_device")
         if figure["checks_run"]:
             per_check.setdefault(function, figure["seconds"] / figure["checks_run"])
+    sampled_linux = [figure for name, figure in measured.items() if name in linux and figure["checks_run"]]
+    if not sampled_linux:
+        raise SystemExit("the ansible sample needs at least one Linux host")
+    linux_rate = sum(f["seconds"] for f in sampled_linux) / sum(f["checks_run"] for f in sampled_linux)
     hosts = {}
     for name in list(linux) + devices:
         if name in measured:
             hosts[name] = {"seconds": measured[name]["seconds"], "how": "measured"}
             continue
         function = linux.get(name, "network_device")
-        if function not in per_check:
-            raise SystemExit(f"the ansible sample has no {function} to extrapolate {name} from")
+        # no host of its function sampled: the Linux hosts' rate over the whole sample
+        rate = per_check.get(function) or linux_rate
         checks = full["checks_run_per_host"].get(name, 0)
-        hosts[name] = {"seconds": round(per_check[function] * checks, 1), "how": "extrapolated",
-                       "from_seconds_per_check": round(per_check[function], 2), "checks": checks}
+        hosts[name] = {"seconds": round(rate * checks, 1), "how": "extrapolated",
+                       "from_seconds_per_check": round(rate, 2), "checks": checks,
+                       "from_function": function if function in per_check else "all sampled Linux hosts"}
     return {"seconds": round(sum(host["seconds"] for host in hosts.values()), 1), "hosts": hosts,
             "measured_hosts": sorted(measured), "extrapolated_hosts": sorted(set(hosts) - set(measured))}
 
@@ -142,16 +157,21 @@ def benchmark(args) -> dict:
     linux = {target.name: target.function for target in target_hosts(province)}
     devices = [device.name for device in network_hosts(province)]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    LOG.write_text("", encoding="utf-8")
     document: dict = {"benchmark": "evaluation", "inventory": str(source), "workers": args.workers,
                       "machine": {"cpus": os.cpu_count(), "load_at_start": round(os.getloadavg()[0], 1)}}
+    if args.resume:  # what an interrupted run measured stays; only what it lacks is measured
+        document = json.loads(RESULTS.read_text(encoding="utf-8"))
+        document["resumed"] = True
+    else:
+        LOG.write_text("", encoding="utf-8")
 
     def keep(partial: bool = True) -> None:  # figures so far, kept if a later step fails
         RESULTS.write_text(json.dumps({**document, "partial": partial}, indent=2) + "\n", encoding="utf-8")
 
-    print(f"ours ({args.workers} workers) and serial (1 worker), {args.rounds} rounds, alternating:")
-    ours, serial = [], []
-    for round_number in range(1, args.rounds + 1):
+    ours, serial = document.get("ours_runs", []), document.get("serial_runs", [])
+    if "serial_over_ours" not in document:
+        print(f"ours ({args.workers} workers) and serial (1 worker), {args.rounds} rounds, alternating:")
+    for round_number in range(1, args.rounds + 1) if "serial_over_ours" not in document else ():
         ours.append(timed(f"ours, round {round_number}", source, args.workers))
         serial.append(timed(f"serial, round {round_number}", source, 1))
         document.update(ours_runs=ours, serial_runs=serial)
@@ -163,18 +183,20 @@ def benchmark(args) -> dict:
                     hosts=len(linux) + len(devices), serial_over_ours=round(serial_s / ours_s, 2))
     keep()
 
-    print(f"cost per added host (ours, {args.workers} workers, Linux hosts only):")
+    if "slope_seconds_per_host" not in document:
+        print(f"cost per added host (ours, {args.workers} workers, Linux hosts only):")
     by_function: dict[str, list[str]] = {}
     for name, function in linux.items():
         by_function.setdefault(function, []).append(name)
-    queues = sorted(by_function.values(), key=len, reverse=True)  # unit servers and workstations in turn
+    queues = sorted(by_function.values(), key=len, reverse=True)  # workstations and unit servers in turn
     order = [queue[i] for i in range(max(map(len, queues))) for queue in queues if i < len(queue)]
-    points = []
-    for count in SLOPE_HOSTS:
+    points = document.get("slope_runs", []) if "slope_seconds_per_host" in document else []
+    for count in SLOPE_HOSTS if not points else ():
         names = order[:count]
-        points.append({"hosts": count, "names": names,
-                       **{key: value for key, value in timed(f"ours, {count} hosts", source, args.workers, names).items()
-                          if key in ("seconds", "checks_run", "outcomes")}})
+        runs = [timed(f"ours, {count} hosts, round {round_number}", source, args.workers, names)
+                for round_number in range(1, args.rounds + 1)]
+        points.append({"hosts": count, "names": names, "seconds": statistics.median(run["seconds"] for run in runs),
+                       "runs_seconds": [run["seconds"] for run in runs], "checks_run": runs[0]["checks_run"]})
         document["slope_runs"] = points
         keep()
     per_host, intercept = slope([(point["hosts"], point["seconds"]) for point in points])
@@ -183,8 +205,8 @@ def benchmark(args) -> dict:
 
     sample = ansible_sample(args.ansible_hosts, linux, devices)
     print(f"ansible backend (serial), one run per host: {', '.join(sample)}")
-    measured = {}
-    for name in sample:
+    measured = document.get("ansible_runs", {})
+    for name in [name for name in sample if name not in measured]:
         measured[name] = timed(f"ansible, {name}", source, 1, [name], backend="ansible")
         document["ansible_runs"] = measured
         keep()
@@ -225,7 +247,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inventory", type=Path, default=paths.LAB_INVENTORY)
     parser.add_argument("--workers", type=int, default=cli_evaluate.DEFAULT_WORKERS, help="ours: the runner's workers")
-    parser.add_argument("--rounds", type=int, default=2, help="ours and serial, alternating (medians)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="ours and serial alternating, and each point of the slope (medians)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the partial results/benchmarks/evaluation.json of an interrupted run")
     parser.add_argument("--ansible-hosts", default="sample",
                         help="'sample' (one host per function and the network devices), 'all', or NAME,NAME...")
     args = parser.parse_args()
