@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from server_facts import root_run
+from server_facts import SERVERS, root_run
 from unit_facts import unit_of
 
 from unitctl.compliance import check
 
 FIX = "playbooks/servers.yml"
-SERVERS = ("unit_server",)
 POLICY = "inventory/<unit>/rooms.yml (server_room.ups)"
 
 
