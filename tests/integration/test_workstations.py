@@ -295,7 +295,8 @@ def test_profile_change_takes_off_what_is_no_longer_needed(moved, tmp_path):
     for host, gone in GONE.items():
         left = [p for p in gone["packages"] if installed(host, p)] + [p for p in gone["paths"] if exists(host, p)]
         assert not left, f"{host} still has {left}"
-    assert run_as(MOVED_ADDRESSES["pros-ws2"], "systemctl is-active cups.service cups.socket")[1].split() == ["inactive"] * 2
+    states = run_as(MOVED_ADDRESSES["pros-ws2"], "systemctl is-active cups.service cups.socket cups.path")[1].split()
+    assert "active" not in states, f"CUPS still runs: {states}"  # a removed unit may read "failed"
     # Nothing lost: the users' files stay (and the mount point with the file in it).
     for host, path in KEPT.items():
         assert run_as(MOVED_ADDRESSES[host], f"sudo -n cat {path}") == (0, "kept"), f"{host} lost {path}"
