@@ -13,9 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each module adds its own sub-commands; see register() in each.
-    from unitctl import cli_evaluate, cli_inventory, cli_lab, cli_net, cli_staff  # noqa: PLC0415  (keeps start-up light)
+    from unitctl import cli_evaluate, cli_inventory, cli_lab, cli_net, cli_provision, cli_staff  # noqa: PLC0415  (keeps start-up light)
 
-    for module in (cli_inventory, cli_lab, cli_evaluate, cli_net, cli_staff):
+    for module in (cli_inventory, cli_lab, cli_provision, cli_evaluate, cli_net, cli_staff):
         module.register(commands)
     return parser
 

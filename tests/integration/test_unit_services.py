@@ -34,7 +34,7 @@ from unitctl import labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, assert_clean, environment  # noqa: E402
+from lab_helpers import RECAP, assert_clean, environment, unitctl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
@@ -152,9 +152,16 @@ def test_checks_fail_on_a_fresh_unit_server(lab, tmp_path):
 
 # --- converge, idempotence, check mode -----------------------------------------------------------
 
-def test_converge(lab):
-    result, recap, seconds = playbook("--limit", LIMIT)
-    FIGURES["converge_s"] = seconds
+def test_converge_with_unitctl_provision(lab):
+    """The technician's command: it prints the plain ansible-playbook command, then runs it."""
+    started = time.monotonic()
+    result = unitctl("provision", "lab-court", "lab-centre", "--playbook", "playbooks/servers.yml",
+                     "--playbook", "playbooks/centre.yml")
+    FIGURES["converge_s"] = time.monotonic() - started
+    assert result.stdout.startswith("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml "
+                                    "playbooks/centre.yml --limit unit_lab_court:unit_lab_centre\n"), result.stdout[:500]
+    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
+             for m in RECAP.finditer(result.stdout)}
     assert_clean(result, recap, LIMIT, changed_zero=False)
 
 
@@ -204,10 +211,14 @@ def _smb(user: str, password: str, commands: str) -> tuple[int, str]:
     return workstation(script)
 
 
-def test_archive_share_for_authorised_users_only(lab):
+def _smbclient_on_the_workstation() -> None:
     status, output = workstation("command -v smbclient || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
                                  "--no-install-recommends smbclient >/tmp/apt-smbclient.log 2>&1; }", timeout=600)
     assert status == 0, output
+
+
+def test_archive_share_for_authorised_users_only(lab):
+    _smbclient_on_the_workstation()
     passwords = labservices.load_secrets()["vault_archive_share_passwords"]
     name = f"scan-{uuid.uuid4().hex[:8]}.pdf"
     workstation(f"head -c 200000 /dev/urandom > /tmp/{name}")
@@ -238,6 +249,7 @@ def test_archive_share_for_authorised_users_only(lab):
 def test_a_former_members_samba_account_is_disabled_and_kept(lab):
     """Someone with a Samba account whom the roster no longer puts in the archive (departed, moved,
     another role): the next run disables the account, keeps it, and their password opens nothing."""
+    _smbclient_on_the_workstation()
     former, password = f"former{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     ok(SERVER, f"useradd --no-create-home {former}")
     try:

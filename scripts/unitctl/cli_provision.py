@@ -1,0 +1,69 @@
+"""`unitctl provision UNIT...`: a thin wrapper over `ansible-playbook` for a unit's machines.
+
+It prints the exact `ansible-playbook` command before running it, so a technician learns the
+plain command and can run it alone (the README gives both). Exit status: ansible-playbook's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from unitctl import paths
+from unitctl.inventory import load_units_dir
+
+DEFAULT_PLAYBOOK = "playbooks/site.yml"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    provision = commands.add_parser(
+        "provision", help="provision or rebuild a unit's machines (prints the ansible-playbook command it runs)",
+        description="Run a playbook on every machine of the named units: servers, workstations and "
+                    "network devices (site.yml), or one job with --playbook.")
+    provision.add_argument("units", nargs="+", metavar="UNIT", help="unit id, e.g. qom-court (several allowed)")
+    provision.add_argument("--inventory", type=Path, default=paths.LAB_INVENTORY,
+                           help="inventory source (default: the lab province)")
+    provision.add_argument("--playbook", action="append", default=None,
+                           help=f"playbook to run (repeatable; default {DEFAULT_PLAYBOOK})")
+    provision.add_argument("--check", action="store_true", help="show what would change, change nothing")
+    provision.add_argument("--diff", action="store_true", help="show the changes to files")
+    provision.set_defaults(func=run)
+
+
+def unit_group(unit_id: str) -> str:
+    """The inventory group of a unit's hosts (see unitctl.ansible_groups)."""
+    return "unit_" + unit_id.replace("-", "_")
+
+
+def command_for(args: argparse.Namespace) -> list[str]:
+    ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    playbooks = args.playbook or [DEFAULT_PLAYBOOK]
+    command = [ansible_playbook, "-i", display_path(args.inventory), *playbooks,
+               "--limit", ":".join(unit_group(unit_id) for unit_id in args.units)]
+    return command + (["--check"] if args.check else []) + (["--diff"] if args.diff else [])
+
+
+def display_path(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(paths.PROJECT_ROOT)) if resolved.is_relative_to(paths.PROJECT_ROOT) else str(resolved)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = args.inventory.resolve()
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    known = {unit.id for unit in load_units_dir(source.parent / spec["units_dir"]).units}
+    unknown = [unit_id for unit_id in args.units if unit_id not in known]
+    if unknown:
+        print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
+              file=sys.stderr)
+        return 2
+    command = command_for(args)
+    print("running: " + shlex.join(["ansible-playbook", *command[1:]]), flush=True)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(paths.PROJECT_ROOT / "ansible.cfg")))
+    return subprocess.run(command, cwd=paths.PROJECT_ROOT, env=env, check=False).returncode
