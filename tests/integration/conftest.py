@@ -23,7 +23,7 @@ def pytest_configure(config):
 # Each file builds on the state the ones before it leave, and the servers' "fails on a fresh
 # host" proofs need fresh servers.
 LIFE_ORDER = ("test_lab", "test_network", "test_servers", "test_unit_services", "test_workstations",
-              "test_access", "test_evaluation")
+              "test_access", "test_province_evaluation")
 
 
 def _life_stage(item) -> int:
