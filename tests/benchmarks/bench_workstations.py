@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -31,21 +30,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from lab_helpers import RECAP, environment  # noqa: E402  (the lab tests' ansible-playbook environment)
+
 ROUNDS = {1: ["pros-ws1"], 2: ["pros-ws1", "pros-ws2"], 4: ["court-ws1", "court-ws2", "pros-ws1", "pros-ws2"]}
 RESULTS = ROOT / "results" / "benchmarks" / "workstations.json"
-RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
-
-
-def environment() -> dict[str, str]:
-    from unitctl import labsecrets  # noqa: PLC0415
-
-    env = dict(os.environ)
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 def run(playbook: str, hosts: list[str]) -> float:
