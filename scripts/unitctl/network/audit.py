@@ -169,18 +169,25 @@ def _port_lines(platform: Platform, facts: DeviceFacts) -> tuple[dict[str, list[
     return running, intended
 
 
+def _planned_ports(facts: DeviceFacts, running: dict, shut: bool, problems: list[str]):
+    """The inventory's ports that are to be shut (or not), each with its running lines, in the
+    inventory's order; a port the device does not have goes into `problems` in its place."""
+    for port in facts.ports:
+        if bool(port.get("shutdown")) != shut:
+            continue
+        have = running.get(f"interface {port['port']}")
+        if have is None:
+            problems.append(f"{port['port']}: the port is missing")
+        else:
+            yield port, have
+
+
 def used_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     """Ports the inventory describes: present, not shut, with the intended switchport lines."""
     running, intended = _port_lines(platform, facts)
     problems = []
-    for port in facts.ports:
-        if port.get("shutdown"):
-            continue
+    for port, have in _planned_ports(facts, running, shut=False, problems=problems):
         name = port["port"]
-        have = running.get(f"interface {name}")
-        if have is None:
-            problems.append(f"{name}: the port is missing")
-            continue
         if "shutdown" in have:
             problems.append(f"{name} ({port.get('description', '')}) is shut down")
         for line in intended.get(f"interface {name}", []):
@@ -194,14 +201,8 @@ def unused_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     """Ports no host uses: shut down, in access mode, in the dead VLAN."""
     running, _ = _port_lines(platform, facts)
     problems = []
-    for port in facts.ports:
-        if not port.get("shutdown"):
-            continue
+    for port, have in _planned_ports(facts, running, shut=True, problems=problems):
         name = port["port"]
-        have = running.get(f"interface {name}")
-        if have is None:
-            problems.append(f"{name}: the port is missing")
-            continue
         wrong = [] if "shutdown" in have else ["not shut down"]
         if port.get("vlan") is None:
             wrong.append("the addressing plan has no VLAN with purpose unused_ports to park it in")
