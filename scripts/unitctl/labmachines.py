@@ -74,6 +74,11 @@ def prepare_upper(machine: Machine, etc_hosts: str) -> None:
     # Stable across `lab up`s, distinct per machine.
     _write(upper / "etc/machine-id", hashlib.md5(machine.name.encode()).hexdigest() + "\n", 0o444)
     _write(upper / "etc/hosts", etc_hosts)
+    # systemd inside a lab host cannot kill by cgroup on this machine (cgroup v1: "Failed to kill
+    # control group ... Input/output error"), so stopping a user's manager after their last logout
+    # sometimes waits out its 2-minute stop timeout, and every new login of that user waits with it
+    # (SSH timeouts). In the lab, user managers are kept after logout instead.
+    _write(upper / "etc/systemd/logind.conf.d/50-unitlab.conf", "[Login]\nUserStopDelaySec=infinity\n")
     labsecrets.host_public_key(machine.name)
     host_key = labsecrets.host_key_path(machine.name)
     _write(upper / "etc/ssh/ssh_host_ed25519_key", host_key.read_text(), 0o600)
