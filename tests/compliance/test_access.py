@@ -133,8 +133,8 @@ def test_no_account_of_another_unit(host, inventory_host, rosters):
     assert not open_accounts, "accounts of other units' staff are still open: " + "; ".join(open_accounts)
 
 
-@check(id="ACC-004", title_en="Departed staff are locked, without keys, groups or sudo, their home archived",
-       title_fa="حساب کارکنانی که از فهرست واحد خارج شده‌اند قفل، بدون کلید و دسترسی، و پوشهٔ خانهٔ آنان بایگانی شده است",
+@check(id="ACC-004", title_en="Departed staff are locked, without keys, groups, sudo or running processes, their home archived",
+       title_fa="حساب کارکنانی که از فهرست واحد خارج شده‌اند قفل، بدون کلید، دسترسی و فرایند در حال اجرا، و پوشهٔ خانهٔ آنان بایگانی شده است",
        severity="critical", applies_to=MANAGED, policy=POLICY, fix=FIX)
 def test_departed_staff_locked(host, inventory_host, rosters):
     roster = {p["username"] for p in rosters[inventory_host.unit_id]}
@@ -150,6 +150,9 @@ def test_departed_staff_locked(host, inventory_host, rosters):
             found.append("still has sudo")
         if not any(a.startswith(f"{name}-") and a.endswith(".tar.gz") for a in archives):
             found.append(f"no archive of the home in {ARCHIVE}")
+        running = root_output(host, f"pgrep --uid {name} --list-full || true").splitlines()
+        if running:
+            found.append(f"still runs {len(running)} process(es): {'; '.join(running[:3])}")
         if found:
             problems.append(f"{name}: {', '.join(found)}")
     assert not problems, "; ".join(problems)

@@ -251,6 +251,10 @@ def test_departure_and_move(province, tmp_path):
     court = [p for p in province.roster("lab-court") if p["username"] not in (LEAVER, MOVER)]
     mover = next(p for p in province.roster("lab-court") if p["username"] == MOVER)
     settled(province, lambda: None)  # the test's first roster in place
+    # The leaver is still logged in when they depart: that session must end with the departure.
+    session = connect(HOSTS["court-srv"], LEAVER, province.key[LEAVER])
+    channel = session.get_transport().open_session()
+    channel.exec_command("sleep 3600")
     province.write("lab-court", court)
     province.write("lab-prosecutor", province.roster("lab-prosecutor") + [mover])
     # Before the run the checks see the open accounts and fail...
@@ -262,6 +266,8 @@ def test_departure_and_move(province, tmp_path):
         # ...the departed member is refused everywhere, their home archived and kept...
         for address in HOSTS.values():
             assert login(address, LEAVER, province.key[LEAVER]) is None, f"{LEAVER} still logs in at {address}"
+        assert channel.exit_status_ready() or not session.get_transport().is_active(), \
+            f"the session {LEAVER} opened before departing is still open"
         status, archives = as_root(HOSTS["court-srv"], f"ls /var/backups/departed-staff/ | grep '^{LEAVER}-'; "
                                                        f"test -d /home/{LEAVER} && echo home-kept")
         assert status == 0 and re.search(rf"^{re.escape(LEAVER)}-\d{{8}}-\d{{6}}\.tar\.gz$", archives, re.M), archives
@@ -281,12 +287,15 @@ def test_departure_and_move(province, tmp_path):
         converge(province)
         assert as_root(HOSTS["court-srv"], "ls /var/backups/departed-staff/")[1] == listing
 
-    settled(province, look)
+    try:
+        settled(province, look)
+    finally:
+        session.close()
 
 
 def test_audit_record_reaches_the_centre(province):
-    # The centre's collector (playbooks/centre.yml, idempotent) must be running to receive it.
-    assert_clean(*playbook(None, "--limit", "centre-srv", playbooks=(str(ROOT / "playbooks" / "centre.yml"),)),
+    # The centre's log collector (playbooks/servers.yml, idempotent) must be running to receive it.
+    assert_clean(*playbook(None, "--limit", "centre-srv", playbooks=(str(ROOT / "playbooks" / "servers.yml"),)),
                  "centre-srv", changed_zero=False)
     result = converge(province)
     match = AUDIT_LINE.search(result.stdout)
