@@ -31,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from lab_helpers import RECAP, environment  # noqa: E402  (the lab tests' ansible-playbook environment)
+from lab_helpers import environment, recap_of  # noqa: E402  (the lab tests' ansible-playbook environment)
 
 ROUNDS = {1: ["pros-ws1"], 2: ["pros-ws1", "pros-ws2"], 4: ["court-ws1", "court-ws2", "pros-ws1", "pros-ws2"]}
 RESULTS = ROOT / "results" / "benchmarks" / "workstations.json"
@@ -42,8 +42,8 @@ def run(playbook: str, hosts: list[str]) -> float:
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), playbook, "--limit", ",".join(hosts)],
                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=3600)
     elapsed = time.monotonic() - started
-    recap = {m["host"]: m for m in RECAP.finditer(result.stdout)}
-    bad = [h for h in hosts if h not in recap or recap[h]["failed"] != "0" or recap[h]["unreachable"] != "0"]
+    recap = recap_of(result.stdout)
+    bad = [h for h in hosts if h not in recap or recap[h]["failed"] != 0 or recap[h]["unreachable"] != 0]
     if result.returncode != 0 or bad:
         raise RuntimeError(f"{playbook} on {hosts} failed ({bad}):\n{result.stdout[-4000:]}\n{result.stderr[-1000:]}")
     return elapsed

@@ -24,6 +24,12 @@ RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\
                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
+def recap_of(stdout: str) -> dict[str, dict[str, int]]:
+    """Each host's ok, changed, unreachable and failed counts from the PLAY RECAP."""
+    return {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
+            for m in RECAP.finditer(stdout)}
+
+
 def unitctl(*args: str, timeout: float = LAB_COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
     """Run the real `unitctl` command, as a technician would."""
     return subprocess.run([sys.executable, "-m", "unitctl.cli", *args], capture_output=True,

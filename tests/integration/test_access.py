@@ -35,7 +35,7 @@ from unitctl import labsecrets
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, assert_clean, environment  # noqa: E402
+from lab_helpers import assert_clean, environment, recap_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 STAFF_PLAYBOOK = str(ROOT / "playbooks" / "staff.yml")
@@ -59,8 +59,7 @@ def playbook(inventory: Path | None, *args: str, playbooks=(STAFF_PLAYBOOK,)) ->
     if inventory:
         command += ["-i", str(inventory)]
     result = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=1200)
-    recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     return result, recap
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_helpers import RECAP, ROOT, assert_clean, assert_ok, environment, sudo_on, unitctl
+from lab_helpers import ROOT, assert_clean, assert_ok, environment, recap_of, sudo_on, unitctl
 from unitctl import labservices, paths
 from unitctl.network import load_targets
 from unitctl.network.session import Session
@@ -70,8 +70,7 @@ def failures(report: dict) -> set[tuple[str, str, str]]:
 def site(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *args],
                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=2400)
-    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     return result, recap
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from unitctl import labsecrets
 
-from lab_helpers import RECAP, assert_clean, environment, run_on
+from lab_helpers import assert_clean, environment, recap_of, run_on
 
 pytestmark = pytest.mark.lab
 
@@ -54,8 +54,7 @@ def playbook(*args: str, playbooks=SERVERS_PLAYBOOK, timeout: float = 900) -> tu
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args],
                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
     elapsed = time.monotonic() - started
-    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     recap["_seconds"] = elapsed
     return result, recap
 
@@ -218,8 +217,8 @@ def test_bad_role_input_stops_at_the_start(lab, tmp_path, role, role_vars, messa
     assert result.returncode != 0, output
     assert "Validating arguments against arg spec" in output, output
     assert message in output, output
-    recap = {m["host"]: m for m in RECAP.finditer(result.stdout)}
-    assert recap["court-srv"]["changed"] == "0" and recap["court-srv"]["failed"] == "1", output
+    recap = recap_of(result.stdout)
+    assert recap["court-srv"]["changed"] == 0 and recap["court-srv"]["failed"] == 1, output
     after = run_as_automation(ADDRESSES["court-srv"], "sudo -n sha256sum /etc/ssh/sshd_config /etc/rsyslog.d/*.conf")
     assert before == after, "the host changed"
 

@@ -34,7 +34,7 @@ from unitctl import labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, assert_clean, environment, unitctl  # noqa: E402
+from lab_helpers import assert_clean, environment, recap_of, unitctl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
@@ -64,8 +64,7 @@ def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 900):
     started = time.monotonic()
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args],
                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
-    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     return result, recap, time.monotonic() - started
 
 
@@ -160,8 +159,7 @@ def test_converge_with_unitctl_provision(lab):
     FIGURES["converge_s"] = time.monotonic() - started
     assert result.stdout.startswith("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml "
                                     "playbooks/centre.yml --limit unit_lab_court:unit_lab_centre\n"), result.stdout[:500]
-    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     assert_clean(result, recap, LIMIT, changed_zero=False)
 
 

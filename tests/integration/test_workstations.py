@@ -38,7 +38,7 @@ from unitctl import labca, labsecrets, labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import RECAP, assert_clean, environment  # noqa: E402
+from lab_helpers import assert_clean, environment, recap_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = [str(ROOT / "playbooks" / "cms_standin.yml"), str(ROOT / "playbooks" / "workstations.yml")]
@@ -66,8 +66,7 @@ def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 1500) -> tuple[su
     started = time.monotonic()
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args],
                             cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
-    recap = {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(result.stdout)}
+    recap = recap_of(result.stdout)
     recap["_seconds"] = time.monotonic() - started
     return result, recap
 
