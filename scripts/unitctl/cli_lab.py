@@ -1,4 +1,4 @@
-"""`unitctl lab up|down|status`: the built-in lab (see unitctl.lab)."""
+"""`unitctl lab up|down|status|stop|reboot`: the built-in lab (see unitctl.lab)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def register(subparsers) -> None:
     stop = actions.add_parser("stop", help="power off one lab host, to rehearse an outage (`up` boots it again, fresh)")
     stop.add_argument("host", help="the lab host, e.g. pros-ws2")
     stop.set_defaults(func=_stop)
+    reboot = actions.add_parser(
+        "reboot", help="reboot one lab host keeping its disk, as a real server restarts",
+        description="Reboot one lab host keeping its disk: an orderly shutdown, a new boot from "
+                    "the same disk, then the same readiness checks as `up`.")
+    reboot.add_argument("host", help="the lab host, e.g. court-srv")
+    reboot.set_defaults(func=_reboot)
 
 
 def _run(action) -> int:
@@ -55,3 +61,9 @@ def _stop(args: argparse.Namespace) -> int:
     from unitctl import lab  # noqa: PLC0415
 
     return _run(lambda: lab.stop_host(args.host))
+
+
+def _reboot(args: argparse.Namespace) -> int:
+    from unitctl import lab  # noqa: PLC0415
+
+    return _run(lambda: lab.reboot_host(args.host))

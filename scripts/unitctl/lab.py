@@ -22,15 +22,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from unitctl import labbase, labmirror, labnet, labsecrets, labservices, labswitches, paths
+from unitctl import (labbase, labcgroups, labmachines, labmirror, labnet, labsecrets, labservices,
+                     labswitches, paths)
 from unitctl.inventory import load_units_dir
-from unitctl.labmachines import (BOOT_STATES_OK, Machine, boot, prepare_upper, remove_upper,
-                                 wait_booted)
+from unitctl.labmachines import Machine, Readiness, boot, prepare_upper, remove_upper
 from unitctl.labproc import LabError, LabProcess, stop
+from unitctl.policy import load_policy
 
 LINUX_FUNCTIONS = ("unit_server", "centre_server", "cms_client")
 EMULATED_PLATFORMS = ("ios",)
+# Bounded waits of a boot: sshd answering, then systemd done starting (is-system-running).
 BOOT_TIMEOUT_S = 120
+STARTUP_TIMEOUT_S = 120
 MACHINE_STOP_GRACE_S = 30
 SERVICE_STOP_GRACE_S = 5
 
@@ -47,6 +50,8 @@ class LabPlan:
 
     machines: tuple[Machine, ...]
     switches: tuple[Switch, ...]
+    # The non-root account whose login proves a provisioned host ready (province policy).
+    automation_user: str = "unitctl"
 
 
 def say(message: str) -> None:
@@ -64,7 +69,9 @@ def load_plan(units_dir: Path | None = None) -> LabPlan:
                 switches.append(Switch(host["name"], host["address"]))
     if any(machine.netns == labswitches.netns() for machine in machines):
         raise LabError(f"a lab host may not be named {labswitches.NETNS_SUFFIX!r}")
-    return LabPlan(tuple(machines), tuple(switches))
+    policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
+    return LabPlan(tuple(machines), tuple(switches),
+                   policy.get("province_automation_user", "unitctl"))
 
 
 # --- state --------------------------------------------------------------------------------
@@ -159,12 +166,18 @@ def _up(plan: LabPlan) -> int:
     pending = [m for m in plan.machines if m.name not in healthy]
     for machine in pending:  # a rebooted lab host is a new machine: Ansible must not trust old facts
         (paths.PROJECT_ROOT / ".ansible" / "facts" / machine.name).unlink(missing_ok=True)
-    failed = _boot_machines(state, pending, base, _etc_hosts(plan))
-    if failed:
-        say(f"FAILED to boot: {', '.join(failed)} (logs in {paths.LAB_STATE_DIR / 'logs'})")
-        return 1
-    say(f"up in {time.monotonic() - started:.1f} s")
-    return 0
+    failed = _boot_machines(state, pending, base, _etc_hosts(plan), plan.automation_user)
+    if not failed:
+        say(f"up in {time.monotonic() - started:.1f} s")
+    return _verdict(failed)
+
+
+def _verdict(failed: list[str]) -> int:
+    if not failed:
+        return 0
+    say(f"FAILED: not ready: {', '.join(failed)} (see above; boot logs in "
+        f"{paths.LAB_STATE_DIR / 'logs'})")
+    return 1
 
 
 def _stop_unhealthy(state: dict, plan: LabPlan, keep_mirror: bool, keep_switches: bool,
@@ -204,6 +217,8 @@ def _clear_leftovers(plan: LabPlan, keep_switches: bool, healthy: set[str]) -> N
     for link in labnet.links():
         if link not in keep_links:
             labnet.delete_link(link)
+    for name in labcgroups.leftover_machines() - healthy:
+        labcgroups.remove(name)
     for machine in plan.machines:
         if machine.name not in healthy:
             remove_upper(machine)
@@ -249,35 +264,105 @@ def _etc_hosts(plan: LabPlan) -> str:
 
 
 def _boot_machines(state: dict, machines: list[Machine], base: Path,
-                   etc_hosts: str) -> list[str]:
-    """Boot the machines at once and wait for them all; returns the names that failed."""
+                   etc_hosts: str | None, automation_user: str) -> list[str]:
+    """Boot the machines at once (fresh when `etc_hosts` is given, else from the disk they
+    have) and bring each to readiness; returns the names of those that did not get there."""
     if not machines:
         return []
+    processes = {}
     for machine in machines:
         labnet.create_namespace(machine.name, [machine.address])
-        prepare_upper(machine, etc_hosts)
-        process = boot(machine, base)
-        state["machines"][machine.name] = {
-            **process.record(), "address": machine.address, "netns": machine.netns,
-            "link": labnet.link_name(machine.name), "upper": str(machine.upper)}
-        write_state(state)
+        if etc_hosts is not None:
+            prepare_upper(machine, etc_hosts)
+        processes[machine.name] = _start(state, machine, base)
     say(f"booting {len(machines)} hosts: {', '.join(m.name for m in machines)}")
     started = time.monotonic()
+    failed = []
     with ThreadPoolExecutor(max_workers=len(machines)) as pool:
-        futures = {m.name: pool.submit(wait_booted, m, BOOT_TIMEOUT_S) for m in machines}
-        failed = []
-        for name, future in futures.items():
+        futures = {m.name: pool.submit(_bring_ready, m, processes[m.name], base, automation_user)
+                   for m in machines}
+        for machine in machines:
             try:
-                system_state, failed_units = future.result()
+                process, ready, log = futures[machine.name].result()
             except Exception as error:  # noqa: BLE001  (report every host, then fail)
-                say(f"{name}: did not come up: {error!r}")
-                failed.append(name)
+                say(f"{machine.name}: did not come up: {error!r}")
+                failed.append(machine.name)
                 continue
-            detail = f" (failed units: {', '.join(failed_units)})" if failed_units else ""
-            say(f"{name}: {system_state} after {time.monotonic() - started:.1f} s{detail}")
-            if system_state not in BOOT_STATES_OK:
-                failed.append(name)
+            for line in log:
+                say(f"{machine.name}: {line}")
+            _record(state, machine, process)
+            if ready.ready:
+                say(f"{machine.name}: ready after {time.monotonic() - started:.1f} s")
+            else:
+                failed.append(machine.name)
+                say(f"{machine.name}: NOT READY ({ready.describe()}); it is left running to be "
+                    f"looked at. Its journal:")
+                for line in labmachines.failed_unit_journal(machine, ready.failed_units):
+                    print(line, flush=True)
+                for line in labmachines.lab_faults(machine):
+                    print(f"  lab fault: {line}", flush=True)
     return failed
+
+
+def _start(state: dict, machine: Machine, base: Path) -> LabProcess:
+    process = boot(machine, base)
+    _record(state, machine, process)
+    return process
+
+
+def _record(state: dict, machine: Machine, process: LabProcess) -> None:
+    state["machines"][machine.name] = {
+        **process.record(), "address": machine.address, "netns": machine.netns,
+        "link": labnet.link_name(machine.name), "upper": str(machine.upper)}
+    write_state(state)
+
+
+def _bring_ready(machine: Machine, process: LabProcess, base: Path,
+                 automation_user: str) -> tuple[LabProcess, Readiness, list[str]]:
+    """Wait for the machine to be ready; if it is not: restart its failed units once, then
+    reboot it once (same disk). Returns its process, its last readiness and what was done."""
+    log: list[str] = []
+    ready = _await_ready(machine, automation_user)
+    if ready.ready:
+        return process, ready, log
+    if ready.failed_units:
+        log.append(f"not ready ({ready.describe()}); restarting {', '.join(ready.failed_units)}")
+        for line in labmachines.lab_faults(machine):
+            log.append(f"  lab fault: {line}")
+        labmachines.restart_failed(machine, ready.failed_units)
+        ready = _await_ready(machine, automation_user)
+        if ready.ready:
+            return process, ready, log
+    log.append(f"not ready ({ready.describe()}); rebooting it")
+    process = _reboot(machine, process, base)
+    return process, _await_ready(machine, automation_user), log
+
+
+def _await_ready(machine: Machine, automation_user: str) -> Readiness:
+    labmachines.wait_sshd(machine, BOOT_TIMEOUT_S)
+    return labmachines.readiness(machine, STARTUP_TIMEOUT_S, automation_user)
+
+
+def _reboot(machine: Machine, process: LabProcess, base: Path) -> LabProcess:
+    """Power the machine off cleanly and boot it again from the same disk."""
+    _power_off(machine, process)
+    _renew_namespace(machine)
+    return boot(machine, base)
+
+
+def _renew_namespace(machine: Machine) -> None:
+    """A new network namespace for a machine that boots again: as on a real restart, nothing
+    the old boot loaded into the kernel (firewall rules, sysctls, routes) is still there."""
+    labnet.delete_namespace(machine.netns)
+    labnet.create_namespace(machine.name, [machine.address])
+
+
+def _power_off(machine: Machine, process: LabProcess | None) -> None:
+    """Stop the machine (nspawn turns SIGTERM into an orderly shutdown inside) and remove its
+    cgroups, killing whatever is left in them."""
+    if process is not None:
+        stop([process], MACHINE_STOP_GRACE_S)
+    labcgroups.remove(machine.name)
 
 
 # --- down ---------------------------------------------------------------------------------
@@ -303,6 +388,8 @@ def _down() -> int:
         _kill_namespace(netns)
     for link in labnet.links():
         labnet.delete_link(link)
+    for name in labcgroups.leftover_machines():
+        labcgroups.remove(name)
     labnet.remove_guard()
     _remove_runtime_files()
     say(f"down in {time.monotonic() - started:.1f} s")
@@ -320,20 +407,44 @@ def _remove_runtime_files() -> None:
 
 # --- one host -----------------------------------------------------------------------------
 
+def _one_host(plan: LabPlan, name: str) -> Machine:
+    machines = {m.name: m for m in plan.machines}
+    if name not in machines:
+        raise LabError(f"no lab host {name} (lab hosts: {', '.join(machines)})")
+    return machines[name]
+
+
 def stop_host(name: str) -> int:
     """Power off one lab host, to rehearse an outage; `up` boots it again as a new machine."""
     with lab_lock():
-        plan = load_plan()
-        names = [m.name for m in plan.machines]
-        if name not in names:
-            raise LabError(f"no lab host {name} (lab hosts: {', '.join(names)})")
+        machine = _one_host(load_plan(), name)
         process = _process(read_state().get("machines", {}).get(name))
         if process is None:
             say(f"{name}: already down")
             return 0
-        stop([process], MACHINE_STOP_GRACE_S)
+        _power_off(machine, process)
         say(f"{name}: powered off; `unitctl lab up` boots it again, fresh")
         return 0
+
+
+def reboot_host(name: str) -> int:
+    """Reboot one lab host keeping its disk, as a real server restarts: an orderly shutdown,
+    then a boot from the same upper layer, brought to readiness as `up` does. Exit status 1
+    when the host does not come back ready (its failed units and journal are printed)."""
+    with lab_lock():
+        plan = load_plan()
+        machine = _one_host(plan, name)
+        state = read_state()
+        process = _process(state.get("machines", {}).get(name))
+        if process is None or not machine.upper.is_dir():
+            raise LabError(f"{name} is not running; `unitctl lab up` boots it")
+        say(f"{name}: rebooting (disk kept)")
+        _power_off(machine, process)
+        labnet.delete_namespace(machine.netns)
+        (paths.PROJECT_ROOT / ".ansible" / "facts" / name).unlink(missing_ok=True)
+        failed = _boot_machines(state, [machine], labbase.ensure_base(say), None,
+                                plan.automation_user)
+        return _verdict(failed)
 
 
 # --- status -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 DEFAULT_TIMEOUT_S = 60
 
@@ -124,12 +124,16 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def spawn(cmd: Sequence[str], log_path: Path, env: dict | None = None) -> LabProcess:
-    """Start a long-lived process detached from this one, its output going to `log_path`."""
+def spawn(cmd: Sequence[str], log_path: Path, env: dict | None = None,
+          before_exec: Callable[[], None] | None = None) -> LabProcess:
+    """Start a long-lived process detached from this one, its output going to `log_path`.
+
+    `before_exec` runs in the child just before the command replaces it (to join a cgroup)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         child = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True, env=env)
+                                 stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                 preexec_fn=before_exec)
     process = LabProcess.of(child.pid)
     if process is None:
         raise LabError(f"{cmd[0]} exited at once; see {log_path}")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from lab_helpers import assert_ok, unitctl
+from lab_helpers import assert_ok, lab_fault_report, unitctl
 from unitctl import lab
 
 
@@ -34,6 +34,20 @@ def _life_stage(item) -> int:
 def pytest_collection_modifyitems(items):
     """Lab tests in the order of LIFE_ORDER, `lab_last` ones at the very end; stable otherwise."""
     items.sort(key=lambda item: (item.get_closest_marker("lab_last") is not None, _life_stage(item)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed lab test also shows any fault of the lab itself found in the hosts' journals."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and item.get_closest_marker("lab") and lab.read_state().get("machines"):
+        try:
+            faults = lab_fault_report()
+        except Exception as error:  # noqa: BLE001  (never hide the test's own failure)
+            faults = f"(could not read the lab hosts' journals: {error!r})"
+        if faults:
+            report.sections.append(("lab faults (not the roles')", faults))
 
 
 @pytest.fixture(scope="session")

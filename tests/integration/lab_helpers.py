@@ -11,7 +11,7 @@ from pathlib import Path
 
 import paramiko
 
-from unitctl import labsecrets, paths
+from unitctl import lab, labmachines, labsecrets, paths
 from unitctl.compliance import checked_client
 from unitctl.labmachines import Machine
 
@@ -89,6 +89,19 @@ def failed_tasks(stdout: str) -> str:
         elif line.startswith(("fatal:", "failed:")) or line.startswith("unreachable"):
             found.append(f"{task}\n{line[:1500]}")
     return "\n".join(found)
+
+
+def lab_fault_report() -> str:
+    """For a failed lab test: the journal lines of every running lab host that show a fault of
+    the lab itself (a unit refused its cgroup, a container limit), so nobody hunts for it in the
+    roles; "" when there are none."""
+    report = []
+    for machine in lab.load_plan().machines:
+        lines = labmachines.lab_faults(machine)
+        if lines:
+            report.append(f"LAB FAULT on {machine.name} (the lab's, not the role's); its journal:")
+            report += [f"  {line}" for line in lines]
+    return "\n".join(report)
 
 
 def assert_clean(result: subprocess.CompletedProcess, recap: dict, hosts, changed_zero: bool) -> None:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from netmiko import ConnectHandler
 
-from unitctl import lab, labsecrets, labnet, paths
+from unitctl import lab, labcgroups, labmachines, labsecrets, labnet, paths
 from unitctl.labproc import LabProcess, run
 
 from lab_helpers import assert_ok, run_on, ssh_client, unitctl
@@ -39,9 +39,101 @@ def test_host_answers_ssh_as_itself_with_its_recorded_key(lab_up, name):
 
 
 @pytest.mark.parametrize("name", MACHINES)
-def test_host_has_booted_systemd(lab_up, name):
+def test_host_has_booted_systemd_with_no_failed_unit(lab_up, name):
     _, state = run_on(MACHINES[name], "systemctl is-system-running")
-    assert state in ("running", "degraded")
+    _, failed = run_on(MACHINES[name], "systemctl --failed --plain --no-legend")
+    assert (state, failed) == ("running", "")
+    assert run_on(MACHINES[name], "ls /run/nologin /etc/nologin")[0] != 0, "non-root logins refused"
+
+
+def test_each_host_has_its_own_cgroups(lab_up):
+    """No two machines share a cgroup: each systemd manages only its own (the cause of the
+    lab's old 219/CGROUP failures and stop timeouts, see unitctl.labcgroups)."""
+    seen = {}
+    for name, machine in MACHINES.items():
+        init = labmachines.init_pid(machine)
+        cgroups = Path(f"/proc/{init}/cgroup").read_text()
+        systemd_line = next(line for line in cgroups.splitlines() if ":name=systemd:" in line)
+        assert systemd_line.endswith(f"/{labcgroups.LAB_CGROUP}/{name}/payload/init.scope"), cgroups
+        # Inside, systemd sees its own cgroup as the root.
+        assert run_on(machine, "cat /proc/1/cgroup")[1].count(":/init.scope") == 2
+        seen[name] = labcgroups.pids(name)
+    for name, pids in seen.items():
+        others = set().union(*(p for n, p in seen.items() if n != name))
+        assert pids and not pids & others
+
+
+BROKEN_UNIT = """\
+[Unit]
+Description=A unit that fails on purpose (lab test)
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart={command}
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def _install_unit(machine, name: str, command: str) -> None:
+    text = BROKEN_UNIT.format(command=command)
+    status, output = run_on(machine, f"cat > /etc/systemd/system/{name} <<'EOF'\n{text}EOF\n"
+                                     f"systemctl daemon-reload && systemctl enable {name}")
+    assert status == 0, output
+
+
+def test_reboot_restarts_a_unit_that_failed_at_boot_once(lab_up):
+    """A unit that fails at boot but starts when tried again: `reboot` (like `up`) names it,
+    restarts it, and declares the host ready only then."""
+    machine = MACHINES["court-ws2"]
+    # Fails on the first start after every boot (/run is empty at boot), starts the second time.
+    _install_unit(machine, "unitlab-flaky.service",
+                  "/bin/sh -c 'test -e /run/unitlab-flaky || { touch /run/unitlab-flaky; exit 1; }'")
+    try:
+        output = assert_ok(unitctl("lab", "reboot", "court-ws2"))
+        assert "court-ws2: not ready (degraded; failed units: unitlab-flaky.service); " \
+               "restarting unitlab-flaky.service" in output
+        assert "court-ws2: ready after" in output and "rebooting it" not in output
+        assert run_on(machine, "systemctl is-active unitlab-flaky.service") == (0, "active")
+    finally:
+        run_on(machine, "systemctl disable --now unitlab-flaky.service; "
+                        "rm /etc/systemd/system/unitlab-flaky.service; systemctl daemon-reload; "
+                        "systemctl reset-failed")
+
+
+def test_a_host_with_a_unit_that_keeps_failing_is_refused_loudly(lab_up):
+    """A unit failing after its restart and after a reboot: the command fails, naming the host,
+    the unit and its journal lines, and leaves the host running to be looked at."""
+    machine = MACHINES["court-ws2"]
+    _install_unit(machine, "unitlab-broken.service", "/bin/sh -c 'echo broken on purpose; exit 3'")
+    result = unitctl("lab", "reboot", "court-ws2")
+    try:
+        assert result.returncode == 1, result.stdout
+        assert "restarting unitlab-broken.service" in result.stdout
+        assert "rebooting it" in result.stdout
+        assert "court-ws2: NOT READY (degraded; failed units: unitlab-broken.service)" in result.stdout
+        assert "broken on purpose" in result.stdout  # the unit's own journal lines
+        assert "FAILED: not ready: court-ws2" in result.stdout
+    finally:
+        run_on(machine, "systemctl disable unitlab-broken.service; "
+                        "rm /etc/systemd/system/unitlab-broken.service")
+    output = assert_ok(unitctl("lab", "reboot", "court-ws2"))
+    assert "court-ws2: ready after" in output
+
+
+def test_reboot_keeps_the_disk_and_renews_the_kernel_state(lab_up):
+    machine = MACHINES["court-ws1"]
+    # A file on disk, and a route: kernel state of this boot only.
+    assert run_on(machine, "echo kept > /var/lib/unitlab-reboot-test && "
+                           "ip route add 192.0.2.0/24 dev eth0")[0] == 0
+    _, boot_before = run_on(machine, "cat /proc/sys/kernel/random/boot_id")
+    assert_ok(unitctl("lab", "reboot", "court-ws1"))
+    assert run_on(machine, "cat /var/lib/unitlab-reboot-test") == (0, "kept")
+    assert run_on(machine, "cat /proc/sys/kernel/random/boot_id")[1] != boot_before  # a new boot
+    assert "192.0.2.0/24" not in run_on(machine, "ip route")[1]
+    _, state = run_on(machine, "systemctl is-system-running")
+    assert state == "running"
+    run_on(machine, "rm /var/lib/unitlab-reboot-test")
 
 
 def test_unknown_host_key_is_refused(lab_up, tmp_path):
