@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from unitctl import derived
+from unitctl.derived import unit_group
 from unitctl.inventory import Province
 
 # Host functions that are Linux machines Ansible manages over SSH.
@@ -28,13 +30,10 @@ class GroupLayout:
     hosts: dict[str, tuple[list[str], dict[str, Any]]] = field(default_factory=dict)
 
 
-def unit_group(unit_id: str) -> str:
-    return "unit_" + unit_id.replace("-", "_")
-
-
 def province_groups(province: Province, lab: bool = False) -> GroupLayout:
     layout = GroupLayout()
-    layout.groups["all"] = {"province_centre": _centre(province)}
+    # Derived data (unitctl.derived) rides along: province-wide in `all`, per unit in its group.
+    layout.groups["all"] = derived.province_vars(province)
     for name in ["linux_hosts", *FUNCTION_GROUPS.values()] + (["lab"] if lab else []):
         layout.groups.setdefault(name, {})
     for unit in province.units:
@@ -44,6 +43,7 @@ def province_groups(province: Province, lab: bool = False) -> GroupLayout:
             "unit_staff": unit.staff,
             "unit_rooms": unit.rooms,
             "unit_addressing": unit.addressing,
+            **derived.unit_vars(unit, province),
         }
         kind_group = f"kind_{info['kind']}"
         layout.groups.setdefault(kind_group, {})
@@ -59,16 +59,9 @@ def province_groups(province: Province, lab: bool = False) -> GroupLayout:
                 groups.append("lab")
             layout.hosts[host["name"]] = (
                 groups,
-                {"ansible_host": host["address"], "unit_id": unit.id, "unit_host": host},
+                {"ansible_host": host["address"], "unit_id": unit.id, "unit_host": host,
+                 **derived.host_vars(unit, host)},
             )
     for parent, children in layout.children.items():
         layout.children[parent] = sorted(set(children))
     return layout
-
-
-def _centre(province: Province) -> dict[str, Any]:
-    """The provincial centre's server: upstream for time, logs and backups of every unit."""
-    for unit, host in province.all_hosts():
-        if host["function"] == "centre_server":
-            return {"name": host["name"], "address": host["address"], "unit_id": unit.id}
-    return {}

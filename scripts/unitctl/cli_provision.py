@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
+from unitctl.derived import unit_group
 from unitctl.inventory import load_units_dir
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
@@ -34,11 +35,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     provision.add_argument("--check", action="store_true", help="show what would change, change nothing")
     provision.add_argument("--diff", action="store_true", help="show the changes to files")
     provision.set_defaults(func=run)
-
-
-def unit_group(unit_id: str) -> str:
-    """The inventory group of a unit's hosts (see unitctl.ansible_groups)."""
-    return "unit_" + unit_id.replace("-", "_")
 
 
 def command_for(args: argparse.Namespace) -> list[str]:

@@ -25,6 +25,7 @@ from unitctl.inventory import (
     load_units_dir,
     load_yaml_file,
 )
+from unitctl.policy_schema import TYPE_WORDS, check_policy_file, missing_required
 from unitctl.schema import (
     PRIVILEGED_ROLES,
     PROVINCE_ADDRESSING,
@@ -444,16 +445,30 @@ def province_units_dirs(inventory_root: Path) -> list[Path]:
 
 def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province: Province,
                                 report: _Report) -> None:
+    province_keys: set[str] = set()
     for file in _policy_files(inventory_root):
         loaded = load_yaml_file(file)
         if loaded.error:
             report.add(file, (), loaded.error.reason, line=loaded.error.line)
-        elif file.name == "addressing.yml" and file.parent.name == "all" and isinstance(loaded.data, dict):
+            continue
+        group = file.parent.name if file.parent.parent.name == "group_vars" else None
+        if group in POLICY_GROUPS and isinstance(loaded.data, dict) \
+                and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
+            if group == "all":
+                province_keys.update(map(str, loaded.data))
+            for key, reason in check_policy_file(group, loaded.data):
+                report.add(file, (key,), reason, loaded)
+        if file.name == "addressing.yml" and group == "all" and isinstance(loaded.data, dict):
             issues: list[tuple[YamlPath, str]] = []
             wanted = {key: loaded.data[key] for key in PROVINCE_ADDRESSING if key in loaded.data}
             Record(PROVINCE_ADDRESSING).check(wanted, (), issues)
             for path, reason in issues:
                 report.add(file, path, reason, loaded)
+    policy_folder = inventory_root / "group_vars" / "all"
+    if policy_folder.is_dir():
+        for key in missing_required(province_keys):
+            report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
+                                                   f"({key.meaning}; {TYPE_WORDS[key.type]})")
     # host_vars are shared by every province of this inventory folder (Ansible reads them beside
     # each *.unitctl.yml source), so a host of any of them is a known host.
     provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
@@ -472,6 +487,10 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                 if str(key).startswith("province_"):
                     report.add(file, (key,), f"'{key}' is province policy, set only in group_vars/all by the "
                                              "ICT council; a host may not override it", loaded)
+
+
+# The group_vars folders whose keys the policy schema governs (inventory/policy-schema.yml).
+POLICY_GROUPS = ("all", "lab")
 
 
 def _policy_files(inventory_root: Path) -> list[Path]:

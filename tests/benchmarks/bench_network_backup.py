@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from unitctl import labnet, paths
 from unitctl.network import BackupRepository, Target, backup_one, commit_backups, run_many

@@ -20,7 +20,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from unitctl import lab, labmachines, paths
 from unitctl.labproc import LabError

@@ -1,29 +1,40 @@
 """Integration tests run against the built-in lab, booted once per session.
 
-The lab is brought down at the end of the session unless UNITLAB_KEEP=1 (handy when iterating).
-Tests marked `lab_last` (bringing the lab down and checking what is left) run after all others.
+The lab province converges once per session (`converged`): from bare hosts, `playbooks/site.yml`
+on the whole lab, with the proofs every role owes recorded on the way (the checks fail on bare
+hosts, check mode is clean on bare hosts, the run converges, a second run changes nothing, check
+mode is clean on provisioned hosts, the checks pass). Each area's tests then verify what they need
+and mutate only what they put back.
+
+The lab is brought down at the end of the session unless UNITLAB_KEEP=1 (handy when iterating);
+UNITLAB_ASSUME_UP=1 uses a lab that is already up (then the bare-host proofs are skipped when its
+hosts are no longer bare). Tests marked `lab_last` (bringing the lab down and checking what is
+left) run after all others.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import pytest
 
-from lab_helpers import assert_ok, lab_fault_report, unitctl
-from unitctl import lab
+from lab_helpers import (AUTOMATION_USER, MACHINES, Run, assert_ok, compliance, lab_fault_report,
+                         login_works, playbook, unitctl)
+from unitctl import lab, labca, labservices
+
+SITE = "playbooks/site.yml"
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab_last: runs after every other test of the session")
 
 
-# The lab tests follow a unit's life: the lab itself, its switches, its servers from bare Debian,
-# their services, the workstations, the staff on all of them, then the province's evaluation.
-# Each file builds on the state the ones before it leave, and the servers' "fails on a fresh
-# host" proofs need fresh servers.
-LIFE_ORDER = ("test_lab", "test_network", "test_servers", "test_unit_services", "test_workstations",
-              "test_access", "test_province_evaluation")
+# The lab tests follow a unit's life: the lab itself and its switches (bare), the province
+# converged once, then each area on the provisioned province, a reboot, the staff, and last the
+# province's evaluation (which stops a host).
+LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_servers", "test_unit_services",
+              "test_workstations", "test_access", "test_reboot", "test_province_evaluation")
 
 
 def _life_stage(item) -> int:
@@ -60,7 +71,46 @@ def lab_up(lab_plan):
     """The lab, up; brought down at the end of the session unless UNITLAB_KEEP=1."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root")
-    assert_ok(unitctl("lab", "up"))
+    if os.environ.get("UNITLAB_ASSUME_UP") != "1":
+        assert_ok(unitctl("lab", "up"))
+    labservices.ensure_services_vault()  # the lab's Samba, backup and UPS secrets (vault file)
+    labca.ensure_lab_ca()  # the lab's province CA and the stand-in CMS certificate
     yield lab_plan
-    if os.environ.get("UNITLAB_KEEP") != "1":
+    if os.environ.get("UNITLAB_KEEP") != "1" and os.environ.get("UNITLAB_ASSUME_UP") != "1":
         assert_ok(unitctl("lab", "down"))
+
+
+@dataclass
+class Convergence:
+    """What converging the lab province once showed. The bare-host fields are None when the
+    session started on hosts that were already provisioned."""
+
+    bare_results: list[dict] | None = None  # the compliance suite on the bare hosts (as root)
+    check_bare: Run | None = None  # site.yml --check --diff on the bare hosts
+    bare_after_check: dict[str, bool] = field(default_factory=dict)  # host -> root still logs in
+    converge: Run | None = None  # site.yml
+    rerun: Run | None = None  # site.yml again
+    check_provisioned: Run | None = None  # site.yml --check --diff on the provisioned hosts
+    results: list[dict] = field(default_factory=list)  # the compliance suite, provisioned
+
+
+def _bare(name: str) -> bool:
+    return login_works(name, "root") and not login_works(name, AUTOMATION_USER)
+
+
+@pytest.fixture(scope="session")
+def converged(lab_up, tmp_path_factory) -> Convergence:
+    """The whole lab province converged once from bare by playbooks/site.yml, with the proofs of
+    every role recorded on the way (the tests of test_converge.py and each area assert on them).
+    A step that fails is recorded too, and the next ones still run: each test says what failed."""
+    folder = tmp_path_factory.mktemp("converge")
+    state = Convergence()
+    if all(_bare(name) for name in MACHINES):
+        state.bare_results = compliance(folder / "bare.json", user="root")
+        state.check_bare = playbook(SITE, "--check", "--diff")
+        state.bare_after_check = {name: _bare(name) for name in MACHINES}
+    state.converge = playbook(SITE)
+    state.rerun = playbook(SITE)
+    state.check_provisioned = playbook(SITE, "--check", "--diff")
+    state.results = compliance(folder / "provisioned.json", user=AUTOMATION_USER)
+    return state

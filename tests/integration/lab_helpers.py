@@ -1,27 +1,54 @@
-"""Helpers for the lab tests: the real `unitctl` command and SSH to lab hosts."""
+"""Helpers for the lab tests: the real `unitctl` and `ansible-playbook` commands, the compliance
+suite, and SSH to lab hosts. Names and addresses come from the lab inventory (inventory/lab/),
+never written in a test."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+import yaml
 
 from unitctl import lab, labmachines, labsecrets, paths
 from unitctl.compliance import checked_client
+from unitctl.inventory import load_units_dir
 from unitctl.labmachines import Machine
 
 LAB_COMMAND_TIMEOUT_S = 900
-# The account Ansible and the compliance suite connect as once a host is provisioned.
-AUTOMATION_USER = "unitctl"
+PLAYBOOK_TIMEOUT_S = 2400
+COMPLIANCE_TIMEOUT_S = 900
 ROOT = paths.PROJECT_ROOT
+PLAN = lab.load_plan()
+# The account Ansible and the compliance suite connect as once a host is provisioned.
+AUTOMATION_USER = PLAN.automation_user
+MACHINES: dict[str, Machine] = {machine.name: machine for machine in PLAN.machines}
+SWITCHES = {switch.name: switch for switch in PLAN.switches}
 # One host's line of ansible-playbook's PLAY RECAP.
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+def address(name: str) -> str:
+    """A lab host's or switch's address, from the lab inventory."""
+    return MACHINES[name].address if name in MACHINES else SWITCHES[name].address
+
+
+def hosts_of(function: str, unit_id: str | None = None) -> list[str]:
+    """Lab hosts with this function (unit_server, centre_server, cms_client), of one unit or all."""
+    found = []
+    for unit in load_units_dir(paths.LAB_UNITS_DIR).units:
+        if unit_id in (None, unit.id):
+            found += [host["name"] for host in unit.hosts if host.get("function") == function]
+    return sorted(found)
 
 
 def recap_of(stdout: str) -> dict[str, dict[str, int]]:
@@ -41,43 +68,156 @@ def assert_ok(result: subprocess.CompletedProcess) -> str:
     return result.stdout
 
 
-def ssh_client(address: str, known_hosts: str | None = None, user: str = "root") -> paramiko.SSHClient:
-    """A session on a lab host (root by default); the host key must match the lab's known_hosts."""
-    return checked_client(address, user, str(labsecrets.lab_key_path()),
-                          Path(known_hosts) if known_hosts else labsecrets.known_hosts_path())
-
-
-def run_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
-    """Run a command on a lab host; returns its exit status and output."""
-    client = ssh_client(machine.address)
-    try:
-        _, stdout, stderr = client.exec_command(command, timeout=timeout)
-        output = stdout.read().decode() + stderr.read().decode()
-        return stdout.channel.recv_exit_status(), output.strip()
-    finally:
-        client.close()
-
-
-def sudo_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
-    """Run a command as root on a provisioned lab host, where root may no longer log in: through
-    the automation account's sudo."""
-    client = ssh_client(machine.address, user=AUTOMATION_USER)
-    try:
-        _, stdout, stderr = client.exec_command("sudo -n /bin/sh -c " + shlex.quote(command), timeout=timeout)
-        output = stdout.read().decode() + stderr.read().decode()
-        return stdout.channel.recv_exit_status(), output.strip()
-    finally:
-        client.close()
-
-
 def environment() -> dict[str, str]:
     """ansible-playbook's environment in the lab tests: the project's config and Python."""
     env = dict(os.environ)
     env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env["ANSIBLE_ROLES_PATH"] = str(ROOT / "roles")  # also for plays a test writes elsewhere
     env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["ANSIBLE_FORCE_COLOR"] = "0"
     return env
+
+
+@dataclass
+class Run:
+    """One ansible-playbook run: the process, each host's recap counts, and its wall time (s)."""
+
+    result: subprocess.CompletedProcess
+    recap: dict[str, dict[str, int]]
+    seconds: float
+
+
+def playbook(*playbooks_and_args: str, inventory: Path | None = None,
+             timeout: float = PLAYBOOK_TIMEOUT_S) -> Run:
+    """ansible-playbook with the project's configuration; playbooks are paths from the project root."""
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), *playbooks_and_args]
+    if inventory:
+        command += ["-i", str(inventory)]
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True,
+                            timeout=timeout)
+    return Run(result, recap_of(result.stdout), time.monotonic() - started)
+
+
+def compliance(output: Path, user: str | None = None, units: list[str] | None = None,
+               inventory: Path | None = None, keyword: str | None = None) -> list[dict]:
+    """The compliance suite as a technician runs it; returns its results (the JSON it writes).
+
+    Checks are chosen by their own metadata (the host functions they apply to), so every check
+    file is run; `keyword` narrows to some checks by pytest's -k where a test needs only those."""
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance"),
+            "--compliance-json", str(output)]
+    if user:
+        args += ["--ssh-user", user]
+    for unit in units or []:
+        args += ["--unit", unit]
+    if inventory:
+        args += ["--inventory", str(inventory)]
+    if keyword:
+        args += ["-k", keyword]
+    run = subprocess.run(args, cwd=ROOT, env=environment(), capture_output=True, text=True,
+                         timeout=COMPLIANCE_TIMEOUT_S)
+    assert output.exists(), f"the compliance suite wrote no results:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
+    return json.loads(output.read_text())["results"]
+
+
+def not_passing(results: list[dict], hosts=None) -> list[str]:
+    """Results (of `hosts`, or all) that are neither pass nor not applicable, one line each.
+    BASE-008 is "skipped" where /proc/sys is read-only (the lab's containers)."""
+    return [f"{r['check_id']}@{r['host']}: {r['outcome']} {r['evidence'][:300]}" for r in results
+            if (hosts is None or r["host"] in hosts) and r["outcome"] not in ("pass", "not_applicable")
+            and not (r["check_id"] == "BASE-008" and r["outcome"] == "skipped")]
+
+
+def ssh_client(host_address: str, known_hosts: str | None = None, user: str = "root",
+               key: Path | None = None) -> paramiko.SSHClient:
+    """A session on a lab host (root by default); the host key must match the lab's known_hosts."""
+    return checked_client(host_address, user, str(key or labsecrets.lab_key_path()),
+                          Path(known_hosts) if known_hosts else labsecrets.known_hosts_path())
+
+
+def login_works(name: str, user: str) -> bool:
+    """True when `user` logs in to the lab host `name` with the lab key."""
+    try:
+        ssh_client(address(name), user=user).close()
+        return True
+    except (paramiko.SSHException, OSError):
+        return False
+
+
+def _exec(client: paramiko.SSHClient, command: str, timeout: float,
+          stdin: bytes | None = None) -> tuple[int, str]:
+    channel_in, stdout, stderr = client.exec_command(command, timeout=timeout)
+    if stdin is not None:
+        channel_in.write(stdin)
+        channel_in.channel.shutdown_write()
+    output = stdout.read().decode(errors="replace") + stderr.read().decode(errors="replace")
+    return stdout.channel.recv_exit_status(), output.strip()
+
+
+def run_on(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
+    """Run a command as root on a bare lab host (root logs in); exit status and output."""
+    client = ssh_client(machine.address)
+    try:
+        return _exec(client, command, timeout)
+    finally:
+        client.close()
+
+
+def sudo_on(machine: Machine, command: str, timeout: float = 120, stdin: bytes | None = None) -> tuple[int, str]:
+    """Run a command as root on a provisioned lab host, where root may no longer log in: through
+    the automation account's sudo."""
+    client = ssh_client(machine.address, user=AUTOMATION_USER)
+    try:
+        return _exec(client, "sudo -n /bin/sh -c " + shlex.quote(command), timeout, stdin)
+    finally:
+        client.close()
+
+
+def as_user(machine: Machine, command: str, user: str = AUTOMATION_USER, key: Path | None = None,
+            timeout: float = 120) -> tuple[int, str]:
+    """Run a command as `user` (the automation account by default) without sudo."""
+    client = ssh_client(machine.address, user=user, key=key)
+    try:
+        return _exec(client, command, timeout)
+    finally:
+        client.close()
+
+
+def as_root(machine: Machine, command: str, timeout: float = 120) -> tuple[int, str]:
+    """A command as root whatever the host's state: sudo on a provisioned host, root on a bare one."""
+    return sudo_on(machine, command, timeout) if login_works(machine.name, AUTOMATION_USER) \
+        else run_on(machine, command, timeout)
+
+
+def wait_for(predicate, seconds: float, what: str):
+    """Poll `predicate` each second until it returns something true; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"not seen within {seconds:.0f} s: {what}")
+
+
+def copy_lab_inventory(folder: Path) -> Path:
+    """A copy of the lab inventory (units, group_vars, source) for a test to edit; returns the
+    copy's source file. The committed inventory is never edited."""
+    root = folder / "inventory"
+    shutil.copytree(ROOT / "inventory" / "lab", root / "lab")
+    shutil.copytree(ROOT / "inventory" / "group_vars", root / "group_vars")
+    shutil.copy(ROOT / "inventory" / "lab.unitctl.yml", root / "lab.unitctl.yml")
+    return root / "lab.unitctl.yml"
+
+
+def edit_unit_file(source: Path, unit_id: str, file_name: str, change) -> None:
+    """Apply `change(data)` to one unit file of a copied inventory (see copy_lab_inventory)."""
+    path = source.parent / "lab" / "units" / unit_id / file_name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def failed_tasks(stdout: str) -> str:
@@ -89,19 +229,6 @@ def failed_tasks(stdout: str) -> str:
         elif line.startswith(("fatal:", "failed:")) or line.startswith("unreachable"):
             found.append(f"{task}\n{line[:1500]}")
     return "\n".join(found)
-
-
-def lab_fault_report() -> str:
-    """For a failed lab test: the journal lines of every running lab host that show a fault of
-    the lab itself (a unit refused its cgroup, a container limit), so nobody hunts for it in the
-    roles; "" when there are none."""
-    report = []
-    for machine in lab.load_plan().machines:
-        lines = labmachines.lab_faults(machine)
-        if lines:
-            report.append(f"LAB FAULT on {machine.name} (the lab's, not the role's); its journal:")
-            report += [f"  {line}" for line in lines]
-    return "\n".join(report)
 
 
 def assert_clean(result: subprocess.CompletedProcess, recap: dict, hosts, changed_zero: bool) -> None:
@@ -116,3 +243,20 @@ def assert_clean(result: subprocess.CompletedProcess, recap: dict, hosts, change
         if changed_zero:
             assert recap[host]["changed"] == 0, f"{host} changed {recap[host]['changed']} tasks\n" + "\n".join(
                 line for line in result.stdout.splitlines() if line.startswith("changed:"))
+
+
+def assert_run_clean(run: Run, hosts, changed_zero: bool) -> None:
+    assert_clean(run.result, run.recap, hosts, changed_zero)
+
+
+def lab_fault_report() -> str:
+    """For a failed lab test: the journal lines of every running lab host that show a fault of
+    the lab itself (a unit refused its cgroup, a container limit), so nobody hunts for it in the
+    roles; "" when there are none."""
+    report = []
+    for machine in lab.load_plan().machines:
+        lines = labmachines.lab_faults(machine)
+        if lines:
+            report.append(f"LAB FAULT on {machine.name} (the lab's, not the role's); its journal:")
+            report += [f"  {line}" for line in lines]
+    return "\n".join(report)

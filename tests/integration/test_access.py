@@ -5,14 +5,13 @@ The committed roster holds public keys only. The test copies the lab inventory i
 folder, makes a key pair for each person there (the private keys never leave the temporary folder),
 adds two test people to the court (one who will leave, one who will move to the prosecutor's
 office) and runs the playbook with `-i` on that copy; the committed inventory is never edited.
-In order: converge; a second run changes nothing; --check --diff is clean; logins as the matrix
+On the converged lab province, with the copy's roster: converge; a second run changes nothing;
+--check --diff is clean; logins as the matrix
 says (court staff in at the court, refused at the prosecutor's; a CMS operator without sudo);
 then the roster changes (a departure, a move): the checks ACC-003/ACC-004 fail before the run and
 pass after it; the departed person is refused everywhere, their home archived; the mover works at
 the new unit only; the run's audit record is found at the centre's collector; a wrong role input
 stops the role at its start. At the end the hosts are put back to the committed roster.
-
-UNITLAB_ASSUME_UP=1 runs against the lab that is already up (the session's `lab up` is not called).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -35,23 +33,20 @@ from unitctl import labsecrets
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import assert_clean, environment, recap_of  # noqa: E402
+from lab_helpers import address, assert_clean, copy_lab_inventory, environment, hosts_of, recap_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 STAFF_PLAYBOOK = str(ROOT / "playbooks" / "staff.yml")
-HOSTS = {"court-srv": "10.213.20.10", "pros-srv": "10.213.30.10", "court-ws1": "10.213.21.11"}
-CENTRE = "10.213.10.10"
+HOSTS = {name: address(name) for name in ("court-srv", "pros-srv", "court-ws1")}
+CENTRE = address(hosts_of("centre_server")[0])
 LIMIT = ",".join(HOSTS)
 LEAVER, MOVER = "t.leaver", "t.mover"
 AUDIT_LINE = re.compile(r"audit record (?P<path>\S+\.json); sent to (?P<to>\S+)")
 
 
 @pytest.fixture(scope="module")
-def lab(request):
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    if os.environ.get("UNITLAB_ASSUME_UP") != "1":
-        request.getfixturevalue("lab_up")
+def lab(converged):
+    """The lab province converged once with the committed rosters (conftest's `converged`)."""
 
 
 def playbook(inventory: Path | None, *args: str, playbooks=(STAFF_PLAYBOOK,)) -> tuple[subprocess.CompletedProcess, dict]:
@@ -116,10 +111,7 @@ class Province:
         self.root = folder / "inventory"
         self.keys = folder / "keys"
         self.keys.mkdir(parents=True)
-        shutil.copytree(ROOT / "inventory" / "lab", self.root / "lab")
-        shutil.copytree(ROOT / "inventory" / "group_vars", self.root / "group_vars")
-        shutil.copy(ROOT / "inventory" / "lab.unitctl.yml", self.root / "lab.unitctl.yml")
-        self.source = self.root / "lab.unitctl.yml"
+        self.source = copy_lab_inventory(folder)
         self.key: dict[str, Path] = {}
 
     def staff_file(self, unit: str) -> Path:
@@ -263,8 +255,8 @@ def test_departure_and_move(province, tmp_path):
 
     def look():
         # ...the departed member is refused everywhere, their home archived and kept...
-        for address in HOSTS.values():
-            assert login(address, LEAVER, province.key[LEAVER]) is None, f"{LEAVER} still logs in at {address}"
+        for host_address in HOSTS.values():
+            assert login(host_address, LEAVER, province.key[LEAVER]) is None, f"{LEAVER} still logs in at {host_address}"
         assert channel.exit_status_ready() or not session.get_transport().is_active(), \
             f"the session {LEAVER} opened before departing is still open"
         status, archives = as_root(HOSTS["court-srv"], f"ls /var/backups/departed-staff/ | grep '^{LEAVER}-'; "
@@ -293,9 +285,7 @@ def test_departure_and_move(province, tmp_path):
 
 
 def test_audit_record_reaches_the_centre(province):
-    # The centre's log collector (playbooks/servers.yml, idempotent) must be running to receive it.
-    assert_clean(*playbook(None, "--limit", "centre-srv", playbooks=(str(ROOT / "playbooks" / "servers.yml"),)),
-                 "centre-srv", changed_zero=False)
+    # The centre's log collector runs since the province converged (playbooks/servers.yml).
     result = converge(province)
     match = AUDIT_LINE.search(result.stdout)
     assert match and match["to"] == f"{CENTRE}:514", result.stdout[-2000:]

@@ -1,8 +1,9 @@
 """The unit's own services on a lab unit server, for real (playbooks/servers.yml, centre.yml).
 
-In order: the DNS/ARC/BAK/PWR checks fail on a fresh unit server (pros-srv, while nobody has
-provisioned it); court-srv and centre-srv converge; a second run changes nothing; `--check --diff`
-is clean; the checks pass; then end to end:
+On the lab province converged once (conftest's `converged`; its check mode and idempotence proofs
+are in test_converge.py): the DNS/ARC/BAK/PWR checks failed on a bare unit server and pass on the
+converged ones; a technician's `unitctl provision` prints the plain command and runs it; then end
+to end:
 - a CMS workstation (court-ws1) resolves unit names through court-srv, and a centre name that
   court-srv forwards to the province resolver (centre-srv);
 - a file put on the archive share by an authorised user is read back byte for byte by another,
@@ -12,192 +13,108 @@ is clean; the checks pass; then end to end:
 - the dummy UPS switched to on-battery, then low-battery, is seen by upsmon (the NOTIFYCMD log)
   and triggers the shutdown policy (the lab's marker file, nothing powered off); then back to OL;
 - a role input of the wrong type, or a missing one, stops the role at its start, nothing changed.
-
-Set UNITLAB_ASSUME_UP=1 to use a lab that is already up.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import paramiko
 import pytest
 
-from unitctl import labsecrets, labservices
+from unitctl import labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import assert_clean, environment, recap_of, unitctl  # noqa: E402
+from lab_helpers import (AUTOMATION_USER, MACHINES, address, assert_run_clean, hosts_of, login_works, not_passing,
+                         playbook, sudo_on, unitctl, wait_for)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
 from unit_facts import dns_query_command  # noqa: E402
 
-PLAYBOOKS = [str(ROOT / "playbooks" / "servers.yml"), str(ROOT / "playbooks" / "centre.yml")]
-LIMIT = "court-srv,centre-srv"
-SERVER, CENTRE, WORKSTATION, FRESH = "10.213.20.10", "10.213.10.10", "10.213.21.11", "10.213.30.10"
-AUTOMATION_USER = "unitctl"
-MY_CHECKS = "test_dns_dhcp.py or test_archive.py or test_backup.py or test_power.py"
+COURT_SERVER = hosts_of("unit_server", "lab-court")[0]
+CENTRE_HOST = hosts_of("centre_server")[0]
+FRESH_HOST = hosts_of("unit_server", "lab-prosecutor")[0]
+WORKSTATION_HOST = hosts_of("cms_client", "lab-court")[0]
+SERVER, CENTRE = address(COURT_SERVER), address(CENTRE_HOST)
+PLAYBOOKS = ["playbooks/servers.yml", "playbooks/centre.yml"]
 PREFIXES = ("DNS-", "ARC-", "BAK-", "PWR-")
 FIGURES: dict[str, float] = {}
+ADDRESSES = {machine.address: machine for machine in MACHINES.values()}
 
 
 @pytest.fixture(scope="module")
-def lab(request):
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    if os.environ.get("UNITLAB_ASSUME_UP") != "1":
-        request.getfixturevalue("lab_up")
-    labservices.ensure_services_vault()  # the lab's Samba, backup and UPS secrets (vault file)
+def lab(converged):
     yield
     print("\nunit services figures:", json.dumps({k: round(v, 1) for k, v in FIGURES.items()}))
 
 
-def playbook(*args: str, playbooks=PLAYBOOKS, timeout: float = 900):
-    started = time.monotonic()
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args],
-                            cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
-    recap = recap_of(result.stdout)
-    return result, recap, time.monotonic() - started
+def run(host_address: str, command: str, timeout: float = 120, stdin: bytes | None = None) -> tuple[int, str]:
+    """A command as root on a provisioned lab host, through the automation account's sudo."""
+    return sudo_on(ADDRESSES[host_address], command, timeout, stdin)
 
 
-def connect(address: str, user: str) -> paramiko.SSHClient:
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(labsecrets.known_hosts_path()))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(address, username=user, key_filename=str(labsecrets.lab_key_path()), timeout=10,
-                   allow_agent=False, look_for_keys=False)
-    return client
-
-
-def login_works(address: str, user: str) -> bool:
-    try:
-        connect(address, user).close()
-        return True
-    except (paramiko.SSHException, OSError):
-        return False
-
-
-def run(address: str, command: str, user: str = AUTOMATION_USER, timeout: float = 120,
-        stdin: bytes | None = None) -> tuple[int, str]:
-    """A command as root on a lab host: through the automation account's sudo, or as root."""
-    client = connect(address, user)
-    try:
-        wrapped = command if user == "root" else "sudo -n /bin/sh -c " + shlex.quote(command)
-        channel_in, stdout, stderr = client.exec_command(wrapped, timeout=timeout)
-        if stdin is not None:
-            channel_in.write(stdin)
-            channel_in.channel.shutdown_write()
-        output = stdout.read().decode(errors="replace") + stderr.read().decode(errors="replace")
-        return stdout.channel.recv_exit_status(), output.strip()
-    finally:
-        client.close()
-
-
-def ok(address: str, command: str, **kwargs) -> str:
-    status, output = run(address, command, **kwargs)
-    assert status == 0, f"{command!r} on {address} failed ({status}): {output[-2000:]}"
+def ok(host_address: str, command: str, **kwargs) -> str:
+    status, output = run(host_address, command, **kwargs)
+    assert status == 0, f"{command!r} on {host_address} failed ({status}): {output[-2000:]}"
     return output
 
 
 def workstation(command: str, **kwargs) -> tuple[int, str]:
-    """On court-ws1: as root while it is fresh, through the automation account once provisioned."""
-    user = "root" if login_works(WORKSTATION, "root") else AUTOMATION_USER
-    return run(WORKSTATION, command, user=user, **kwargs)
+    """As root on the court's workstation."""
+    return run(address(WORKSTATION_HOST), command, **kwargs)
 
 
-def compliance(tmp_path: Path, unit: str, user: str) -> list[dict]:
-    output = tmp_path / f"compliance-{unit}-{user}.json"
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance"),
-                    "--ssh-user", user, "--compliance-json", str(output), "-k", MY_CHECKS, "--unit", unit,
-                    "--unit", "lab-centre"],
-                   cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=600)
-    return [r for r in json.loads(output.read_text())["results"] if r["check_id"].startswith(PREFIXES)]
+# --- bare and converged ----------------------------------------------------------------------------
 
-
-def wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"not seen within {seconds:.0f} s: {what}")
-
-
-# --- fresh host ----------------------------------------------------------------------------------
-
-def test_checks_fail_on_a_fresh_unit_server(lab, tmp_path):
-    if not (login_works(FRESH, "root") and not login_works(FRESH, AUTOMATION_USER)):
-        pytest.skip("pros-srv was already provisioned in this lab")
-    results = [r for r in compliance(tmp_path, "lab-prosecutor", "root") if r["host"] == "pros-srv"]
+def test_checks_failed_on_a_bare_unit_server(converged):
+    if converged.bare_results is None:
+        pytest.skip("the lab's hosts were already provisioned when the session started")
+    results = [r for r in converged.bare_results if r["host"] == FRESH_HOST and r["check_id"].startswith(PREFIXES)]
     outcomes: dict[str, set] = {}
     for result in results:
         if result["outcome"] == "not_applicable":
             continue
         outcomes.setdefault(result["check_id"], set()).add(result["outcome"])
-    assert outcomes, "no check ran on pros-srv"
+    assert outcomes, f"no check ran on {FRESH_HOST}"
     not_failing = {check: states for check, states in outcomes.items() if "fail" not in states}
     evidence = {r["check_id"]: r["evidence"][-300:] for r in results if r["check_id"] in not_failing}
-    assert not not_failing, f"checks that did not fail on a fresh unit server: {not_failing}\n{evidence}"
+    assert not not_failing, f"checks that did not fail on a bare unit server: {not_failing}\n{evidence}"
 
 
-# --- converge, idempotence, check mode -----------------------------------------------------------
+def test_the_unit_services_checks_pass_on_the_converged_servers(converged):
+    servers = hosts_of("unit_server") + hosts_of("centre_server")
+    results = [r for r in converged.results if r["host"] in servers and r["check_id"].startswith(PREFIXES)]
+    bad = not_passing(results)
+    assert not bad, "\n".join(bad)
+    passed = {r["check_id"] for r in results if r["outcome"] == "pass"}
+    for prefix in PREFIXES:
+        assert any(check.startswith(prefix) for check in passed), f"no {prefix} check passed"
 
-def test_converge_with_unitctl_provision(lab):
+
+def test_a_technician_runs_a_unit_with_unitctl_provision(lab):
     """The technician's command: it prints the plain ansible-playbook command, then runs it."""
     started = time.monotonic()
-    result = unitctl("provision", "lab-court", "lab-centre", "--playbook", "playbooks/servers.yml",
-                     "--playbook", "playbooks/centre.yml")
-    FIGURES["converge_s"] = time.monotonic() - started
-    assert result.stdout.startswith("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml "
-                                    "playbooks/centre.yml --limit unit_lab_court:unit_lab_centre\n"), result.stdout[:500]
-    recap = recap_of(result.stdout)
-    assert_clean(result, recap, LIMIT, changed_zero=False)
-
-
-def test_second_run_changes_nothing(lab):
-    result, recap, seconds = playbook("--limit", LIMIT)
-    FIGURES["rerun_s"] = seconds
-    assert_clean(result, recap, LIMIT, changed_zero=True)
-
-
-def test_check_mode_is_clean_on_provisioned_hosts(lab):
-    result, recap, seconds = playbook("--limit", LIMIT, "--check", "--diff")
-    FIGURES["check_diff_s"] = seconds
-    assert_clean(result, recap, LIMIT, changed_zero=True)
-
-
-def test_checks_pass_on_provisioned_hosts(lab, tmp_path):
-    results = [r for r in compliance(tmp_path, "lab-court", AUTOMATION_USER) if r["host"] in ("court-srv", "centre-srv")]
-    assert results, "no check ran"
-    # This file provisions the court's server only: the centre rightly reports that the
-    # prosecutor's office has no backup key yet (BAK-006), and nothing else may fail.
-    missing_unit = [r for r in results if r["check_id"] == "BAK-006" and r["host"] == "centre-srv"
-                    and r["outcome"] == "fail" and "lab-prosecutor" in r["evidence"]
-                    and "lab-court" not in r["evidence"]]
-    bad = [f"{r['check_id']}@{r['host']}: {r['outcome']} {r['evidence'][:300]}" for r in results
-           if r["outcome"] not in ("pass", "not_applicable") and r not in missing_unit]
-    assert not bad, "\n".join(bad)
-    ran = {r["check_id"] for r in results if r["outcome"] == "pass"}
-    for prefix in PREFIXES:
-        assert any(check.startswith(prefix) for check in ran), f"no {prefix} check passed"
+    result = unitctl("provision", "lab-court", "lab-centre", "--playbook", "playbooks/centre.yml")
+    FIGURES["unitctl_provision_s"] = time.monotonic() - started
+    assert result.stdout.startswith("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/centre.yml "
+                                    "--limit unit_lab_court:unit_lab_centre\n"), result.stdout[:500]
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "changed=0" in result.stdout.split("PLAY RECAP", 1)[-1], result.stdout[-2000:]
 
 
 # --- end to end ----------------------------------------------------------------------------------
 
 def test_workstation_resolves_names_through_the_unit_server(lab):
-    for name, address in (("court-srv.court.lab.internal", SERVER), ("court-ws2.court.lab.internal", "10.213.21.12"),
-                          ("centre-srv.centre.lab.internal", CENTRE)):  # the last one forwarded to the centre
+    for name, expected in (("court-srv.court.lab.internal", SERVER), ("court-ws2.court.lab.internal", address("court-ws2")),
+                           ("centre-srv.centre.lab.internal", CENTRE)):  # the last one forwarded to the centre
         status, output = workstation(dns_query_command(SERVER, name, "A"))
-        assert status == 0 and output.split() == [address], f"{name} via {SERVER}: {output!r} ({status})"
+        assert status == 0 and output.split() == [expected], f"{name} via {SERVER}: {output!r} ({status})"
     status, _ = workstation(dns_query_command(SERVER, "nosuchhost.court.lab.internal", "A"))
     assert status == 3, "an unknown name in the unit's zone must get an error answer, not a guess"
 
@@ -252,8 +169,7 @@ def test_a_former_members_samba_account_is_disabled_and_kept(lab):
     ok(SERVER, f"useradd --no-create-home {former}")
     try:
         ok(SERVER, f"smbpasswd -s -a {former}", stdin=f"{password}\n{password}\n".encode())
-        result, recap, _ = playbook("--limit", "court-srv")
-        assert_clean(result, recap, "court-srv", changed_zero=False)
+        assert_run_clean(playbook(*PLAYBOOKS, "--limit", COURT_SERVER), [COURT_SERVER], changed_zero=False)
         flags = ok(SERVER, f"pdbedit --list --smbpasswd-style | grep '^{former}:' | cut -d: -f5")
         assert "D" in flags, f"{former}'s Samba account is not disabled: {flags}"
         status, output = _smb(former, password, "ls")
@@ -311,7 +227,7 @@ def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
                  "the shutdown policy's marker file")
         FIGURES["low_battery_to_policy_s"] = time.monotonic() - started
         assert "SHUTDOWN policy triggered" in new_events()
-        assert login_works(SERVER, AUTOMATION_USER), "the server must still be up (the lab powers nothing off)"
+        assert login_works(COURT_SERVER, AUTOMATION_USER), "the server must still be up (the lab powers nothing off)"
     finally:
         # Back on mains: the status file as it was, the policy's flags cleared, NUT restarted in
         # order (upsd keeps the FSD flag the policy set until it restarts after the driver).
@@ -326,7 +242,7 @@ def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
 BAD_INPUTS = [
     ("power", {"power_ups_driver": "dummy-ups", "power_monitor_password": "x", "power_poll_seconds": "often"},
      "power_poll_seconds"),
-    ("dns_dhcp", {"dns_dhcp_listen_address": SERVER, "dns_dhcp_hosts": []}, "dns_dhcp_domain"),
+    ("dns_dhcp", {"dns_dhcp_listen_address": "10.0.0.1", "dns_dhcp_hosts": []}, "dns_dhcp_domain"),
     ("archive_share", {"archive_share_branches": "b1", "archive_share_staff": []}, "archive_share_branches"),
 ]
 
@@ -336,11 +252,11 @@ def test_bad_input_stops_the_role_at_its_start(lab, tmp_path, role, inputs, name
     watched = "/etc/nut/upsmon.conf /etc/dnsmasq.conf /etc/samba/smb.conf"
     before = ok(SERVER, f"sha256sum {watched}")
     play = tmp_path / f"bad-{role}.yml"
-    play.write_text(json.dumps([{"name": f"Bad input to {role}", "hosts": "court-srv", "gather_facts": False,
+    play.write_text(json.dumps([{"name": f"Bad input to {role}", "hosts": COURT_SERVER, "gather_facts": False,
                                  "become": True, "roles": [{"role": role, "vars": inputs}]}]))
-    result, recap, _ = playbook(playbooks=[str(play)])
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
+    bad_run = playbook(str(play))
+    output = bad_run.result.stdout + bad_run.result.stderr
+    assert bad_run.result.returncode != 0, output[-3000:]
     assert "Validating arguments against arg spec" in output and named in output, output[-3000:]
-    assert recap["court-srv"]["changed"] == 0 and recap["court-srv"]["failed"] == 1, recap
+    assert bad_run.recap[COURT_SERVER]["changed"] == 0 and bad_run.recap[COURT_SERVER]["failed"] == 1, bad_run.recap
     assert ok(SERVER, f"sha256sum {watched}") == before, "a refused run changed files"

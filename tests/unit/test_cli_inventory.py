@@ -14,13 +14,13 @@ from unitctl.inventory import load_units_dir
 from unitctl.newunit import free_block
 from unitctl.validate import pending_todos, validate_province
 
-FIXTURE = Path(__file__).parent / "fixtures" / "province"
+from fixture_province import copy_fixture_province
+
 
 
 @pytest.fixture
 def province(tmp_path: Path, monkeypatch) -> Path:
-    root = tmp_path / "inventory"
-    shutil.copytree(FIXTURE, root)
+    root = copy_fixture_province(tmp_path / "inventory")
     monkeypatch.chdir(tmp_path)  # file names are printed relative to where the technician stands
     return root
 

@@ -5,7 +5,6 @@ Every case copies the small valid province in fixtures/province/ and breaks one 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import yaml
 from unitctl.paths import INVENTORY_DIR
 from unitctl.validate import Problem, format_problems, validate_province
 
-FIXTURE = Path(__file__).parent / "fixtures" / "province"
+from fixture_province import copy_fixture_province
+
 KEY_SUP = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEHpvjzvfDJkfHcIFTM8sSiUwEHljysAKiwCZZ+V2tKu c.sup@fixture"
 KEY_ADMIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIx/JCGE/LPRz56iJvoPI1meD0TZhbEefJfrmLXVF92I c.admin@fixture"
 Mutation = Callable[[Path], None]
@@ -24,9 +24,7 @@ Mutation = Callable[[Path], None]
 @pytest.fixture
 def province(tmp_path: Path) -> Path:
     """A fresh copy of the valid fixture province; returns its inventory root."""
-    root = tmp_path / "inventory"
-    shutil.copytree(FIXTURE, root)
-    return root
+    return copy_fixture_province(tmp_path / "inventory")
 
 
 def problems_of(root: Path) -> list[Problem]:
@@ -249,6 +247,27 @@ CASES = [
      "host_vars/court-srv.yml", "province_ssh_password_authentication",
      "'province_ssh_password_authentication' is province policy, set only in group_vars/all by the ICT council; "
      "a host may not override it"),
+    ("policy-key-misspelt", put("group_vars/all/ssh.yml", ("province_ssh_password_authentification",), False),
+     "group_vars/all/ssh.yml", "province_ssh_password_authentification",
+     "'province_ssh_password_authentification' is not a province policy key (did you mean "
+     "'province_ssh_password_authentication'?); every policy key is declared in inventory/policy-schema.yml"),
+    ("policy-key-unknown", put("group_vars/all/ssh.yml", ("ssh_banner_text",), "x"),
+     "group_vars/all/ssh.yml", "ssh_banner_text",
+     "'ssh_banner_text' is not a province policy key; every policy key is declared in inventory/policy-schema.yml"),
+    ("policy-value-of-the-wrong-type", put("group_vars/all/ssh.yml", ("province_ssh_password_authentication",), "no"),
+     "group_vars/all/ssh.yml", "province_ssh_password_authentication",
+     "should be true or false, but it is str ('no')"),
+    ("policy-port-out-of-range", put("group_vars/all/ssh.yml", ("province_ssh_port",), 70000),
+     "group_vars/all/ssh.yml", "province_ssh_port", "should be a port number (1-65535), but it is 70000"),
+    ("policy-derived-key-set", put("group_vars/all/ssh.yml", ("province_centre",), {"address": "10.0.0.1"}),
+     "group_vars/all/ssh.yml", "province_centre",
+     "'province_centre' is computed by the inventory plugin from the unit folders; remove it from this file"),
+    ("policy-lab-setting-in-province-policy", put("group_vars/all/ssh.yml", ("time_set_system_clock",), False),
+     "group_vars/all/ssh.yml", "time_set_system_clock", "'time_set_system_clock' belongs in group_vars/lab, "
+                                                        "not in group_vars/all"),
+    ("policy-required-key-missing", drop("group_vars/all/ssh.yml", ("province_ssh_port",)),
+     "group_vars/all", "province_ssh_port", "'province_ssh_port' is not set; every province sets it (sshd's port "
+                                            "on every host; a port number (1-65535))"),
     ("province-plan-malformed", put("group_vars/all/addressing.yml", ("province_unit_block_prefix",), "twenty"),
      "group_vars/all/addressing.yml", "province_unit_block_prefix", "should be a whole number, but it is text ('twenty')"),
 ]

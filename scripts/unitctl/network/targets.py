@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.ansible_groups import unit_group
+from unitctl.derived import unit_group
 from unitctl.network.platforms import MASK
 from unitctl.network.render import SECRET_SETTINGS, Target
 

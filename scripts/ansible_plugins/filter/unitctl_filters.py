@@ -1,0 +1,22 @@
+"""Ansible filters for what only play time knows (province policy meets inventory data).
+
+Everything the inventory alone decides is computed by the inventory plugin (unitctl.derived);
+these filters join it with a policy value, in Python, tested in tests/unit/test_derived.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The filters run inside Ansible's Python; the unitctl package sits beside this tree.
+_SCRIPTS_DIR = Path(__file__).resolve().parents[2]
+if str(_SCRIPTS_DIR) not in sys.path:
+    sys.path.insert(0, str(_SCRIPTS_DIR))
+
+from unitctl.derived import printer_queues  # noqa: E402
+
+
+class FilterModule:
+    def filters(self):
+        return {"printer_queues": printer_queues}

@@ -1,0 +1,58 @@
+"""The lab province converged once from bare Debian by playbooks/site.yml (conftest's `converged`):
+the proofs every role owes, for the whole province at once.
+
+- the compliance checks fail on bare hosts (each area's own assertions of which are in its file);
+- `--check --diff` runs clean on the bare hosts and changes nothing (root still logs in, the
+  automation account does not exist);
+- the real run converges every host and switch;
+- a second run changes nothing anywhere;
+- `--check --diff` is clean on the provisioned province and reports nothing to change;
+- every compliance check that applies passes on every host.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lab_helpers import MACHINES, SWITCHES, assert_run_clean, not_passing
+
+pytestmark = pytest.mark.lab
+EVERY_HOST = sorted(MACHINES) + sorted(SWITCHES)
+
+
+def _bare_only(converged):
+    if converged.check_bare is None:
+        pytest.skip("the lab's hosts were already provisioned when the session started")
+
+
+def test_check_mode_is_clean_on_the_bare_province(converged):
+    _bare_only(converged)
+    assert_run_clean(converged.check_bare, sorted(MACHINES), changed_zero=False)
+    changed = {name: value for name, value in converged.bare_after_check.items() if not value}
+    assert not changed, f"check mode changed these hosts (root no longer logs in, or the account exists): {changed}"
+
+
+def test_the_province_converges(converged):
+    assert_run_clean(converged.converge, EVERY_HOST, changed_zero=False)
+    print(f"site.yml from bare: {converged.converge.seconds:.0f} s")
+
+
+def test_a_second_run_changes_nothing(converged):
+    assert_run_clean(converged.rerun, EVERY_HOST, changed_zero=True)
+    print(f"site.yml rerun: {converged.rerun.seconds:.0f} s")
+
+
+def test_check_mode_is_clean_on_the_provisioned_province(converged):
+    assert_run_clean(converged.check_provisioned, EVERY_HOST, changed_zero=True)
+
+
+def test_every_check_passes_on_every_provisioned_host(converged):
+    assert {r["host"] for r in converged.results} >= set(MACHINES), "some hosts were not checked"
+    bad = not_passing(converged.results)
+    assert not bad, "\n".join(bad)
+
+
+def test_checks_ran_on_every_host_function(converged):
+    passed = {(r["host"], r["check_id"].split("-")[0]) for r in converged.results if r["outcome"] == "pass"}
+    for host in MACHINES:
+        assert any(h == host for h, _ in passed), f"no check passed on {host}"
