@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from unitctl import paths  # noqa: E402
-from unitctl.policy_schema import TYPE_WORDS, WHERE_GROUPS, load_schema  # noqa: E402
+from unitctl.inventory.policy_schema import TYPE_WORDS, WHERE_GROUPS, load_schema  # noqa: E402
 
 PAGE = paths.INVENTORY_DIR / "POLICY.md"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from unitctl.inventory import Province
+from unitctl.inventory.load import Province
 from unitctl.paths import LAB_STATE_DIR
 
 # The published severity scale, most serious first; reports weigh failures by it.

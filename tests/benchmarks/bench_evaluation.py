@@ -44,9 +44,10 @@ from pathlib import Path
 
 import yaml
 
-from unitctl import cli_evaluate, paths
+from unitctl import paths
+from unitctl.cli import evaluate as cli_evaluate
 from unitctl.compliance import network_hosts, target_hosts
-from unitctl.inventory import load_units_dir
+from unitctl.inventory.load import load_units_dir
 
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "evaluation.json"
 LOG = RESULTS.with_suffix(".log")

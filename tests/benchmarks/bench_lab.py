@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from unitctl import lab, labnet, paths
+from unitctl import paths
+from unitctl import lab
+from unitctl.lab import net as labnet
 
 WARM_UP_TARGET_S = 30
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "lab.json"

@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 
-from unitctl import labnet, paths
+from unitctl import paths
+from unitctl.lab import net as labnet
 from unitctl.network import BackupRepository, Target, backup_one, commit_backups, run_many
 
 NETNS = labnet.netns_name("bench")

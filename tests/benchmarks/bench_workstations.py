@@ -61,7 +61,8 @@ def slope(points: list[tuple[int, float]]) -> tuple[float, float]:
 
 
 def benchmark() -> dict:
-    from unitctl import labca, labservices  # noqa: PLC0415
+    from unitctl.lab import ca as labca
+    from unitctl.lab import services as labservices  # noqa: PLC0415
 
     labservices.ensure_services_vault()
     labca.ensure_lab_ca()

@@ -7,7 +7,7 @@
 Each cycle reports, per host, anything that is not clean: a host `lab up` found not ready
 (even one it then repaired by restarting a unit or rebooting: the soak wants none at all), a
 failed systemd unit after the cycle, a journal line that shows a fault of the lab itself
-(unitctl.labmachines.LAB_FAULT_PATTERN), and, in full cycles, every failed or unreachable task.
+(unitctl.lab.machines.LAB_FAULT_PATTERN), and, in full cycles, every failed or unreachable task.
 Runs the real `unitctl lab` commands and ansible-playbook; needs root. It brings the lab down
 first and at the end. Results: a table on stdout and results/benchmarks/soak.json; exit status
 1 when any cycle was not clean.
@@ -21,8 +21,10 @@ import subprocess
 import sys
 import time
 
-from unitctl import lab, labmachines, paths
-from unitctl.labproc import LabError
+from unitctl import paths
+from unitctl import lab
+from unitctl.lab import machines as labmachines
+from unitctl.lab.proc import LabError
 
 sys.path.insert(0, str(paths.PROJECT_ROOT / "tests" / "integration"))
 from lab_helpers import environment, failed_tasks, recap_of  # noqa: E402

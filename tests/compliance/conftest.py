@@ -46,9 +46,9 @@ from unitctl.compliance import (
     write_results,
     write_ssh_config,
 )
-from unitctl.inventory import load_units_dir
+from unitctl.inventory.load import load_units_dir
 from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR, PROJECT_ROOT
-from unitctl.policy import load_policy
+from unitctl.inventory.policy import load_policy
 
 
 class HostUnreachable(Exception):

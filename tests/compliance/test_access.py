@@ -14,8 +14,8 @@ import yaml
 
 from server_facts import root_output, root_run
 from unitctl.compliance import check
-from unitctl.inventory import load_units_dir
-from unitctl.schema import is_placeholder
+from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.schema import is_placeholder
 
 MANAGED = ("unit_server", "centre_server", "cms_client")
 POLICY = "inventory/group_vars/all/access.yml"

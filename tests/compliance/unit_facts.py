@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from unitctl.inventory import load_units_dir
+from unitctl.inventory.load import load_units_dir
 
 
 @functools.lru_cache(maxsize=8)
@@ -23,7 +23,7 @@ def _province(inventory: str):
 
 
 def unit_of(config, unit_id: str):
-    """The unit (unitctl.inventory.Unit) a host belongs to."""
+    """The unit (unitctl.inventory.load.Unit) a host belongs to."""
     for unit in _province(config.option.inventory).units:
         if unit.id == unit_id:
             return unit

@@ -21,7 +21,9 @@ import pytest
 
 from lab_helpers import (AUTOMATION_USER, MACHINES, Run, assert_ok, compliance, lab_fault_report,
                          login_works, playbook, unitctl)
-from unitctl import lab, labca, labservices
+from unitctl import lab
+from unitctl.lab import ca as labca
+from unitctl.lab import services as labservices
 
 SITE = "playbooks/site.yml"
 

@@ -18,10 +18,13 @@ from pathlib import Path
 import paramiko
 import yaml
 
-from unitctl import lab, labmachines, labsecrets, paths
+from unitctl import paths
+from unitctl import lab
+from unitctl.lab import machines as labmachines
+from unitctl.lab import secrets as labsecrets
 from unitctl.compliance import checked_client
-from unitctl.inventory import load_units_dir
-from unitctl.labmachines import Machine
+from unitctl.inventory.load import load_units_dir
+from unitctl.lab.machines import Machine
 
 LAB_COMMAND_TIMEOUT_S = 900
 PLAYBOOK_TIMEOUT_S = 2400

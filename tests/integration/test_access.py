@@ -29,7 +29,7 @@ import paramiko
 import pytest
 import yaml
 
-from unitctl import labsecrets
+from unitctl.lab import secrets as labsecrets
 
 pytestmark = pytest.mark.lab
 

@@ -17,8 +17,13 @@ import pytest
 import yaml
 from netmiko import ConnectHandler
 
-from unitctl import lab, labcgroups, labmachines, labsecrets, labnet, paths
-from unitctl.labproc import LabProcess, run
+from unitctl import paths
+from unitctl import lab
+from unitctl.lab import cgroups as labcgroups
+from unitctl.lab import machines as labmachines
+from unitctl.lab import secrets as labsecrets
+from unitctl.lab import net as labnet
+from unitctl.lab.proc import LabProcess, run
 
 from lab_helpers import assert_ok, run_on, ssh_client, unitctl
 
@@ -48,7 +53,7 @@ def test_host_has_booted_systemd_with_no_failed_unit(lab_up, name):
 
 def test_each_host_has_its_own_cgroups(lab_up):
     """No two machines share a cgroup: each systemd manages only its own (the cause of the
-    lab's old 219/CGROUP failures and stop timeouts, see unitctl.labcgroups)."""
+    lab's old 219/CGROUP failures and stop timeouts, see unitctl.lab.cgroups)."""
     seen = {}
     for name, machine in MACHINES.items():
         init = labmachines.init_pid(machine)
@@ -252,7 +257,7 @@ def _lab_processes() -> list[str]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "/run/netns/ulab-" in cmdline or "unitctl.labswitches" in cmdline \
+        if "/run/netns/ulab-" in cmdline or "unitctl.lab.switches" in cmdline \
                 or str(paths.LAB_STATE_DIR / "mirror") in cmdline:
             found.append(cmdline)
     return found

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from unitctl import labservices
+from unitctl.lab import services as labservices
 
 pytestmark = pytest.mark.lab
 

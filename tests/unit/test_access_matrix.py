@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from unitctl.schema import STAFF_ROLES
+from unitctl.inventory.schema import STAFF_ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "inventory" / "group_vars" / "all"
@@ -86,7 +86,7 @@ def test_readme_links_the_matrix():
 
 
 def test_privileged_roles_need_an_appointment_and_have_privileges():
-    from unitctl.schema import PRIVILEGED_ROLES
+    from unitctl.inventory.schema import PRIVILEGED_ROLES
     for role, access in matrix().items():
         powerful = access["sudo"] or access["network_device_access"] == "admin"
         assert not powerful or role in PRIVILEGED_ROLES, f"{role} has sudo or network admin but needs no appointment"

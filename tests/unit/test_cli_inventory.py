@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from unitctl.cli import main
-from unitctl.inventory import load_units_dir
-from unitctl.newunit import free_block
-from unitctl.validate import pending_todos, validate_province
+from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.newunit import free_block
+from unitctl.inventory.validate import pending_todos, validate_province
 
 from fixture_province import copy_fixture_province
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from unitctl import cli
-from unitctl.cli_provision import command_for
+from unitctl.cli.provision import command_for
 from unitctl.paths import PROJECT_ROOT
 
 

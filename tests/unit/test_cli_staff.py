@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from unitctl.cli import main
-from unitctl.cli_staff import gregorian
+from unitctl.cli.staff import gregorian
 
 ROOT = Path(__file__).resolve().parents[2]
 QOM = ROOT / "inventory" / "qom.unitctl.yml"

@@ -1,4 +1,4 @@
-"""Derived data the plays use (unitctl.derived), checked offline on small units and the lab."""
+"""Derived data the plays use (unitctl.inventory.derived), checked offline on small units and the lab."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from unitctl import derived
-from unitctl.inventory import Province, Unit, load_units_dir
+from unitctl.inventory import derived
+from unitctl.inventory.load import Province, Unit, load_units_dir
 from unitctl.paths import LAB_UNITS_DIR
 
 

@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 import pytest
 from markupsafe import escape
 
-from unitctl import evaluation
-from unitctl.inventory import load_units_dir
+from unitctl.report import evaluation
+from unitctl.inventory.load import load_units_dir
 from unitctl.paths import LAB_UNITS_DIR
 
 CHECKS = {

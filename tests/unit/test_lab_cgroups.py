@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from unitctl import labcgroups
-from unitctl.labmachines import LAB_FAULT_PATTERN, Readiness
+from unitctl.lab import cgroups as labcgroups
+from unitctl.lab.machines import LAB_FAULT_PATTERN, Readiness
 
 # /proc/self/mountinfo of a host like CI's: cgroup v1 controllers, name=systemd, unified cgroup2.
 HYBRID_MOUNTINFO = """\

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from unitctl.paths import PROJECT_ROOT
-from unitctl.policy_schema import check_policy_file, load_schema
+from unitctl.inventory.policy_schema import check_policy_file, load_schema
 
 # Files where the toolkit reads province policy: plays, their group_vars, device templates and
 # the compliance suite. `province_trust` is a role, not a key.

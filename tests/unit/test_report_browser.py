@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from test_evaluation import build, result
-from unitctl import evaluation
-from unitctl.inventory import load_units_dir
+from unitctl.report import evaluation
+from unitctl.inventory.load import load_units_dir
 from unitctl.paths import LAB_UNITS_DIR, PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium")

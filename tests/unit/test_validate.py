@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from unitctl.paths import INVENTORY_DIR
-from unitctl.validate import Problem, format_problems, validate_province
+from unitctl.inventory.validate import Problem, format_problems, validate_province
 
 from fixture_province import copy_fixture_province
 

@@ -1,6 +1,6 @@
 """Ansible filters for what only play time knows (province policy meets inventory data).
 
-Everything the inventory alone decides is computed by the inventory plugin (unitctl.derived);
+Everything the inventory alone decides is computed by the inventory plugin (unitctl.inventory.derived);
 these filters join it with a policy value, in Python, tested in tests/unit/test_derived.py.
 """
 
@@ -14,7 +14,7 @@ _SCRIPTS_DIR = Path(__file__).resolve().parents[2]
 if str(_SCRIPTS_DIR) not in sys.path:
     sys.path.insert(0, str(_SCRIPTS_DIR))
 
-from unitctl.derived import printer_queues  # noqa: E402
+from unitctl.inventory.derived import printer_queues  # noqa: E402
 
 
 class FilterModule:

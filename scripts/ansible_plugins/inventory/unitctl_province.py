@@ -39,9 +39,9 @@ _SCRIPTS_DIR = Path(__file__).resolve().parents[2]
 if str(_SCRIPTS_DIR) not in sys.path:
     sys.path.insert(0, str(_SCRIPTS_DIR))
 
-from unitctl.ansible_groups import province_groups  # noqa: E402
-from unitctl.inventory import load_units_dir  # noqa: E402
-from unitctl.validate import format_problems, validate_province  # noqa: E402
+from unitctl.inventory.groups import province_groups  # noqa: E402
+from unitctl.inventory.load import load_units_dir  # noqa: E402
+from unitctl.inventory.validate import format_problems, validate_province  # noqa: E402
 
 
 class InventoryModule(BaseInventoryPlugin):

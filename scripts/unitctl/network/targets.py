@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.derived import unit_group
+from unitctl.inventory.derived import unit_group
 from unitctl.network.platforms import MASK
 from unitctl.network.render import SECRET_SETTINGS, Target
 

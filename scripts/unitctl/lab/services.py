@@ -9,7 +9,7 @@ A real province keeps the same variables in its own vault files:
 - `vault_backup_passwords`: unit id -> restic repository password (role backup);
 - `vault_power_monitor_passwords`: host name -> upsd password of upsmon (role power).
 
-    python -m unitctl.labservices     # idempotent; run by the lab tests before provisioning
+    python -m unitctl.lab.services     # idempotent; run by the lab tests before provisioning
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from unitctl import labsecrets, paths
-from unitctl.inventory import load_units_dir
+from unitctl import paths
+from unitctl.lab import secrets as labsecrets
+from unitctl.inventory.load import load_units_dir
 
 
 def secrets_path() -> Path:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from unitctl import evaluation, paths
-from unitctl.inventory import load_units_dir
+from unitctl import paths
+from unitctl.report import evaluation
+from unitctl.inventory.load import load_units_dir
 
 DEFAULT_WORKERS = 4
 

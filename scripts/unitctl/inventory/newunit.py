@@ -19,8 +19,8 @@ from pathlib import Path
 import jdatetime
 import jinja2
 
-from unitctl.inventory import UNIT_FILES, load_units_dir, load_yaml_file
-from unitctl.schema import PLACEHOLDER, UNIT_ID, UNIT_KINDS, did_you_mean
+from unitctl.inventory.load import UNIT_FILES, load_units_dir, load_yaml_file
+from unitctl.inventory.schema import PLACEHOLDER, UNIT_ID, UNIT_KINDS, did_you_mean
 
 # The VLAN plan of a new unit: (id, name, purpose), one subnet each from the start of its block.
 SKELETON_VLANS = ((10, "servers", "servers"), (20, "cms-clients", "cms_clients"), (30, "printers", "printers"),

@@ -18,7 +18,7 @@ from typing import Any
 
 import jdatetime
 
-from unitctl.inventory import YamlPath
+from unitctl.inventory.load import YamlPath
 
 # A value a person still has to fill in (the new-unit skeleton uses it): it passes format checks
 # for free text, keys and dates, and `unitctl validate` lists it as still to do.

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.labnet import MIRROR_ADDRESS, MIRROR_PORT
-from unitctl.labproc import LabError, LabProcess, spawn, stop
+from unitctl.lab.net import MIRROR_ADDRESS, MIRROR_PORT
+from unitctl.lab.proc import LabError, LabProcess, spawn, stop
 
 SYSTEM_CONFIG = Path("/etc/apt-cacher-ng")
 PORT = MIRROR_PORT

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.inventory import load_yaml_file
-from unitctl.newunit import NewUnit, NewUnitRefused, create_unit
-from unitctl.schema import PLACEHOLDER, UNIT_KINDS
-from unitctl.validate import Problem, pending_todos, province_summary, province_units_dirs, validate_province
+from unitctl.inventory.load import load_yaml_file
+from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
+from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
+from unitctl.inventory.validate import Problem, pending_todos, province_summary, province_units_dirs, validate_province
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from unitctl.ansible_groups import province_groups
-from unitctl.inventory import Province
+from unitctl.inventory.groups import province_groups
+from unitctl.inventory.load import Province
 
 
 def load_policy(inventory_root: Path, province: Province, lab: bool = False) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from pathlib import Path
 import jdatetime
 
 from unitctl import paths
-from unitctl.inventory import Province, load_units_dir
-from unitctl.policy import load_policy
-from unitctl.schema import PRIVILEGED_ROLES, is_placeholder
-from unitctl.validate import validate_province
+from unitctl.inventory.load import Province, load_units_dir
+from unitctl.inventory.policy import load_policy
+from unitctl.inventory.schema import PRIVILEGED_ROLES, is_placeholder
+from unitctl.inventory.validate import validate_province
 
 ISSUERS = {
     "provincial_directorate": ("Provincial directorate", "مدیریت کل استان"),

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 
 
 def _run(action) -> int:
-    from unitctl.labproc import LabError  # noqa: PLC0415  (keeps start-up light)
+    from unitctl.lab.proc import LabError  # noqa: PLC0415  (keeps start-up light)
 
     try:
         return action()

@@ -13,7 +13,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each module adds its own sub-commands; see register() in each.
-    from unitctl import cli_evaluate, cli_inventory, cli_lab, cli_net, cli_provision, cli_staff  # noqa: PLC0415  (keeps start-up light)
+    from unitctl.cli import evaluate as cli_evaluate
+    from unitctl.cli import inventory as cli_inventory
+    from unitctl.cli import lab as cli_lab
+    from unitctl.cli import net as cli_net
+    from unitctl.cli import provision as cli_provision
+    from unitctl.cli import staff as cli_staff  # noqa: PLC0415  (keeps start-up light)
 
     for module in (cli_inventory, cli_lab, cli_provision, cli_evaluate, cli_net, cli_staff):
         module.register(commands)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unitctl.inventory import (
+from unitctl.inventory.load import (
     UNIT_FILES,
     Province,
     Unit,
@@ -25,8 +25,8 @@ from unitctl.inventory import (
     load_units_dir,
     load_yaml_file,
 )
-from unitctl.policy_schema import TYPE_WORDS, check_policy_file, missing_required
-from unitctl.schema import (
+from unitctl.inventory.policy_schema import TYPE_WORDS, check_policy_file, missing_required
+from unitctl.inventory.schema import (
     PRIVILEGED_ROLES,
     PROVINCE_ADDRESSING,
     Record,

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from unitctl import derived
-from unitctl.derived import unit_group
-from unitctl.inventory import Province
+from unitctl.inventory import derived
+from unitctl.inventory.derived import unit_group
+from unitctl.inventory.load import Province
 
 # Host functions that are Linux machines Ansible manages over SSH.
 LINUX_FUNCTIONS = {"unit_server", "centre_server", "cms_client"}
@@ -32,7 +32,7 @@ class GroupLayout:
 
 def province_groups(province: Province, lab: bool = False) -> GroupLayout:
     layout = GroupLayout()
-    # Derived data (unitctl.derived) rides along: province-wide in `all`, per unit in its group.
+    # Derived data (unitctl.inventory.derived) rides along: province-wide in `all`, per unit in its group.
     layout.groups["all"] = derived.province_vars(province)
     for name in ["linux_hosts", *FUNCTION_GROUPS.values()] + (["lab"] if lab else []):
         layout.groups.setdefault(name, {})

@@ -21,9 +21,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unitctl import labcgroups, labsecrets, paths
-from unitctl.labnet import netns_name
-from unitctl.labproc import LabError, LabProcess, run, spawn
+from unitctl import paths
+from unitctl.lab import cgroups as labcgroups
+from unitctl.lab import secrets as labsecrets
+from unitctl.lab.net import netns_name
+from unitctl.lab.proc import LabError, LabProcess, run, spawn
 
 SSH_CONNECT_TIMEOUT_S = 3
 

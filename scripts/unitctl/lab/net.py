@@ -18,7 +18,7 @@ import json
 import socket
 import zlib
 
-from unitctl.labproc import run
+from unitctl.lab.proc import run
 
 PREFIX = "ulab"
 BRIDGE = "ulab0"

@@ -22,12 +22,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from unitctl import (labbase, labcgroups, labmachines, labmirror, labnet, labsecrets, labservices,
-                     labswitches, paths)
-from unitctl.inventory import load_units_dir
-from unitctl.labmachines import Machine, Readiness, boot, prepare_upper, remove_upper
-from unitctl.labproc import LabError, LabProcess, stop
-from unitctl.policy import load_policy
+from unitctl import paths
+from unitctl.lab import base as labbase
+from unitctl.lab import cgroups as labcgroups
+from unitctl.lab import machines as labmachines
+from unitctl.lab import mirror as labmirror
+from unitctl.lab import net as labnet
+from unitctl.lab import secrets as labsecrets
+from unitctl.lab import services as labservices
+from unitctl.lab import switches as labswitches
+from unitctl.inventory.load import load_units_dir
+from unitctl.lab.machines import Machine, Readiness, boot, prepare_upper, remove_upper
+from unitctl.lab.proc import LabError, LabProcess, stop
+from unitctl.inventory.policy import load_policy
 
 LINUX_FUNCTIONS = ("unit_server", "centre_server", "cms_client")
 EMULATED_PLATFORMS = ("ios",)

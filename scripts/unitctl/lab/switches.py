@@ -6,7 +6,7 @@ fake-switches is driven through its Python API because its own launcher breaks `
 Python 3. Each switch presents its own lab host key (recorded in the lab's known_hosts) instead
 of the key fake-switches ships, whose private half is public.
 
-Run as a module to serve: `python -m unitctl.labswitches CONFIG.json`.
+Run as a module to serve: `python -m unitctl.lab.switches CONFIG.json`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.labnet import netns_name, ssh_answers
-from unitctl.labproc import LabError, LabProcess, spawn
+from unitctl.lab.net import netns_name, ssh_answers
+from unitctl.lab.proc import LabError, LabProcess, spawn
 
 NETNS_SUFFIX = "switches"
 SWITCH_MODEL = "cisco_generic"
@@ -44,7 +44,7 @@ def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> 
     config_path().write_text(json.dumps(
         {"switches": switches, "credentials": str(credentials_file)}, indent=2))
     env = dict(os.environ, PYTHONPATH=str(paths.PROJECT_ROOT / "scripts"))
-    process = spawn(["ip", "netns", "exec", netns(), sys.executable, "-m", "unitctl.labswitches",
+    process = spawn(["ip", "netns", "exec", netns(), sys.executable, "-m", "unitctl.lab.switches",
                      str(config_path())], log_path(), env=env)
     deadline = time.monotonic() + timeout
     waiting = [switch["address"] for switch in switches]

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
-from unitctl.labproc import run
+from unitctl.lab.proc import run
 
 NETWORK_USER = "netadmin"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from unitctl.inventory import Province, Unit
+from unitctl.inventory.load import Province, Unit
 
 # Host functions whose machines a unit's /etc/hosts, DNS and DHCP name.
 UNIT_SERVER = "unit_server"

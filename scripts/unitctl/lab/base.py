@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.labnet import MIRROR_ADDRESS, MIRROR_PORT
-from unitctl.labproc import LabError, run
+from unitctl.lab.net import MIRROR_ADDRESS, MIRROR_PORT
+from unitctl.lab.proc import LabError, run
 
 SUITE = "bookworm"
 UPSTREAM_MIRROR = "http://deb.debian.org/debian"

@@ -25,7 +25,7 @@ import jdatetime
 import jinja2
 
 from unitctl.compliance import SEVERITIES
-from unitctl.inventory import Province
+from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
 
 SCHEMA = "unitctl-evaluation/1"

@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
-from unitctl.derived import unit_group
-from unitctl.inventory import load_units_dir
+from unitctl.inventory.derived import unit_group
+from unitctl.inventory.load import load_units_dir
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
 

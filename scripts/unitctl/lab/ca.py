@@ -13,7 +13,7 @@ served by the centre host (roles/cms_standin):
 The CMS certificate names every DNS name in `CMS_NAMES` (the lab's CMS URL host, see
 inventory/group_vars/lab/cms.yml) and is remade when those names change or it nears expiry.
 
-    python -m unitctl.labca           # idempotent; prints "made" when it wrote anything
+    python -m unitctl.lab.ca           # idempotent; prints "made" when it wrote anything
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from unitctl import labsecrets, paths
+from unitctl import paths
+from unitctl.lab import secrets as labsecrets
 
 # The stand-in CMS answers under these names (the lab's province_cms_url uses the first).
 CMS_NAMES = ("cms.lab.internal", "centre-srv.centre.lab.internal", "centre-srv")

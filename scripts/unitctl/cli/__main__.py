@@ -1,0 +1,7 @@
+"""`python -m unitctl.cli`: the unitctl command."""
+
+import sys
+
+from unitctl.cli import main
+
+sys.exit(main())

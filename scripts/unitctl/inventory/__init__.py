@@ -1,0 +1,1 @@
+"""The inventory: loading unit folders, their schema, validation, province policy and derived data."""

@@ -1,0 +1,1 @@
+"""Reports of the evaluation: JSON, JUnit and the council's HTML page."""
