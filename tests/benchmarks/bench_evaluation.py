@@ -42,12 +42,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-import yaml
 
 from unitctl import paths
 from unitctl.cli import evaluate as cli_evaluate
 from unitctl.compliance import network_hosts, target_hosts
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "evaluation.json"
 LOG = RESULTS.with_suffix(".log")
@@ -153,8 +152,7 @@ def extrapolate(measured: dict[str, dict], full: dict, linux: dict[str, str], de
 
 def benchmark(args) -> dict:
     source = args.inventory.resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    province = load_units_dir(source.parent / spec["units_dir"])
+    province = load_source(source).province
     linux = {target.name: target.function for target in target_hosts(province)}
     devices = [device.name for device in network_hosts(province)]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

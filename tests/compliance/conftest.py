@@ -34,7 +34,6 @@ from pathlib import Path
 import network_facts
 import paramiko
 import pytest
-import yaml
 
 from unitctl.compliance import (
     Check,
@@ -46,7 +45,7 @@ from unitctl.compliance import (
     write_results,
     write_ssh_config,
 )
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR, PROJECT_ROOT
 from unitctl.inventory.policy import load_policy
 
@@ -69,10 +68,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "compliance_check(check): a compliance check with its metadata")
-    source = Path(config.option.inventory).resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    is_lab = bool(spec.get("lab"))
-    province = load_units_dir(source.parent / spec["units_dir"])
+    source = load_source(config.option.inventory)
+    is_lab, province = source.lab, source.province
     targets = target_hosts(province, config.option.unit or None)
     devices = network_hosts(province, config.option.unit or None)
     config.stash[TARGETS] = {target.name: target for target in targets + devices}
@@ -249,10 +246,8 @@ def inventory_host(request):
 @pytest.fixture(scope="session")
 def policy(request):
     """Province policy (group_vars/all, and group_vars/lab in the lab), rendered."""
-    source = Path(request.config.option.inventory).resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    province = load_units_dir(source.parent / spec["units_dir"])
-    return load_policy(source.parent, province, lab=bool(spec.get("lab")))
+    source = load_source(request.config.option.inventory)
+    return load_policy(source.root, source.province, lab=source.lab)
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 
 from server_facts import root_output, root_run
 from unitctl.compliance import check
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 from unitctl.inventory.schema import is_placeholder
 
 MANAGED = ("unit_server", "centre_server", "cms_client")
@@ -29,8 +28,7 @@ ARCHIVE = "/var/backups/departed-staff"
 def rosters(request) -> dict[str, list[dict]]:
     """unit id -> roster, from the inventory the suite runs with."""
     source = Path(request.config.option.inventory).resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    return {unit.id: unit.staff for unit in load_units_dir(source.parent / spec["units_dir"]).units}
+    return {unit.id: unit.staff for unit in load_source(source).province.units}
 
 
 def passwd(host) -> dict[str, list[str]]:

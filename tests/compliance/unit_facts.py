@@ -10,16 +10,14 @@ import functools
 import shlex
 from pathlib import Path
 
-import yaml
 
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 
 
 @functools.lru_cache(maxsize=8)
 def _province(inventory: str):
     source = Path(inventory).resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    return load_units_dir(source.parent / spec["units_dir"])
+    return load_source(source).province
 
 
 def unit_of(config, unit_id: str):

@@ -12,11 +12,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
 
 from unitctl import paths
 from unitctl.report import evaluation
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 
 DEFAULT_WORKERS = 4
 
@@ -40,8 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args, unit_ids: list[str]) -> int:
     source = args.inventory.resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    province = load_units_dir(source.parent / spec["units_dir"])
+    province = load_source(source).province
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:

@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 
 from unitctl import paths
 from unitctl.inventory.derived import unit_group
-from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.load import load_source
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
 
@@ -52,8 +51,7 @@ def display_path(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     source = args.inventory.resolve()
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    known = {unit.id for unit in load_units_dir(source.parent / spec["units_dir"]).units}
+    known = {unit.id for unit in load_source(source).province.units}
     unknown = [unit_id for unit_id in args.units if unit_id not in known]
     if unknown:
         print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",

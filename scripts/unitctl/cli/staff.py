@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import html
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import jdatetime
+import jinja2
 
 from unitctl import paths
 from unitctl.inventory.load import Province, load_units_dir
@@ -154,67 +154,15 @@ def fa_digits(text: str) -> str:
 
 
 def write_html(members: list[Member], path: Path, province_fa: str, province_en: str) -> None:
+    """The printable appointments page (templates/report/appointments.html.j2), members in order."""
     today = jdatetime.date.today()
-    e = html.escape
-    rows = []
-    unit = None
-    for m in members:
-        if m.unit_id != unit:
-            unit = m.unit_id
-            rows.append(f'<tr class="unit"><th colspan="7">{e(m.unit_name_fa)} <span lang="en" dir="ltr">'
-                        f'({e(m.unit_name_en)})</span></th></tr>')
-        if m.appointment_missing:
-            appointment = ('<td colspan="3" class="missing">حکم ثبت نشده است <span lang="en" dir="ltr">'
-                           '(no appointment on record)</span></td>')
-        else:
-            issuer_en, issuer_fa = ISSUERS.get(m.issued_by, (m.issued_by, m.issued_by))
-            appointment = (f'<td>{e(fa_digits(m.number))}</td>'
-                           f'<td>{e(fa_digits(m.date_jalali))}<br><span lang="en" dir="ltr">{e(m.date_gregorian)}</span></td>'
-                           f'<td>{e(issuer_fa)}<br><span lang="en" dir="ltr">{e(issuer_en)}</span></td>')
-        rows.append(f'<tr><td>{e(m.name_fa)}<br><span lang="en" dir="ltr">{e(m.name_en)}</span></td>'
-                    f'<td dir="ltr">{e(m.username)}</td>'
-                    f'<td>{e(m.role_fa)}<br><span lang="en" dir="ltr">{e(m.role_en)}</span></td>'
-                    f'<td>{e(m.area)}</td>{appointment}</tr>')
-    page = f"""<!DOCTYPE html>
-<html lang="fa" dir="rtl">
-<head>
-<meta charset="utf-8">
-<title>احکام کارکنان مراکز رایانه — Appointments of the computer-centre staff</title>
-<style>
-@page {{ size: A4 landscape; margin: 12mm; }}
-body {{ font-family: Vazirmatn, "Noto Naskh Arabic", Tahoma, sans-serif; font-size: 11pt; color: #000; }}
-h1 {{ font-size: 15pt; margin: 0 0 2mm; }}
-p.sub {{ margin: 0 0 4mm; }}
-table {{ width: 100%; border-collapse: collapse; }}
-th, td {{ border: 1px solid #555; padding: 1.5mm 2mm; text-align: right; vertical-align: top; }}
-thead th {{ background: #ddd; }}
-tr.unit th {{ background: #f0f0f0; text-align: right; }}
-tr {{ page-break-inside: avoid; }}
-thead {{ display: table-header-group; }}
-[lang="en"] {{ font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; color: #333; }}
-td.missing {{ font-weight: bold; }}
-footer {{ margin-top: 4mm; font-size: 9pt; }}
-</style>
-</head>
-<body>
-<h1>احکام کارکنان مراکز رایانهٔ واحدهای قضایی {e(province_fa)}
-<br><span lang="en" dir="ltr">Appointments of the computer-centre staff of the judicial units, {e(province_en)}</span></h1>
-<p class="sub">رونوشت برای معاونت برنامه‌ریزی (بخشنامهٔ ۸۴۷۶، بند ۱، تبصرهٔ ۲) — تاریخ تهیه: {fa_digits(today.strftime('%Y/%m/%d'))}
-<span lang="en" dir="ltr">· Copy for the deputy for planning (circular 8476, clause 1, note 2) · prepared
-{today.strftime('%Y/%m/%d')} ({today.togregorian().isoformat()})</span></p>
-<table>
-<thead><tr><th>نام <span lang="en">Name</span></th><th>نام کاربری <span lang="en">Username</span></th>
-<th>سمت <span lang="en">Role</span></th><th>حوزهٔ پشتیبانی <span lang="en">Area</span></th>
-<th>شمارهٔ حکم <span lang="en">Number</span></th><th>تاریخ حکم <span lang="en">Date</span></th>
-<th>صادرکننده <span lang="en">Issued by</span></th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-<footer>{fa_digits(len(members))} نفر <span lang="en" dir="ltr">· {len(members)} staff</span></footer>
-</body>
-</html>
-"""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths.TEMPLATES_DIR / "report"), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["fa"] = fa_digits
+    page = environment.get_template("appointments.html.j2").render(
+        members=members, issuers=ISSUERS, province_name_fa=province_fa, province_name_en=province_en,
+        today_jalali=today.strftime("%Y/%m/%d"), today_gregorian=today.togregorian().isoformat())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
 

@@ -194,3 +194,30 @@ def load_units_dir(units_dir: Path) -> Province:
     folders = sorted(p for p in units_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if units_dir.is_dir() else []
     return Province(units_dir, [load_unit(folder) for folder in folders])
+
+
+@dataclass(frozen=True)
+class Source:
+    """An inventory source (`*.unitctl.yml`) and the province it names.
+
+    `root` is the folder of the source (where Ansible reads group_vars/ and host_vars/),
+    `units_dir` the folder of unit folders, `lab` whether it is a lab province."""
+
+    path: Path
+    root: Path
+    units_dir: Path
+    lab: bool
+    province: Province
+
+
+def load_source(path: Path | str) -> Source:
+    """Read an inventory source and load its province (raw: not validated).
+
+    Raises ValueError when the file is not a mapping naming `units_dir`, OSError when it cannot
+    be read. Every reader of a `*.unitctl.yml` goes through here."""
+    path = Path(path).resolve()
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(spec, dict) or not isinstance(spec.get("units_dir"), str):
+        raise ValueError(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
+    units_dir = path.parent / spec["units_dir"]
+    return Source(path, path.parent, units_dir, bool(spec.get("lab")), load_units_dir(units_dir))
