@@ -245,8 +245,8 @@ CASES = [
                                 "be unique in the province"),
     ("host-vars-overrides-policy", write("host_vars/court-srv.yml", "---\nprovince_ssh_password_authentication: true\n"),
      "host_vars/court-srv.yml", "province_ssh_password_authentication",
-     "'province_ssh_password_authentication' is province policy, set only in group_vars/all by the ICT council; "
-     "a host may not override it"),
+     "'province_ssh_password_authentication' is province policy, set only in group_vars/all/ by the ICT council; "
+     "a host (host_vars) may not override it"),
     ("policy-key-misspelt", put("group_vars/all/ssh.yml", ("province_ssh_password_authentification",), False),
      "group_vars/all/ssh.yml", "province_ssh_password_authentification",
      "'province_ssh_password_authentification' is not a province policy key (did you mean "

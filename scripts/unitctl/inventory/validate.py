@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from unitctl import paths
 from unitctl.inventory.load import (
     UNIT_FILES,
     Province,
@@ -25,7 +26,7 @@ from unitctl.inventory.load import (
     load_units_dir,
     load_yaml_file,
 )
-from unitctl.inventory.policy_schema import TYPE_WORDS, check_policy_file, missing_required
+from unitctl.inventory.policy_schema import TYPE_WORDS, check_policy_file, load_schema, missing_required
 from unitctl.inventory.schema import (
     PRIVILEGED_ROLES,
     PROVINCE_ADDRESSING,
@@ -445,20 +446,48 @@ def province_units_dirs(inventory_root: Path) -> list[Path]:
 
 def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province: Province,
                                 report: _Report) -> None:
+    """Every file Ansible reads variables from, for this inventory: the province's policy folders
+    against the policy schema; every other group_vars and host_vars file or folder (beside the
+    inventory source or the playbooks) must not set a province-owned key; host_vars must name a
+    known host."""
     province_keys: set[str] = set()
-    for file in _policy_files(inventory_root):
+    provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
+                              if other.is_dir() and other.resolve() != units_dir.resolve()]
+    # host_vars are shared by every province of this inventory folder (Ansible reads them beside
+    # each *.unitctl.yml source), so a host of any of them is a known host.
+    known_hosts = {host.get("name") for each in provinces for _, host in each.all_hosts()
+                   if isinstance(host.get("name"), str)}
+    # With a hosts.yml missing or unreadable every host_vars file could look orphaned: don't claim so.
+    hosts_all_read = all("hosts.yml" in unit.data for unit in province.units)
+    orphans_named: set[Path] = set()
+    for vars_file in vars_files(inventory_root):
+        file = vars_file.path
+        if vars_file.kind == "host_vars" and hosts_all_read and vars_file.name not in known_hosts \
+                and vars_file.entry not in orphans_named:
+            orphans_named.add(vars_file.entry)
+            what = "folder" if vars_file.entry.is_dir() else "file"
+            report.add(vars_file.entry, (), f"no unit has a host named '{vars_file.name}'; rename this {what} "
+                                            "after an existing host or delete it")
         loaded = load_yaml_file(file)
         if loaded.error:
             report.add(file, (), loaded.error.reason, line=loaded.error.line)
             continue
-        group = file.parent.name if file.parent.parent.name == "group_vars" else None
-        if group in POLICY_GROUPS and isinstance(loaded.data, dict) \
-                and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
-            if group == "all":
+        if file.read_bytes().startswith(b"$ANSIBLE_VAULT") or loaded.data is None:
+            continue
+        if not isinstance(loaded.data, dict):
+            report.add(file, (), "a variables file must be a mapping of names to values", loaded)
+            continue
+        if vars_file.is_policy:
+            if vars_file.name == "all":
                 province_keys.update(map(str, loaded.data))
-            for key, reason in check_policy_file(group, loaded.data):
+            for key, reason in check_policy_file(vars_file.name, loaded.data):
                 report.add(file, (key,), reason, loaded)
-        if file.name == "addressing.yml" and group == "all" and isinstance(loaded.data, dict):
+        else:
+            for key in loaded.data:
+                if province_owned(str(key)):
+                    report.add(file, (key,), f"'{key}' is province policy, set only in group_vars/all/ by the ICT "
+                                             f"council; {vars_file.describe()} may not override it", loaded)
+        if file.name == "addressing.yml" and vars_file.is_policy and vars_file.name == "all":
             issues: list[tuple[YamlPath, str]] = []
             wanted = {key: loaded.data[key] for key in PROVINCE_ADDRESSING if key in loaded.data}
             Record(PROVINCE_ADDRESSING).check(wanted, (), issues)
@@ -469,33 +498,62 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
         for key in missing_required(province_keys):
             report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
                                                    f"({key.meaning}; {TYPE_WORDS[key.type]})")
-    # host_vars are shared by every province of this inventory folder (Ansible reads them beside
-    # each *.unitctl.yml source), so a host of any of them is a known host.
-    provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
-                              if other.is_dir() and other.resolve() != units_dir.resolve()]
-    known_hosts = {host.get("name") for each in provinces for _, host in each.all_hosts()
-                   if isinstance(host.get("name"), str)}
-    # With a hosts.yml missing or unreadable every host_vars file could look orphaned: don't claim so.
-    hosts_all_read = all("hosts.yml" in unit.data for unit in province.units)
-    for file in sorted((inventory_root / "host_vars").glob("*.y*ml")):
-        if hosts_all_read and file.stem not in known_hosts:
-            report.add(file, (), f"no unit has a host named '{file.stem}'; rename this file after an existing "
-                                 "host or delete it")
-        loaded = load_yaml_file(file)
-        if isinstance(loaded.data, dict):
-            for key in loaded.data:
-                if str(key).startswith("province_"):
-                    report.add(file, (key,), f"'{key}' is province policy, set only in group_vars/all by the "
-                                             "ICT council; a host may not override it", loaded)
 
 
 # The group_vars folders whose keys the policy schema governs (inventory/policy-schema.yml).
 POLICY_GROUPS = ("all", "lab")
+# Extensions Ansible reads a variables file with (its own list, YAML_FILENAME_EXTENSIONS, and none).
+VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
-def _policy_files(inventory_root: Path) -> list[Path]:
-    return sorted((inventory_root / "group_vars").glob("*/*.y*ml")) + \
-        sorted((inventory_root / "host_vars").glob("*.y*ml"))
+@dataclass(frozen=True)
+class VarsFile:
+    """One file Ansible reads variables from: `kind` group_vars or host_vars, `name` the group or
+    host it applies to, `is_policy` for the province's own policy folders."""
+
+    path: Path
+    kind: str
+    name: str
+    is_policy: bool
+    entry: Path  # the file itself, or the folder it is in (group_vars/NAME/)
+
+    def describe(self) -> str:
+        what = "a host" if self.kind == "host_vars" else f"the group '{self.name}'"
+        return f"{what} ({self.kind})"
+
+
+def vars_files(inventory_root: Path) -> list[VarsFile]:
+    """Every file Ansible's host_group_vars plugin reads for an inventory source in
+    `inventory_root`: group_vars/ and host_vars/ beside the source and beside the playbooks, each
+    entry a file (NAME, NAME.yml, NAME.yaml, NAME.json) or a folder read recursively. Hidden
+    entries and editor backups (`~`) are skipped, as Ansible skips them."""
+    found = []
+    for base in (Path(inventory_root), paths.PROJECT_ROOT / "playbooks"):
+        for kind in ("group_vars", "host_vars"):
+            folder = base / kind
+            if not folder.is_dir():
+                continue
+            for entry in sorted(folder.iterdir()):
+                if entry.name.startswith(".") or entry.name.endswith("~"):
+                    continue
+                name = entry.stem if entry.suffix in VARS_EXTENSIONS[1:] else entry.name
+                is_policy = (kind == "group_vars" and base == Path(inventory_root) and entry.is_dir()
+                             and name in POLICY_GROUPS)
+                if entry.is_dir():
+                    files = sorted(f for f in entry.rglob("*") if f.is_file()
+                                   and not any(part.startswith(".") for part in f.relative_to(entry).parts)
+                                   and not f.name.endswith("~") and f.suffix in VARS_EXTENSIONS)
+                else:
+                    files = [entry] if entry.suffix in VARS_EXTENSIONS else []
+                found += [VarsFile(f, kind, name, is_policy, entry) for f in files]
+    return found
+
+
+def province_owned(key: str) -> bool:
+    """A key only the province's policy folders may set: declared in the policy schema, computed
+    by the inventory plugin, or named province_* (the schema names all of them)."""
+    schema = load_schema()
+    return key in schema.keys or key in schema.derived or key.startswith("province_")
 
 
 SECRET_KEY = re.compile(r"password|secret|passphrase", re.IGNORECASE)
@@ -505,7 +563,7 @@ VAULT_REFERENCE = re.compile(r"\{\{\s*vault_\w+\s*\}\}")
 def _check_secrets(inventory_root: Path, province: Province, report: _Report) -> None:
     """A plaintext secret anywhere but an encrypted vault file is a problem: the files are committed."""
     candidates = [(unit.folder / name, loaded) for unit in province.units for name, loaded in unit.files.items()]
-    candidates += [(file, load_yaml_file(file)) for file in _policy_files(inventory_root)]
+    candidates += [(vars_file.path, load_yaml_file(vars_file.path)) for vars_file in vars_files(inventory_root)]
     for file, loaded in candidates:
         if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             for path in _plaintext_secrets(loaded.data, ()):

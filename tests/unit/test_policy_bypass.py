@@ -1,0 +1,102 @@
+"""No path Ansible reads variables from can change a province-owned setting for one unit.
+
+Each shape below puts a province policy key where Ansible's host_group_vars plugin reads it for a
+host of the fixture province: beside the inventory source or beside the playbooks, in group_vars
+or host_vars, as a file with each extension Ansible tries or as a folder. The test proves both
+halves with the real tools: Ansible does apply every one of them to the host (ansible-inventory
+on a plain YAML inventory of the same hosts and groups), and `validate_province` refuses every
+one of them, naming the file and the key. A plaintext secret in any of them is refused too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unitctl import paths
+from unitctl.inventory.validate import validate_province
+
+from fixture_province import copy_fixture_province
+
+# (where, relative to the inventory root or to the playbooks' folder, the variable it sets)
+SHAPES = [
+    ("group_vars/unit_court.yml", "province_ssh_password_authentication"),
+    ("group_vars/kind_county_court.yaml", "province_ssh_permit_root_login"),
+    ("group_vars/unit_servers/ssh.yml", "province_ssh_port"),
+    ("group_vars/unit_servers/deeper/more.yaml", "province_ssh_ciphers"),
+    ("group_vars/linux_hosts", "province_ssh_macs"),
+    ("host_vars/court-srv/main.yml", "province_ntp_servers"),
+    ("host_vars/court-ws1.json", "province_cms_url"),
+    ("playbooks:group_vars/unit_court.yml", "province_timezone"),
+    ("playbooks:host_vars/court-srv.yaml", "network_snmp_managers"),
+]
+
+
+def _place(root: Path, playbooks: Path, shape: str, key: str, value) -> Path:
+    base, _, relative = shape.rpartition(":")
+    path = (playbooks if base == "playbooks" else root) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({key: value}) if path.suffix == ".json" else yaml.safe_dump({key: value})
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bypasses(tmp_path, monkeypatch):
+    """The fixture province with every shape written, and the playbooks' folder beside it."""
+    root = copy_fixture_province(tmp_path / "inventory")
+    project = tmp_path / "project"
+    playbooks = project / "playbooks"
+    playbooks.mkdir(parents=True)
+    monkeypatch.setattr(paths, "PROJECT_ROOT", project)  # where validation looks for playbooks/
+    placed = {shape: _place(root, playbooks, shape, key, "weakened") for shape, key in SHAPES}
+    return root, playbooks, placed
+
+
+def test_validation_refuses_every_shape(bypasses):
+    root, _, _ = bypasses
+    found = {(p.file, p.path) for p in validate_province(root, root / "units")}
+    for shape, key in SHAPES:
+        assert any(file.endswith(shape.rpartition(":")[2]) and where == key for file, where in found), \
+            f"{shape} setting {key} was not refused; problems: {sorted(found)}"
+
+
+def test_ansible_really_reads_every_shape(bypasses):
+    """The shapes are real: Ansible applies each of them to its host."""
+    root, playbooks, _ = bypasses
+    plain = root / "plain-inventory.yml"  # the fixture's hosts and groups, as a plain YAML inventory
+    plain.write_text(yaml.safe_dump({"all": {"children": {
+        "unit_court": {"hosts": {"court-srv": {}, "court-ws1": {}}},
+        "kind_county_court": {"hosts": {"court-srv": {}, "court-ws1": {}}},
+        "unit_servers": {"hosts": {"court-srv": {}}},
+        "linux_hosts": {"hosts": {"court-srv": {}, "court-ws1": {}}},
+    }}}))
+    seen = {}
+    for host in ("court-srv", "court-ws1"):
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(plain), "--playbook-dir",
+             str(playbooks), "--host", host],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "ANSIBLE_INVENTORY_ENABLED": "yaml",
+                 "HOME": str(root)})
+        assert result.returncode == 0, result.stderr
+        seen[host] = json.loads(result.stdout)
+    for shape, key in SHAPES:
+        host = "court-ws1" if "court-ws1" in shape else "court-srv"
+        assert seen[host].get(key) == "weakened", f"Ansible did not read {shape} for {host}"
+
+
+def test_a_plaintext_secret_is_refused_wherever_ansible_reads_it(tmp_path):
+    root = copy_fixture_province(tmp_path / "inventory")
+    for relative in ("group_vars/all.yml", "group_vars/unit_court/secrets.yml", "host_vars/court-srv/x.yml"):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("share_password: hunter2\n", encoding="utf-8")
+    found = {(p.file, p.path) for p in validate_province(root, root / "units")}
+    for relative in ("group_vars/all.yml", "group_vars/unit_court/secrets.yml", "host_vars/court-srv/x.yml"):
+        assert (f"inventory/{relative}", "share_password") in found, sorted(found)
