@@ -5,6 +5,7 @@ Every case copies the small valid province in fixtures/province/ and breaks one 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,6 +77,37 @@ def write(file: str, text: str) -> Mutation:
 
 def remove(file: str) -> Mutation:
     return lambda root: (root / file).unlink()
+
+
+def folder_instead(file: str) -> Mutation:
+    """The file replaced by a folder of the same name (a technician's 'new folder' mistake)."""
+    def mutate(root: Path) -> None:
+        (root / file).unlink()
+        (root / file).mkdir()
+        (root / file / "rooms.yml").write_text("rooms: {}\n", encoding="utf-8")
+    return mutate
+
+
+def dangling_link(file: str) -> Mutation:
+    """The file replaced by a symbolic link to nothing (a copy from another machine)."""
+    def mutate(root: Path) -> None:
+        (root / file).unlink()
+        (root / file).symlink_to(root / "nowhere" / "staff.yml")
+    return mutate
+
+
+def pipe_instead(file: str) -> Mutation:
+    """The file replaced by a named pipe: reading it would wait for ever."""
+    def mutate(root: Path) -> None:
+        (root / file).unlink()
+        os.mkfifo(root / file)
+    return mutate
+
+
+# Nine levels of nine aliases: 3 lines short of 400 million values ("billion laughs").
+NESTED_ALIASES = "---\nstaff:\n  - &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"  - &{name} [{', '.join(['*' + previous] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi"))
 
 
 HOSTS = "units/court/hosts.yml"
@@ -268,6 +300,18 @@ CASES = [
     ("policy-required-key-missing", drop("group_vars/all/ssh.yml", ("province_ssh_port",)),
      "group_vars/all", "province_ssh_port", "'province_ssh_port' is not set; every province sets it (sshd's port "
                                             "on every host; a port number (1-65535))"),
+    ("file-is-a-folder", folder_instead(ROOMS),
+     ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
+    ("file-is-a-dangling-link", dangling_link(STAFF),
+     STAFF, "", "this is a link to {root}/nowhere/staff.yml, which does not exist; put the file itself here"),
+    ("file-is-a-pipe", pipe_instead(STAFF),
+     STAFF, "", "this is not a regular file (a pipe, socket or device); replace it with a plain text file"),
+    ("alias-contains-itself", write(STAFF, "---\nstaff: &roster\n  - *roster\n"),
+     STAFF, "", "an alias (*name) refers to the value that contains it, so the value never ends; write the "
+                "value out instead"),
+    ("aliases-nested-billions-deep", write(STAFF, NESTED_ALIASES),
+     STAFF, "", "through its aliases (*name) this file stands for more than 100,000 values; write the values "
+                "out instead of nesting aliases"),
     ("province-plan-malformed", put("group_vars/all/addressing.yml", ("province_unit_block_prefix",), "twenty"),
      "group_vars/all/addressing.yml", "province_unit_block_prefix", "should be a whole number, but it is text ('twenty')"),
 ]
@@ -278,6 +322,7 @@ def test_each_mistake_is_reported_with_file_path_and_reason(province, mutate, fi
     mutate(province)
     # A YAML syntax error also quotes the YAML reader's own words (which depend on libyaml): cut them.
     found = [(p.file, p.path, p.reason.split(" (the YAML reader says")[0]) for p in problems_of(province)]
+    reason = reason.replace("{root}", str(province))
     assert ("inventory/" + file, path, reason) in found, "\n".join(map(str, found))
 
 

@@ -8,6 +8,7 @@ lab, reports) goes through `load_units_dir`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,17 +51,45 @@ class YamlFile:
     error: YamlError | None = None
 
 
+# Bounds on what one inventory file may cost to read: a unit file is a few kilobytes and a few
+# hundred values. YAML aliases (*name) reuse a value; nested, a few lines can stand for billions
+# of values ("billion laughs"), so the values a document expands to are counted before use.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_EXPANDED_VALUES = 100_000
+
+
 def load_yaml_file(path: Path) -> YamlFile:
-    """Read one YAML file without ever raising on bad YAML: errors are recorded instead."""
+    """Read one YAML file without ever raising: a folder, an unreadable or special file, text that
+    is not UTF-8, bad YAML, an alias that contains itself or a document that aliases expand past
+    MAX_EXPANDED_VALUES are recorded as the file's error instead."""
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        return YamlFile(error=YamlError(f"this is a link to {os.readlink(path)}, which does not exist; put the "
+                                        "file itself here", None))
+    if path.is_dir():
+        return YamlFile(error=YamlError("this is a folder, but a file is expected here; move what is in it "
+                                        "into one file of this name", None))
+    if path.exists() and not path.is_file():
+        return YamlFile(error=YamlError("this is not a regular file (a pipe, socket or device); replace it "
+                                        "with a plain text file", None))
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return YamlFile(error=YamlError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; an "
+                                            "inventory file is a few kilobytes: is it the right file?", None))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return YamlFile(error=YamlError("the file is not UTF-8 text; save it as UTF-8", None))
+    except OSError as error:
+        return YamlFile(error=YamlError(f"the file cannot be read ({error.strerror or error}); check that it "
+                                        "exists and that its permissions let it be read", None))
     try:
         # One parse: the composed nodes carry the line marks, and the data is constructed from them.
         loader = InventoryLoader(text)
         try:
             node = loader.get_single_node()
+            problem = _alias_problem(node) if node is not None else None
+            if problem:
+                return YamlFile(error=problem)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -73,6 +102,30 @@ def load_yaml_file(path: Path) -> YamlFile:
     if node is not None:
         _record_lines(node, (), loaded)
     return loaded
+
+
+def _alias_problem(root: yaml.Node) -> YamlError | None:
+    """An alias that contains itself, or more than MAX_EXPANDED_VALUES values once aliases are
+    expanded; None for an ordinary document. Walks the composed node graph without recursion,
+    counting a shared node each time it is reached (that is what expanding it costs)."""
+    count = 0
+    stack: list[tuple[yaml.Node, frozenset[int]]] = [(root, frozenset())]
+    while stack:
+        node, ancestors = stack.pop()
+        count += 1
+        if count > MAX_EXPANDED_VALUES:
+            return YamlError(f"through its aliases (*name) this file stands for more than {MAX_EXPANDED_VALUES:,} "
+                             "values; write the values out instead of nesting aliases", node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if id(node) in ancestors:
+            return YamlError("an alias (*name) refers to the value that contains it, so the value never ends; "
+                             "write the value out instead", node.start_mark.line + 1)
+        inside = ancestors | {id(node)}
+        children = node.value if isinstance(node, yaml.SequenceNode) else \
+            [child for pair in node.value for child in pair]
+        stack.extend((child, inside) for child in children)
+    return None
 
 
 # PyYAML's words for the mistakes people make most, and what they mean.
@@ -179,7 +232,7 @@ def load_unit(folder: Path) -> Unit:
     unit = Unit(Path(folder))
     for name in UNIT_FILES:
         path = unit.folder / name
-        if path.exists():
+        if path.exists() or path.is_symlink():
             loaded = load_yaml_file(path)
             unit.files[name] = loaded
             if loaded.error is None:

@@ -9,6 +9,7 @@ which is what a technician sees from the top of the checkout.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ class _Report:
         self.problems: list[Problem] = []
 
     def name(self, file: Path) -> str:
+        # The path the technician wrote, links not followed: a link is named as itself.
         try:
-            return str(Path(file).resolve().relative_to(self.base))
+            return str(Path(os.path.abspath(file)).relative_to(self.base))
         except ValueError:
             return str(file)
 
