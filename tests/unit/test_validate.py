@@ -20,6 +20,11 @@ from fixture_province import copy_fixture_province
 KEY_SUP = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEHpvjzvfDJkfHcIFTM8sSiUwEHljysAKiwCZZ+V2tKu c.sup@fixture"
 KEY_ADMIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIx/JCGE/LPRz56iJvoPI1meD0TZhbEefJfrmLXVF92I c.admin@fixture"
 Mutation = Callable[[Path], None]
+RSA_1024 = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHzM7NAEoRtc9iH7G6K68AQZXQhcKQ/fb6RP8ll0wlbDwc62C3HHaeSmdzdnP5"
+            "KaeI7nMVrNwpakfHe/xdG//FqAm0Kr6ttnlSZr6khfIgx7QlFdXPhYEJ+Xj8QhFPb8INaOuIhwctJGUpEzx8P0YBZVDnwwMyKIr/rLR6"
+            "124lDQ== t@x")
+RESERVED = ("'{}' is a system or reserved account (root, the automation account, Debian's service users): the "
+            "accounts role would take it over; give the person a name of their own, such as 'a.rezaei'")
 
 
 @pytest.fixture
@@ -77,6 +82,15 @@ def write(file: str, text: str) -> Mutation:
 
 def remove(file: str) -> Mutation:
     return lambda root: (root / file).unlink()
+
+
+def replace_text(file: str, old: str, new: str) -> Mutation:
+    """Change the file's text as a person typing would (YAML reads what they typed)."""
+    def mutate(root: Path) -> None:
+        text = (root / file).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {file}"
+        (root / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return mutate
 
 
 def folder_instead(file: str) -> Mutation:
@@ -300,6 +314,33 @@ CASES = [
     ("policy-required-key-missing", drop("group_vars/all/ssh.yml", ("province_ssh_port",)),
      "group_vars/all", "province_ssh_port", "'province_ssh_port' is not set; every province sets it (sshd's port "
                                             "on every host; a port number (1-65535))"),
+    ("subnet-with-a-dotted-mask", put(ADDRESSING, ("addressing", "vlans", 0, "subnet"), "10.99.16.0/255.255.255.0"),
+     ADDRESSING, "addressing.vlans[0].subnet", "'10.99.16.0/255.255.255.0' writes the mask in dotted form; write "
+                                               "the prefix length instead: did you mean '10.99.16.0/24'?"),
+    # YAML 1.1 reads digits separated by ':' (each part under 60) as a base-60 number.
+    ("mac-unquoted", replace_text(HOSTS, '"52:54:00:99:17:11"', "52:54:00:25:41:12"),
+     HOSTS, "hosts[1].mac", "should be text, but it is a number (41135132472); YAML reads an unquoted value of digits "
+                            "and ':' (such as a MAC address) or with leading zeros as a number: put the value in "
+                            "quotes, such as \"52:54:00:25:17:11\""),
+    ("emergency-power-unquoted-no", replace_text(ROOMS, "emergency_power: generator", "emergency_power: no"),
+     ROOMS, "rooms.server_room.emergency_power",
+     "YAML read this as a yes/no value (false), which is not a known kind of emergency power; an unquoted yes, no, on "
+     "or off is a yes/no value in YAML. Choose one of: generator, ups_only, none (did you mean 'none'?)"),
+    ("ssh-key-with-a-line-break-inside", put(STAFF, ("staff", 1, "ssh_key"), KEY_ADMIN[:40] + "\n" + KEY_ADMIN[40:]),
+     STAFF, "staff[1].ssh_key", "the key data is cut in two (a line break or a space was pasted inside it); paste "
+                                "the .pub file's line again, all on one line"),
+    ("ssh-key-rsa-1024-bits", put(STAFF, ("staff", 1, "ssh_key"), RSA_1024),
+     STAFF, "staff[1].ssh_key", "this RSA key has 1024 bits; keys under 2048 bits are refused (NIST SP 800-131A): "
+                                "make a new key with `ssh-keygen -t ed25519` and paste its .pub line"),
+    ("ssh-key-dsa", put(STAFF, ("staff", 1, "ssh_key"), "ssh-dss AAAAB3NzaC1kc3MAAACBAPk c.admin@fixture"),
+     STAFF, "staff[1].ssh_key", "this is a DSA key, which OpenSSH no longer accepts (disabled since 7.0, removed in "
+                                "9.8); make a new key with `ssh-keygen -t ed25519` and paste its .pub line"),
+    ("username-root", put(STAFF, ("staff", 1, "username"), "root"),
+     STAFF, "staff[1].username", RESERVED.format("root")),
+    ("username-the-automation-account", put(STAFF, ("staff", 1, "username"), "unitctl"),
+     STAFF, "staff[1].username", RESERVED.format("unitctl")),
+    ("username-a-debian-service-user", put(STAFF, ("staff", 1, "username"), "systemd-network"),
+     STAFF, "staff[1].username", RESERVED.format("systemd-network")),
     ("file-is-a-folder", folder_instead(ROOMS),
      ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
     ("file-is-a-dangling-link", dangling_link(STAFF),

@@ -44,6 +44,19 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def quote_hint(value: Any) -> str:
+    """Why YAML read an unquoted value as something else than text, and what to write instead
+    (YAML 1.1, which Ansible and PyYAML read: yes/no/on/off are booleans, 52:54:00:25:41:12 is a
+    base-60 number, 010 an octal one)."""
+    if isinstance(value, bool):
+        return ("; YAML reads an unquoted yes, no, on, off, true or false as a yes/no value: "
+                "if you mean the word, put it in quotes")
+    if isinstance(value, (int, float)):
+        return ("; YAML reads an unquoted value of digits and ':' (such as a MAC address) or with leading "
+                "zeros as a number: put the value in quotes, such as \"52:54:00:25:17:11\"")
+    return ""
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -69,7 +82,7 @@ class Text(Kind):
     def check(self, value, path, issues):
         accepted = (str, int) if self.allow_number else (str,)
         if isinstance(value, bool) or not isinstance(value, accepted):
-            issues.append((path, f"should be text, but it is {describe(value)}"))
+            issues.append((path, f"should be text, but it is {describe(value)}{quote_hint(value)}"))
         elif not str(value).strip():
             issues.append((path, "is empty; write a value"))
         elif self.pattern and not re.fullmatch(self.pattern, str(value)):
@@ -82,7 +95,12 @@ class OneOf(Kind):
     noun: str  # completes "'x' is not <noun>", e.g. "a known host function"
 
     def check(self, value, path, issues):
-        if value not in self.choices or isinstance(value, bool):
+        if isinstance(value, bool):
+            meant = "none" if not value and "none" in self.choices else ""
+            issues.append((path, f"YAML read this as a yes/no value ({str(value).lower()}), which is not "
+                                 f"{self.noun}; an unquoted yes, no, on or off is a yes/no value in YAML. Choose one "
+                                 f"of: {', '.join(self.choices)}" + (f" (did you mean '{meant}'?)" if meant else "")))
+        elif value not in self.choices:
             issues.append(
                 (path, f"'{value}' is not {self.noun}; choose one of: {', '.join(self.choices)}"
                        f"{did_you_mean(value, self.choices)}")
@@ -141,6 +159,17 @@ class Subnet(Kind):
         if not isinstance(value, str) or "/" not in value:
             issues.append((path, f"should be a subnet such as 10.25.16.0/24, but it is {describe(value)}"))
             return
+        mask = value.split("/", 1)[1]
+        if "." in mask:  # 10.25.65.0/255.255.255.0: ipaddress would take it, the templates would not
+            try:
+                real = ipaddress.IPv4Network(value, strict=False)
+            except ValueError:
+                issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
+                                     "such as 10.25.16.0/24"))
+            else:
+                issues.append((path, f"'{value}' writes the mask in dotted form; write the prefix length instead: "
+                                     f"did you mean '{real}'?"))
+            return
         try:
             ipaddress.IPv4Network(value)
         except ValueError:
@@ -178,9 +207,47 @@ class SshPublicKey(Kind):
             issues.append((path, reason))
 
 
+# The fields after the type name in each key type's data (SSH wire format): RFC 4253 6.6 (RSA:
+# e, n), RFC 8709 (Ed25519: the 32-byte key), RFC 5656 3.1 (ECDSA: curve, point), OpenSSH's
+# PROTOCOL.u2f (security keys: the same plus the application).
+SSH_KEY_FIELDS = {
+    "ssh-ed25519": ("key",),
+    "ssh-rsa": ("e", "n"),
+    "ecdsa-sha2-nistp256": ("curve", "point"),
+    "ecdsa-sha2-nistp384": ("curve", "point"),
+    "ecdsa-sha2-nistp521": ("curve", "point"),
+    "sk-ssh-ed25519@openssh.com": ("key", "application"),
+    "sk-ecdsa-sha2-nistp256@openssh.com": ("curve", "point", "application"),
+}
+# NIST SP 800-131A Rev. 2: RSA keys shorter than 2048 bits are disallowed.
+MIN_RSA_BITS = 2048
+
+
+def _ssh_strings(blob: bytes) -> list[bytes] | None:
+    """The length-prefixed strings of an SSH key blob, or None when the blob does not split into
+    whole strings (cut short, or something appended)."""
+    fields, offset = [], 0
+    while offset < len(blob):
+        if offset + 4 > len(blob):
+            return None
+        length = int.from_bytes(blob[offset:offset + 4], "big")
+        if offset + 4 + length > len(blob):
+            return None
+        fields.append(blob[offset + 4:offset + 4 + length])
+        offset += 4 + length
+    return fields
+
+
 def ssh_key_problem(line: str) -> str | None:
-    """What is wrong with a public key line, or None. Checks what copy-paste typically breaks."""
+    """What is wrong with a public key line (one line of a .pub file), or None.
+
+    Checks what copy-paste breaks (the type, base64, a line break inside the data), the key's
+    structure for its type, and its strength: DSA keys are refused (OpenSSH disabled them in 7.0
+    and removed them in 9.8), RSA keys under 2048 bits too (NIST SP 800-131A)."""
     parts = line.split()
+    if parts and parts[0] == "ssh-dss":
+        return ("this is a DSA key, which OpenSSH no longer accepts (disabled since 7.0, removed in 9.8); "
+                "make a new key with `ssh-keygen -t ed25519` and paste its .pub line")
     if not parts or parts[0] not in SSH_KEY_TYPES:
         kind = parts[0] if parts else ""
         if "PRIVATE KEY" in line:
@@ -189,14 +256,29 @@ def ssh_key_problem(line: str) -> str | None:
                 f"file, starting with one of: {', '.join(SSH_KEY_TYPES[:3])}")
     if len(parts) < 2:
         return f"the key has the type '{parts[0]}' but no key data after it; paste the whole line of the .pub file"
+    # A line break pasted inside the data leaves its second half where the comment goes.
+    cut_in_two = len(parts) > 2 and re.fullmatch(r"[A-Za-z0-9+/]{8,}={0,2}", parts[2]) is not None
+    cut_message = ("the key data is cut in two (a line break or a space was pasted inside it); paste the .pub "
+                   "file's line again, all on one line")
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError):
-        return "the key data is damaged (not valid base64); paste the .pub file's line again, all on one line"
-    name_length = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
-    if blob[4:4 + name_length].decode("ascii", "replace") != parts[0] or name_length <= 0:
+        return cut_message if cut_in_two else \
+            "the key data is damaged (not valid base64); paste the .pub file's line again, all on one line"
+    fields = _ssh_strings(blob)
+    if not fields or fields[0].decode("ascii", "replace") != parts[0]:
+        if cut_in_two:
+            return cut_message
         return (f"the key data does not belong to a '{parts[0]}' key (it is cut short or mixed with another key); "
                 "paste the .pub file's line again")
+    if len(fields) != 1 + len(SSH_KEY_FIELDS[parts[0]]) or parts[0].endswith("ed25519") and len(fields[1]) != 32:
+        return cut_message if cut_in_two else \
+            f"the key data is incomplete for a '{parts[0]}' key; paste the .pub file's line again"
+    if parts[0] == "ssh-rsa":
+        bits = int.from_bytes(fields[2], "big").bit_length()
+        if bits < MIN_RSA_BITS:
+            return (f"this RSA key has {bits} bits; keys under {MIN_RSA_BITS} bits are refused (NIST SP 800-131A): "
+                    "make a new key with `ssh-keygen -t ed25519` and paste its .pub line")
     return None
 
 
@@ -335,8 +417,33 @@ VLAN_PURPOSES = ("servers", "cms_clients", "printers", "management", "unused_por
 
 UNIT_ID = Text(r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
                "use 2-32 lowercase letters, digits and '-', starting with a letter, such as 'qom-court'")
-USERNAME = Text(r"[a-z][a-z0-9._-]{1,31}",
-                "use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter, such as 'a.rezaei'")
+# Accounts a staff member may never be given: root, the automation account, Debian's static system
+# users (base-passwd's users.def) and those the roles' packages create (service accounts).
+RESERVED_ACCOUNTS = frozenset((
+    "root", "unitctl", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "www-data", "backup", "list", "irc", "gnats", "nobody", "messagebus", "sshd", "nut", "clamav", "dnsmasq",
+    "prometheus", "saned", "avahi", "colord", "polkitd", "tss", "uuidd", "statd", "usbmux", "geoclue",
+    "pulse", "rtkit", "cups-pk-helper", "debian-exim", "ntp", "chrony", "admin", "administrator",
+))
+
+
+@dataclass(frozen=True)
+class AccountName(Text):
+    """A staff member's login name: the pattern, and never a system or reserved account."""
+
+    def check(self, value, path, issues):
+        before = len(issues)
+        super().check(value, path, issues)
+        if len(issues) > before or not isinstance(value, str):
+            return
+        if value in RESERVED_ACCOUNTS or value.startswith(("systemd-", "debian-")):
+            issues.append((path, f"'{value}' is a system or reserved account (root, the automation account, "
+                                 "Debian's service users): the accounts role would take it over; give the person "
+                                 "a name of their own, such as 'a.rezaei'"))
+
+
+USERNAME = AccountName(r"[a-z][a-z0-9._-]{1,31}",
+                       "use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter, such as 'a.rezaei'")
 HOSTNAME = Text(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
                 "use lowercase letters, digits and '-' (not first or last), at most 63 characters, such as 'court-ws1'")
 DOMAIN = Text(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?",
