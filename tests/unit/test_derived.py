@@ -117,3 +117,4 @@ def test_the_lab_provinces_cross_unit_data():
 def test_a_workstation_knows_its_unit_server():
     assert derived.unit_server(LAB_UNITS["lab-court"]) == {"name": "court-srv", "address": "10.213.20.10"}
     assert derived.unit_server(LAB_UNITS["lab-centre"]) == {}
+

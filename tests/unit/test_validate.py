@@ -341,6 +341,14 @@ CASES = [
      STAFF, "staff[1].username", RESERVED.format("unitctl")),
     ("username-a-debian-service-user", put(STAFF, ("staff", 1, "username"), "systemd-network"),
      STAFF, "staff[1].username", RESERVED.format("systemd-network")),
+    ("port-abbreviated-is-the-same-port", append(HOSTS, SWITCH_PORTS, {"port": "fa0/1", "mode": "access", "vlan": 999,
+                                                                       "shutdown": True}),
+     HOSTS, "hosts[3].ports[4].port", "port fa0/1 is already described at ports[0] of this switch (IOS reads fa0/1 "
+                                      "and FastEthernet0/1 as FastEthernet0/1)"),
+    ("port-type-misspelt", append(HOSTS, SWITCH_PORTS, {"port": "FastEthernt0/5", "mode": "access", "vlan": 999,
+                                                        "shutdown": True}),
+     HOSTS, "hosts[3].ports[4].port", "'FastEthernt0/5' is not an IOS interface name: IOS has no interface type "
+                                      "'FastEthernt' (did you mean 'FastEthernet0/5'?)"),
     ("file-is-a-folder", folder_instead(ROOMS),
      ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
     ("file-is-a-dangling-link", dangling_link(STAFF),

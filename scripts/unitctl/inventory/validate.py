@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from unitctl import paths
+from unitctl.inventory.interfaces import canonical_ios_port, ios_port_problem
 from unitctl.inventory.load import (
     UNIT_FILES,
     Province,
@@ -331,18 +332,26 @@ def _check_host_address(unit: Unit, path: YamlPath, host: dict, vlan: dict, repo
 def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, host_vlans: dict,
                  report: _Report) -> None:
     ports = device.get("ports") if isinstance(device.get("ports"), list) else []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # the port as the device names it -> (index, as written)
     for index, port in enumerate(ports):
         if not isinstance(port, dict):
             continue
         port_path = path + ("ports", index)
         name = port.get("port")
         if isinstance(name, str):
-            if name in seen:
+            same = name
+            if device.get("platform") == "ios":
+                problem = ios_port_problem(name)
+                if problem:
+                    report.unit(unit, "hosts.yml", port_path + ("port",), problem)
+                same = canonical_ios_port(name) or name
+            if same in seen:
+                earlier, written = seen[same]
+                also = "" if written == name else f" (IOS reads {name} and {written} as {same})"
                 report.unit(unit, "hosts.yml", port_path + ("port",),
-                            f"port {name} is already described at ports[{seen[name]}] of this switch")
+                            f"port {name} is already described at ports[{earlier}] of this switch{also}")
             else:
-                seen[name] = index
+                seen[same] = (index, name)
         if vlans is not None:
             used = [(("vlan",), port.get("vlan"))] if port.get("mode") == "access" else []
             if port.get("mode") == "trunk" and isinstance(port.get("vlans"), list):
