@@ -66,9 +66,59 @@ def test_validate_without_a_path_checks_the_sample_and_the_lab_province(capsys):
     assert "inventory valid: 5 units" in out  # the sample Qom province
 
 
-def test_validate_a_missing_path_is_refused(province):
-    with pytest.raises(SystemExit, match="does not exist"):
-        main(["validate", "inventory/nowhere"])
+def test_validate_a_missing_path_is_refused(province, capsys):
+    assert main(["validate", "inventory/nowhere"]) == 2
+    assert capsys.readouterr().err == "unitctl: inventory/nowhere does not exist\n"
+
+
+def test_validate_with_a_folder_reports_a_broken_source(province, capsys):
+    (province / "broken.unitctl.yml").write_text("units_dir: [\n", encoding="utf-8")
+    assert main(["validate", "inventory"]) == 1
+    out = capsys.readouterr().out
+    assert "inventory/broken.unitctl.yml:2: this is not valid YAML" in out
+    assert "inventory valid:" in out  # the good province is still checked
+
+
+def test_validate_strict_refuses_todo_markers(province, capsys):
+    rooms = province / "units" / "court" / "rooms.yml"
+    rooms.write_text(rooms.read_text(encoding="utf-8").replace("APC Smart-UPS 3000", "TODO the UPS model"),
+                     encoding="utf-8")
+    assert main(["validate", "inventory/province.unitctl.yml"]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--strict", "inventory/province.unitctl.yml"]) == 1
+    assert "still to fill in: ups: {model: TODO the UPS model" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["staff", "appointments", "-i", "inventory/nowhere.unitctl.yml", "--csv", "x.csv"],
+     "argument -i/--inventory: inventory/nowhere.unitctl.yml does not exist"),
+    (["staff", "appointments", "-i", "inventory", "--csv", "x.csv"],
+     "argument -i/--inventory: inventory is a folder, not an inventory source (*.unitctl.yml); name one of its "
+     "sources, such as inventory/province.unitctl.yml"),
+    (["evaluate", "--inventory", "inventory/units"], "argument --inventory: inventory/units is a folder"),
+    (["net", "render", "-i", "inventory/nowhere.unitctl.yml"], "does not exist"),
+])
+def test_a_bad_inventory_path_is_one_plain_line_and_exit_2(province, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["net", "render", "-i", "inventory/province.unitctl.yml", "-l", "court-sw1"],
+    ["staff", "list", "-i", "inventory/province.unitctl.yml"],
+    ["provision", "court", "--inventory", "inventory/province.unitctl.yml"],
+    ["check", "court", "--inventory", "inventory/province.unitctl.yml"],
+])
+def test_a_broken_inventory_is_refused_with_its_problems_and_exit_2(province, capsys, argv):
+    hosts = province / "units" / "court" / "hosts.yml"
+    hosts.write_text(hosts.read_text(encoding="utf-8") + "  - broken: [\n", encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "the inventory inventory/province.unitctl.yml is not valid; nothing was done" in err
+    assert "inventory/units/court/hosts.yml:" in err and "Traceback" not in err
 
 
 # --- new-unit -----------------------------------------------------------------------------------
@@ -140,3 +190,11 @@ def test_free_block_skips_used_blocks_and_fills_gaps():
     used = [ipaddress.IPv4Network(s) for s in ("10.25.0.0/24", "10.25.19.0/24", "10.25.48.0/20")]
     assert free_block(space, 20, used) == ipaddress.IPv4Network("10.25.32.0/20")
     assert free_block(ipaddress.IPv4Network("10.25.0.0/19"), 20, used) is None
+
+
+def test_a_unit_with_todo_markers_is_not_evaluated(province, capsys):
+    rooms = province / "units" / "court" / "rooms.yml"
+    rooms.write_text(rooms.read_text(encoding="utf-8").replace("APC Smart-UPS 3000", "TODO the UPS model"),
+                     encoding="utf-8")
+    assert main(["check", "court", "--inventory", "inventory/province.unitctl.yml"]) == 2
+    assert "these units still have TODO markers, so they cannot be evaluated yet" in capsys.readouterr().err

@@ -118,3 +118,19 @@ def test_a_workstation_knows_its_unit_server():
     assert derived.unit_server(LAB_UNITS["lab-court"]) == {"name": "court-srv", "address": "10.213.20.10"}
     assert derived.unit_server(LAB_UNITS["lab-centre"]) == {}
 
+
+
+def test_every_derived_name_is_reserved_in_the_policy_schema():
+    """No file may set what the inventory plugin computes (validation refuses it everywhere)."""
+    from unitctl.inventory.policy_schema import load_schema
+
+    unit, host = LAB_UNITS["lab-court"], LAB_UNITS["lab-court"].hosts[1]
+    produced = set(derived.unit_vars(unit, LAB)) | set(derived.province_vars(LAB)) | set(derived.host_vars(unit, host))
+    assert produced <= load_schema().derived, sorted(produced - load_schema().derived)
+
+
+def test_todo_markers_are_listed_with_file_and_line(tmp_path):
+    folder = tmp_path / "new-court"
+    folder.mkdir()
+    (folder / "rooms.yml").write_text("rooms:\n  server_room:\n    ups: {model: TODO}\n", encoding="utf-8")
+    assert derived.todo_markers(Unit(folder)) == ["rooms.yml:3: ups: {model: TODO}"]

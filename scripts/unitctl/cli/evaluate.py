@@ -14,8 +14,9 @@ from pathlib import Path
 
 
 from unitctl import paths
+from unitctl.cli import CommandRefused, checked_source, inventory_source
+from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
-from unitctl.inventory.load import load_source
 
 DEFAULT_WORKERS = 4
 
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.add_argument("unit", help="the unit id, e.g. qom-court")
     evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council")
     for parser in (check, evaluate):
-        parser.add_argument("--inventory", type=Path, default=paths.LAB_INVENTORY,
+        parser.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
                             help="inventory source (default: the lab province)")
         parser.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "results" / "evaluation",
                             help="where the JSON, JUnit and HTML reports go")
@@ -38,14 +39,21 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args, unit_ids: list[str]) -> int:
+    province = checked_source(args.inventory).province
     source = args.inventory.resolve()
-    province = load_source(source).province
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:
         print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
               file=sys.stderr)
         return evaluation.EXIT_NOT_EVALUATED
+    # A unit still being onboarded (TODO markers from new-unit) is not evaluated as if it were real.
+    unfinished = {unit.id: todo_markers(unit) for unit in province.units
+                  if (not unit_ids or unit.id in unit_ids) and todo_markers(unit)}
+    if unfinished:
+        raise CommandRefused("these units still have TODO markers, so they cannot be evaluated yet (unitctl "
+                             "validate --strict lists them): " + ", ".join(
+                                 f"{unit_id} ({len(markers)})" for unit_id, markers in sorted(unfinished.items())))
 
     started = datetime.now(UTC)
     compliance = run_suite(source, unit_ids, args.workers, args.keyword)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from unitctl import paths
+from unitctl.cli import CommandRefused
 from unitctl.inventory.load import load_yaml_file
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
@@ -22,6 +23,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("path", nargs="?", type=Path,
                           help="an inventory source (inventory/qom.unitctl.yml), a folder of units, a unit "
                                "folder or the inventory folder (default: every province in inventory/)")
+    validate.add_argument("--strict", action="store_true",
+                          help="also refuse TODO markers (a unit made by new-unit and not yet filled in)")
     validate.set_defaults(func=run_validate)
 
     new_unit = commands.add_parser(
@@ -54,10 +57,10 @@ def resolve_targets(path: Path | None) -> list[tuple[Path, Path]]:
         loaded = load_yaml_file(path)
         units = loaded.data.get("units_dir") if isinstance(loaded.data, dict) else None
         if not isinstance(units, str):
-            raise SystemExit(f"unitctl: {path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
+            raise CommandRefused(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
         return [(path.parent, path.parent / units)]
     if not path.is_dir():
-        raise SystemExit(f"unitctl: {path} does not exist")
+        raise CommandRefused(f"{path} does not exist")
     if (path / "group_vars").is_dir() or any(path.glob("*.unitctl.yml")):
         return [(path, units) for units in province_units_dirs(path)] or [(path, path / "units")]
     if (path / "unit.yml").exists():  # one unit folder: its whole province decides (cross-unit rules)
@@ -69,10 +72,32 @@ def _shown(path: Path) -> str:
     return os.path.relpath(path) if Path(path).is_absolute() else str(path)
 
 
+def broken_sources(folder: Path) -> list[Problem]:
+    """Inventory sources (*.unitctl.yml) in `folder` that cannot be read as one: each is a
+    province that would otherwise be skipped without a word."""
+    broken = []
+    for source in sorted(Path(folder).glob("*.unitctl.yml")):
+        loaded = load_yaml_file(source)
+        if loaded.error:
+            broken.append(Problem(_shown(source), "", loaded.error.reason, loaded.error.line))
+        elif not isinstance(loaded.data, dict) or not isinstance(loaded.data.get("units_dir"), str):
+            broken.append(Problem(_shown(source), "units_dir", "an inventory source names its folder of units: "
+                                                              "write 'units_dir: units'", None))
+    return broken
+
+
 def run_validate(args: argparse.Namespace) -> int:
     status = 0
+    path = Path(args.path) if args.path else paths.INVENTORY_DIR
+    if path.is_dir():
+        for problem in broken_sources(path):
+            print(problem)
+            status = 1
     for inventory_root, units_dir in resolve_targets(args.path):
         problems = validate_province(inventory_root, units_dir)
+        if args.strict:  # a TODO marker is a problem: a unit is not ready while one is left
+            problems += [Problem(todo.file, todo.path, f"still to fill in: {todo.reason}", todo.line)
+                         for todo in pending_todos(units_dir, inventory_root)]
         status = max(status, _print_result(inventory_root, units_dir, problems))
     return status
 

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from unitctl.cli import checked_source, inventory_source
+
 ACTIONS = {
     "render": "print the intended config of each device (secrets masked; never connects)",
     "diff": "show the exact commands a push would send, changing nothing",
@@ -26,7 +28,7 @@ def register(subparsers) -> None:
     actions = parser.add_subparsers(dest="net_command", required=True, metavar="ACTION")
     for name, help_text in ACTIONS.items():
         action = actions.add_parser(name, help=help_text, description=help_text)
-        action.add_argument("-i", "--inventory", default=None,
+        action.add_argument("-i", "--inventory", type=inventory_source, default=None,
                             help="inventory source (default: the lab, inventory/lab.unitctl.yml)")
         action.add_argument("-l", "--limit", help="Ansible host pattern, e.g. unit_qom_court or court-sw1")
         if name != "render":
@@ -43,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     from unitctl.network.backup import BackupRepository  # noqa: PLC0415
     from unitctl.network.targets import load_targets  # noqa: PLC0415
 
+    checked_source(args.inventory or paths.LAB_INVENTORY)
     targets = load_targets(args.inventory or paths.LAB_INVENTORY, args.limit)
     if not targets:
         print("net: no network device matches", file=sys.stderr)

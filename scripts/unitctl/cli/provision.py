@@ -15,8 +15,8 @@ from pathlib import Path
 
 
 from unitctl import paths
+from unitctl.cli import checked_source, inventory_source
 from unitctl.inventory.derived import unit_group
-from unitctl.inventory.load import load_source
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
 
@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Run a playbook on every machine of the named units: servers, workstations and "
                     "network devices (site.yml), or one job with --playbook.")
     provision.add_argument("units", nargs="+", metavar="UNIT", help="unit id, e.g. qom-court (several allowed)")
-    provision.add_argument("--inventory", type=Path, default=paths.LAB_INVENTORY,
+    provision.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
                            help="inventory source (default: the lab province)")
     provision.add_argument("--playbook", action="append", default=None,
                            help=f"playbook to run (repeatable; default {DEFAULT_PLAYBOOK})")
@@ -50,8 +50,8 @@ def display_path(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    known = {unit.id for unit in checked_source(args.inventory).province.units}
     source = args.inventory.resolve()
-    known = {unit.id for unit in load_source(source).province.units}
     unknown = [unit_id for unit_id in args.units if unit_id not in known]
     if unknown:
         print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",

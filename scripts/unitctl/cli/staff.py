@@ -17,10 +17,10 @@ import jdatetime
 import jinja2
 
 from unitctl import paths
-from unitctl.inventory.load import Province, load_units_dir
+from unitctl.cli import checked_source, inventory_source
+from unitctl.inventory.load import Province
 from unitctl.inventory.policy import load_policy
 from unitctl.inventory.schema import PRIVILEGED_ROLES, is_placeholder
-from unitctl.inventory.validate import validate_province
 
 ISSUERS = {
     "provincial_directorate": ("Provincial directorate", "مدیریت کل استان"),
@@ -43,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     appointments.add_argument("--html", type=Path, help="write the printable page (RTL, Persian and English) here")
     appointments.add_argument("unit", nargs="?", metavar="UNIT", help="only this unit (default: every unit)")
     for parser in (listing, appointments):
-        parser.add_argument("-i", "--inventory", type=Path, default=paths.INVENTORY_DIR / "qom.unitctl.yml",
+        parser.add_argument("-i", "--inventory", type=inventory_source, default=paths.INVENTORY_DIR / "qom.unitctl.yml",
                             help="inventory source (*.unitctl.yml); default: the province, inventory/qom.unitctl.yml")
     listing.set_defaults(func=run_list)
     appointments.set_defaults(func=run_appointments)
@@ -74,16 +74,9 @@ class Member:
 
 def load_members(source: Path, unit_id: str | None = None) -> tuple[Province, list[Member]]:
     """The roster of every unit (or one) of the province named by an inventory source."""
-    import yaml  # noqa: PLC0415
-
-    source = Path(source)
-    spec = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    units_dir = source.parent / spec.get("units_dir", "units")
-    problems = validate_province(source.parent, units_dir)
-    if problems:
-        raise SystemExit(f"unitctl staff: the inventory {source} is not valid; run `unitctl validate {source}`")
-    province = load_units_dir(units_dir)
-    roles = load_policy(source.parent, province, lab=bool(spec.get("lab"))).get("province_access_roles", {})
+    checked = checked_source(Path(source))
+    province = checked.province
+    roles = load_policy(checked.root, province, lab=checked.lab).get("province_access_roles", {})
     known = [unit.id for unit in province.units]
     if unit_id and unit_id not in known:
         raise SystemExit(f"unitctl staff: no unit '{unit_id}' in {source}; units: {', '.join(known)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from unitctl.inventory.load import UNIT_FILES as UNIT_FILE_NAMES
 from unitctl.inventory.load import Province, Unit
 
 # Host functions whose machines a unit's /etc/hosts, DNS and DHCP name.
@@ -112,6 +113,19 @@ def printers_for(unit: Unit, host: dict[str, Any]) -> list[dict[str, str]]:
              "location": unit.info.get("name_en", unit.id)} for p in chosen]
 
 
+def todo_markers(unit: Unit) -> list[str]:
+    """The TODO markers left in the unit's files ("file:line: text"): a unit made by
+    `unitctl new-unit` and not yet filled in. Plays and evaluations refuse such a unit."""
+    found = []
+    for file_name in UNIT_FILE_NAMES:
+        path = unit.folder / file_name
+        if path.is_file():
+            for number, text in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if "TODO" in text:
+                    found.append(f"{file_name}:{number}: {text.strip()}")
+    return found
+
+
 def unit_vars(unit: Unit, province: Province) -> dict[str, Any]:
     """Everything derived for one unit, as variables of the unit's group."""
     return {
@@ -123,6 +137,7 @@ def unit_vars(unit: Unit, province: Province) -> dict[str, Any]:
         "unit_server": unit_server(unit),
         "unit_staff_accounts": [_pick(person, STAFF_ACCOUNT_FIELDS) for person in unit.staff],
         "unit_staff_roles": [_pick(person, STAFF_ROLE_FIELDS) for person in unit.staff],
+        "unit_todo_markers": todo_markers(unit),
     }
 
 
