@@ -9,6 +9,7 @@ lab, reports) goes through `load_units_dir`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,35 @@ class Province:
         return [(unit, host) for unit in self.units for host in unit.hosts]
 
 
+# What technicians type on a Persian keyboard, read as the toolkit means it (the file is left as
+# typed). Persian (U+06F0-06F9) and Arabic-Indic (U+0660-0669) digits become ASCII digits in a value
+# that is only digits and separators (a date, a number, an address); Persian text keeps its digits.
+# Arabic yeh and kaf (U+064A, U+0643) become the Persian letters (U+06CC, U+06A9) that a Persian
+# keyboard types, so one name is written one way. Direction marks and the byte-order mark, which
+# copy-paste from documents brings along, are dropped; a no-break space becomes a space. The
+# zero-width non-joiner (U+200C) is part of Persian spelling and stays.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "\u00a0": " "})
+_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+_NUMERIC = re.compile(r"[0-9۰-۹٠-٩][0-9۰-۹٠-٩/.:\-]*")
+
+
+def normalise_typed(value: Any) -> Any:
+    """A unit file's value as the toolkit reads it (see above); ints for values that are only
+    digits once converted, as YAML would have read them typed in ASCII."""
+    if isinstance(value, dict):
+        return {key: normalise_typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalise_typed(item) for item in value]
+    if not isinstance(value, str) or isinstance(value, Vaulted):
+        return value
+    text = value.translate(_INVISIBLE).translate(_LETTERS)
+    if _NUMERIC.fullmatch(text.strip()) and text.strip() != text.strip().translate(_DIGITS):
+        text = text.strip().translate(_DIGITS)
+        return int(text) if text.isdigit() else text
+    return text
+
+
 def load_unit(folder: Path) -> Unit:
     unit = Unit(Path(folder))
     for name in UNIT_FILES:
@@ -236,7 +266,7 @@ def load_unit(folder: Path) -> Unit:
             loaded = load_yaml_file(path)
             unit.files[name] = loaded
             if loaded.error is None:
-                unit.data[name] = loaded.data
+                unit.data[name] = normalise_typed(loaded.data)
     return unit
 
 

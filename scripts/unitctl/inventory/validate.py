@@ -138,7 +138,7 @@ def _check_unit_files(unit: Unit, report: _Report) -> None:
             continue
         for path in loaded.repeated_keys:
             report.unit(unit, name, path, f"'{path[-1]}' is written twice here; only the last one would count")
-        for path, reason in check_document(name, loaded.data):
+        for path, reason in check_document(name, unit.data[name]):  # as read: see normalise_typed
             report.unit(unit, name, path, reason)
 
 
