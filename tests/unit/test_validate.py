@@ -349,6 +349,19 @@ CASES = [
                                                         "shutdown": True}),
      HOSTS, "hosts[3].ports[4].port", "'FastEthernt0/5' is not an IOS interface name: IOS has no interface type "
                                       "'FastEthernt' (did you mean 'FastEthernet0/5'?)"),
+    ("gregorian-date-where-jalali-belongs", replace_text(STAFF, "date: 1387/07/01", "date: 2008/09/22"),
+     STAFF, "staff[0].appointment.date", "2008/09/22 looks like a Gregorian date; dates here are in the Jalali "
+                                         "calendar: did you mean 1387/07/01?"),
+    ("address-with-leading-zeros", replace_text(HOSTS, "address: 10.99.16.10", "address: 10.099.016.010"),
+     HOSTS, "hosts[0].address", "'10.099.016.010' has numbers with leading zeros, which some tools read as octal; "
+                                "did you mean '10.99.16.10'?"),
+    ("unit-file-with-yaml-extension", lambda root: (root / HOSTS).rename(root / "units/court/hosts.yaml"),
+     HOSTS, "", "this file is missing; every unit folder needs all five of: unit.yml, staff.yml, rooms.yml, "
+                "addressing.yml, hosts.yml (there is a hosts.yaml: rename it to hosts.yml)"),
+    ("workstation-on-the-management-vlan",
+     replace_text(HOSTS, "    address: 10.99.17.11\n    vlan: 20", "    address: 10.99.19.11\n    vlan: 99"),
+     HOSTS, "hosts[1].vlan", "a cms client belongs on a VLAN with purpose 'cms_clients', but VLAN 99 has purpose "
+                             "'management'"),
     ("file-is-a-folder", folder_instead(ROOMS),
      ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
     ("file-is-a-dangling-link", dangling_link(STAFF),

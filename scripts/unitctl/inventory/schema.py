@@ -149,8 +149,14 @@ class Address(Kind):
         try:
             ipaddress.IPv4Address(value)
         except ValueError:
-            issues.append((path, f"'{value}' is not an IPv4 address: write four numbers from 0 to 255 "
-                                 "separated by dots, such as 10.25.16.10"))
+            parts = value.split(".")
+            if len(parts) == 4 and all(part.isdigit() and int(part) <= 255 for part in parts):
+                plain = ".".join(str(int(part)) for part in parts)
+                issues.append((path, f"'{value}' has numbers with leading zeros, which some tools read as octal; "
+                                     f"did you mean '{plain}'?"))
+            else:
+                issues.append((path, f"'{value}' is not an IPv4 address: write four numbers from 0 to 255 "
+                                     "separated by dots, such as 10.25.16.10"))
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,15 @@ class JalaliDate(Kind):
                                  f"but it is {describe(value)}"))
             return
         year, month, day = (int(part) for part in match.groups())
+        if 1900 <= year <= 2100:  # a Gregorian date typed where a Jalali one belongs
+            try:
+                jalali = jdatetime.date.fromgregorian(year=year, month=month, day=day)
+            except ValueError:
+                pass
+            else:
+                issues.append((path, f"{value} looks like a Gregorian date; dates here are in the Jalali calendar: "
+                                     f"did you mean {jalali.strftime('%Y/%m/%d')}?"))
+                return
         try:
             date = jdatetime.date(year, month, day)
         except ValueError:

@@ -130,8 +130,11 @@ def _check_unit_files(unit: Unit, report: _Report) -> None:
                                     "'unitctl new-unit'")
         return
     for name in unit.missing_files:
+        other = next((unit.folder / f"{Path(name).stem}{ext}" for ext in (".yaml", ".YML", ".yml.txt", ".txt")
+                      if (unit.folder / f"{Path(name).stem}{ext}").exists()), None)
+        hint = f" (there is a {other.name}: rename it to {name})" if other else ""
         report.add(unit.folder / name, (), f"this file is missing; every unit folder needs all five of: "
-                                           f"{', '.join(UNIT_FILES)}")
+                                           f"{', '.join(UNIT_FILES)}{hint}")
     for name, loaded in unit.files.items():
         if loaded.error:
             report.add(unit.folder / name, (), loaded.error.reason, line=loaded.error.line)
@@ -291,6 +294,11 @@ def _check_hosts(unit: Unit, report: _Report) -> None:
                         f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
         if vlan is not None:
             _check_host_address(unit, path, host, vlan, report)
+            expected = HOST_VLAN_PURPOSE.get(host.get("function")) if _hashable(host.get("function")) else None
+            if expected and isinstance(host.get("function"), str) and vlan.get("purpose") not in (expected, None):
+                report.unit(unit, "hosts.yml", path + ("vlan",),
+                            f"a {host['function'].replace('_', ' ')} belongs on a VLAN with purpose '{expected}', "
+                            f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
             if host.get("function") == "network_device" and vlan.get("purpose") not in ("management", None):
                 report.unit(unit, "hosts.yml", path + ("vlan",),
                             f"a network device is managed on a VLAN with purpose 'management', "
@@ -510,6 +518,11 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
                                                    f"({key.meaning}; {TYPE_WORDS[key.type]})")
 
+
+# Where each kind of host lives in a unit's addressing plan (a workstation on the management VLAN
+# would reach every switch's management address).
+HOST_VLAN_PURPOSE = {"cms_client": "cms_clients", "printer": "printers", "unit_server": "servers",
+                     "centre_server": "servers"}
 
 # The group_vars folders whose keys the policy schema governs (inventory/policy-schema.yml).
 POLICY_GROUPS = ("all", "lab")
