@@ -294,8 +294,9 @@ def _check_hosts(unit: Unit, report: _Report) -> None:
                         f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
         if vlan is not None:
             _check_host_address(unit, path, host, vlan, report)
-            expected = HOST_VLAN_PURPOSE.get(host.get("function")) if _hashable(host.get("function")) else None
-            if expected and isinstance(host.get("function"), str) and vlan.get("purpose") not in (expected, None):
+            function = host.get("function")
+            expected = HOST_VLAN_PURPOSE.get(function) if isinstance(function, str) else None
+            if expected and vlan.get("purpose") not in (expected, None):
                 report.unit(unit, "hosts.yml", path + ("vlan",),
                             f"a {host['function'].replace('_', ' ')} belongs on a VLAN with purpose '{expected}', "
                             f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
