@@ -198,3 +198,10 @@ def test_a_unit_with_todo_markers_is_not_evaluated(province, capsys):
                      encoding="utf-8")
     assert main(["check", "court", "--inventory", "inventory/province.unitctl.yml"]) == 2
     assert "these units still have TODO markers, so they cannot be evaluated yet" in capsys.readouterr().err
+
+
+def test_new_unit_into_a_units_folder_that_does_not_exist_is_refused(province, capsys):
+    assert main(["new-unit", "x-court", "--kind", "county_court", "--name-fa", "ایکس", "--name-en", "X",
+                 "--units-dir", "inventory/no-such-units"]) == 1
+    assert "inventory/no-such-units is not a folder of units (it does not exist)" in capsys.readouterr().err
+    assert not (province / "no-such-units").exists()

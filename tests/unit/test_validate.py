@@ -93,6 +93,11 @@ def replace_text(file: str, old: str, new: str) -> Mutation:
     return mutate
 
 
+def unit_folder_link(root: Path) -> None:
+    """A second unit folder that is a link to the first (the same unit twice)."""
+    (root / "units" / "court-copy").symlink_to("court")
+
+
 def folder_instead(file: str) -> Mutation:
     """The file replaced by a folder of the same name (a technician's 'new folder' mistake)."""
     def mutate(root: Path) -> None:
@@ -362,6 +367,12 @@ CASES = [
      replace_text(HOSTS, "    address: 10.99.17.11\n    vlan: 20", "    address: 10.99.19.11\n    vlan: 99"),
      HOSTS, "hosts[1].vlan", "a cms client belongs on a VLAN with purpose 'cms_clients', but VLAN 99 has purpose "
                              "'management'"),
+    ("device-role-its-platform-has-not", put(HOSTS, ("hosts", 3, "role"), "edge"),
+     HOSTS, "hosts[3].role", "the toolkit has no 'edge' configuration for ios: ios devices may be access or core "
+                             "(templates/network/ios/)"),
+    ("unit-folder-is-a-link", unit_folder_link,
+     "units/court-copy", "", "this unit folder is a link (to court); a unit's files live in its own folder: move "
+                             "them here"),
     ("file-is-a-folder", folder_instead(ROOMS),
      ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
     ("file-is-a-dangling-link", dangling_link(STAFF),

@@ -97,6 +97,9 @@ def _refusal(request: NewUnit, units_dir: Path) -> str | None:
     if request.kind not in UNIT_KINDS:
         return (f"'{request.kind}' is not a unit kind; choose one of: {', '.join(UNIT_KINDS)}"
                 f"{did_you_mean(request.kind, UNIT_KINDS)}")
+    if not units_dir.is_dir():
+        return (f"{units_dir} is not a folder of units (it does not exist{' as a folder' if units_dir.exists() else ''}); "
+                "name the province's units folder with --units-dir, such as inventory/units")
     if (units_dir / request.unit_id).exists():
         return f"the unit '{request.unit_id}' already exists in {units_dir}; nothing was written"
     if request.kind == "provincial_centre":

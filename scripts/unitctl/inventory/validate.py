@@ -125,6 +125,9 @@ def _entries(unit: Unit, file_name: str, *keys: str) -> Iterator[tuple[YamlPath,
 
 
 def _check_unit_files(unit: Unit, report: _Report) -> None:
+    if unit.folder.is_symlink():  # a link can make one unit appear in two provinces, or two places
+        report.add(unit.folder, (), f"this unit folder is a link (to {os.readlink(unit.folder)}); a unit's "
+                                    "files live in its own folder: move them here")
     if not unit.files:
         report.add(unit.folder, (), "this unit folder has none of the unit files; create units with "
                                     "'unitctl new-unit'")
@@ -304,6 +307,12 @@ def _check_hosts(unit: Unit, report: _Report) -> None:
                 report.unit(unit, "hosts.yml", path + ("vlan",),
                             f"a network device is managed on a VLAN with purpose 'management', "
                             f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
+        platform, role = host.get("platform"), host.get("role")
+        if host.get("function") == "network_device" and isinstance(platform, str) and isinstance(role, str) \
+                and platform in PLATFORM_ROLES and role not in PLATFORM_ROLES[platform]:
+            report.unit(unit, "hosts.yml", path + ("role",),
+                        f"the toolkit has no '{role}' configuration for {platform}: {platform} devices may be "
+                        f"{' or '.join(PLATFORM_ROLES[platform])} (templates/network/{platform}/)")
         branch = host.get("branch")
         if isinstance(branch, str) and unit.info and branch not in branches:
             report.unit(unit, "hosts.yml", path + ("branch",),
@@ -519,6 +528,11 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
                                                    f"({key.meaning}; {TYPE_WORDS[key.type]})")
 
+
+# The device roles each platform has templates for (templates/network/<platform>/<role>.*; `base`
+# is what every role of a platform shares).
+PLATFORM_ROLES = {platform.name: tuple(sorted({f.name.split(".")[0] for f in platform.iterdir()} - {"base"}))
+                  for platform in (paths.TEMPLATES_DIR / "network").iterdir() if platform.is_dir()}
 
 # Where each kind of host lives in a unit's addressing plan (a workstation on the management VLAN
 # would reach every switch's management address).
