@@ -205,3 +205,17 @@ def test_new_unit_into_a_units_folder_that_does_not_exist_is_refused(province, c
                  "--units-dir", "inventory/no-such-units"]) == 1
     assert "inventory/no-such-units is not a folder of units (it does not exist)" in capsys.readouterr().err
     assert not (province / "no-such-units").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--inventory", "inventory/bad.unitctl.yml"],
+    ["net", "render", "-i", "inventory/bad.unitctl.yml"],
+    ["staff", "list", "-i", "inventory/bad.unitctl.yml"],
+    ["validate", "inventory/bad.unitctl.yml"],
+])
+def test_a_source_that_is_not_yaml_is_one_plain_message_and_exit_2(province, capsys, argv):
+    (province / "bad.unitctl.yml").write_text("plugin: unitctl_province\nunits_dir: [units\n", encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "names no 'units_dir'" not in err
+    assert "bad.unitctl.yml" in err

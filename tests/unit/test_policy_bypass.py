@@ -100,3 +100,55 @@ def test_a_plaintext_secret_is_refused_wherever_ansible_reads_it(tmp_path):
     found = {(p.file, p.path) for p in validate_province(root, root / "units")}
     for relative in ("group_vars/all.yml", "group_vars/unit_court/secrets.yml", "host_vars/court-srv/x.yml"):
         assert (f"inventory/{relative}", "share_password") in found, sorted(found)
+
+
+# Not policy keys, but as strong: a role's input, a play's setting, how Ansible connects.
+OVERRIDES = [
+    ("group_vars/unit_court.yml", "firewall_load", False,
+     "'firewall_load' is an input of the firewall role, which the playbooks set from province policy; the group "
+     "'unit_court' (group_vars) may not override it"),
+    ("host_vars/court-srv.yml", "servers_extra_firewall_rules",
+     [{"name": "ssh-any", "proto": "tcp", "ports": [22], "sources": ["0.0.0.0/0"]}],
+     "'servers_extra_firewall_rules' is a setting of the toolkit's plays; a host (host_vars) may not override it"),
+    ("host_vars/court-srv/ssh.yml", "ssh_server_max_auth_tries", 100,
+     "'ssh_server_max_auth_tries' is an input of the ssh_server role, which the playbooks set from province policy; "
+     "a host (host_vars) may not override it"),
+    ("group_vars/linux_hosts.yml", "ansible_ssh_extra_args", "-o StrictHostKeyChecking=no",
+     "'ansible_ssh_extra_args' is how Ansible connects and gains privilege, set by the province (automation.yml); "
+     "the group 'linux_hosts' (group_vars) may not override it"),
+]
+
+
+@pytest.mark.parametrize("relative, key, value, reason", OVERRIDES, ids=[case[1] for case in OVERRIDES])
+def test_role_inputs_play_settings_and_connection_settings_are_refused_too(tmp_path, relative, key, value, reason):
+    root = copy_fixture_province(tmp_path / "inventory")
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({key: value}), encoding="utf-8")
+    found = [(p.file, p.path, p.reason) for p in validate_province(root, root / "units")]
+    assert (f"inventory/{relative}", key, reason) in found, found
+
+
+def test_a_hosts_own_address_port_and_python_may_be_set(tmp_path):
+    root = copy_fixture_province(tmp_path / "inventory")
+    (root / "host_vars" / "court-srv.yml").write_text(
+        "ansible_host: 10.99.16.10\nansible_port: 2222\nansible_python_interpreter: /usr/bin/python3\n")
+    assert validate_province(root, root / "units") == []
+
+
+def test_an_encrypted_file_outside_the_policy_folders_is_refused(tmp_path):
+    """Validation cannot read it, so it could hide a policy override (ansible-vault encrypts whole files)."""
+    root = copy_fixture_province(tmp_path / "inventory")
+    (root / "group_vars" / "unit_court.yml").write_text("$ANSIBLE_VAULT;1.1;AES256\n6233\n", encoding="utf-8")
+    found = [(p.file, p.reason) for p in validate_province(root, root / "units")]
+    assert any(file == "inventory/group_vars/unit_court.yml" and reason.startswith("an encrypted file here")
+               for file, reason in found), found
+
+
+def test_playbooks_group_vars_hold_only_the_toolkits_play_settings(bypasses):
+    root, playbooks, _ = bypasses
+    (playbooks / "group_vars" / "unit_servers.yml").write_text("servers_extra_firewall_rules: []\n")
+    (playbooks / "group_vars" / "unit_court.yml").write_text("servers_extra_firewall_rules: []\n")
+    found = {(p.file.rsplit("/", 1)[-1], p.path) for p in validate_province(root, root / "units")}
+    assert ("unit_servers.yml", "servers_extra_firewall_rules") not in found  # the toolkit's own
+    assert ("unit_court.yml", "servers_extra_firewall_rules") in found

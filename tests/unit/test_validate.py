@@ -373,6 +373,37 @@ CASES = [
     ("unit-folder-is-a-link", unit_folder_link,
      "units/court-copy", "", "this unit folder is a link (to court); a unit's files live in its own folder: move "
                              "them here"),
+    ("port-description-that-would-become-a-command",
+     put(HOSTS, SWITCH_PORTS + (2, "description"), "unused\n username evil privilege 15 secret 0 pw"),
+     HOSTS, "hosts[3].ports[2].description",
+     "'unused\n username evil privilege 15 secret 0 pw' is not valid here: write one line of at most 200 "
+     "characters, without quotes, backslashes, '$' or control characters: it goes into the device's configuration"),
+    ("port-description-breaking-routeros-quotes", put(HOSTS, SWITCH_PORTS + (2, "description"), 'x" ; /user add'),
+     HOSTS, "hosts[3].ports[2].description",
+     "'x\" ; /user add' is not valid here: write one line of at most 200 characters, without quotes, backslashes, "
+     "'$' or control characters: it goes into the device's configuration"),
+    ("name-with-a-control-character", put(UNIT, ("unit", "name_en"), "Courts of\nKahak\x1b[31m"),
+     UNIT, "unit.name_en", "'Courts of\nKahak\x1b[31m' is not valid here: write it on one line, without control "
+                          "characters (line breaks, tabs, escapes)"),
+    ("date-with-no-plausible-year", put(STAFF, ("staff", 0, "appointment", "date"), "0387/07/01"),
+     STAFF, "staff[0].appointment.date", "0387/07/01 is not a plausible date: write the Jalali year in full, such as 1387"),
+    ("temperature-not-a-number", put(ROOMS, ("rooms", "server_room", "temperature_c", "max"), float("nan")),
+     ROOMS, "rooms.server_room.temperature_c.max", "should be a number, but it is nan; write a real number"),
+    ("ansible-password-in-host-vars", write("host_vars/court-srv.yml", "---\nansible_become_pass: Qom1402\n"),
+     "host_vars/court-srv.yml", "ansible_become_pass",
+     "'ansible_become_pass' holds a plaintext secret; move the value into an ansible-vault file and write "
+     "\"{{ vault_ansible_become_pass }}\" here"),
+    ("snmp-community-in-plain-text", put("group_vars/all/devices.yml", ("network_snmp_community",), "public"),
+     "group_vars/all/devices.yml", "network_snmp_community",
+     "'network_snmp_community' holds a plaintext secret; move the value into an ansible-vault file and write "
+     "\"{{ vault_network_snmp_community }}\" here"),
+    ("policy-key-set-in-two-files", put("group_vars/all/devices.yml", ("province_ssh_port",), 22),
+     "group_vars/all/ssh.yml", "province_ssh_port",
+     "'province_ssh_port' is already set in inventory/group_vars/all/devices.yml; Ansible would take one of the "
+     "two silently: set each policy key in one file"),
+    ("unit-file-with-a-yaml-twin", lambda root: (root / "units/court/hosts.yaml").write_text("hosts: []\n"),
+     "units/court/hosts.yaml", "", "this file is ignored: the unit's data is read from hosts.yml only; merge what "
+                                   "is in it into hosts.yml and delete it"),
     ("file-is-a-folder", folder_instead(ROOMS),
      ROOMS, "", "this is a folder, but a file is expected here; move what is in it into one file of this name"),
     ("file-is-a-dangling-link", dangling_link(STAFF),

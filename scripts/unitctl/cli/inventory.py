@@ -55,6 +55,9 @@ def resolve_targets(path: Path | None) -> list[tuple[Path, Path]]:
     path = Path(path) if path else paths.INVENTORY_DIR
     if path.is_file():
         loaded = load_yaml_file(path)
+        if loaded.error:
+            raise CommandRefused(f"{path}{':' + str(loaded.error.line) if loaded.error.line else ''}: "
+                                 f"{loaded.error.reason}")
         units = loaded.data.get("units_dir") if isinstance(loaded.data, dict) else None
         if not isinstance(units, str):
             raise CommandRefused(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")

@@ -299,7 +299,11 @@ def load_source(path: Path | str) -> Source:
     Raises ValueError when the file is not a mapping naming `units_dir`, OSError when it cannot
     be read. Every reader of a `*.unitctl.yml` goes through here."""
     path = Path(path).resolve()
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not an inventory source: it cannot be read as YAML in UTF-8 ({error})") \
+            from error
     if not isinstance(spec, dict) or not isinstance(spec.get("units_dir"), str):
         raise ValueError(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
     units_dir = path.parent / spec["units_dir"]

@@ -129,6 +129,8 @@ class Number(Kind):
     def check(self, value, path, issues):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             issues.append((path, f"should be a number, but it is {describe(value)}"))
+        elif value != value or value in (float("inf"), float("-inf")):  # .nan, .inf
+            issues.append((path, f"should be a number, but it is {value}; write a real number"))
         elif self.positive and value <= 0:
             issues.append((path, f"must be more than 0, but it is {value}"))
 
@@ -299,6 +301,9 @@ class JalaliDate(Kind):
                                  f"but it is {describe(value)}"))
             return
         year, month, day = (int(part) for part in match.groups())
+        if year < 1300:  # the judiciary's computer centres date from the 1380s
+            issues.append((path, f"{value} is not a plausible date: write the Jalali year in full, such as 1387"))
+            return
         if 1900 <= year <= 2100:  # a Gregorian date typed where a Jalali one belongs
             try:
                 jalali = jdatetime.date.fromgregorian(year=year, month=month, day=day)
@@ -464,11 +469,20 @@ HOSTNAME = Text(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
 DOMAIN = Text(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?",
               "use a DNS name in lowercase, such as 'court.qom.internal'")
 SHORT_ID = Text(r"[a-z0-9][a-z0-9_-]{0,31}", "use lowercase letters, digits, '_' or '-', such as 'b101'")
-PORT_NAME = Text(r"\S+", "a port name has no spaces, such as GigabitEthernet0/1 or ether2")
+PORT_NAME = Text(r"[A-Za-z0-9][A-Za-z0-9._/:-]*",
+                 "a port name is letters, digits and . _ / : -, such as GigabitEthernet0/1 or ether2")
 MAC = Text(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}",
            "write six pairs of hex digits separated by ':', in quotes, such as \"52:54:00:25:17:11\"")
 VLAN_ID = Integer(1, 4094)
-FREE_TEXT = Text()
+# One line of text: no control characters (a line break, NUL, a terminal escape) that would break
+# a report, a banner or a CSV line.
+FREE_TEXT = Text(r"[^\x00-\x1f\x7f]*", "write it on one line, without control characters (line breaks, tabs, escapes)")
+# Text that goes into a device's configuration (a port's description, an IOS `description` line or a
+# RouterOS `comment="..."`): one line of at most 200 characters (IOS allows 240) and none of the
+# characters RouterOS reads inside quotes (", \\, $), so it can never become a command of its own.
+DEVICE_TEXT = Text(r'[^\x00-\x1f\x7f"\\$]{0,200}',
+                   "write one line of at most 200 characters, without quotes, backslashes, '$' or control "
+                   "characters: it goes into the device's configuration")
 
 UNIT_FILE = Document("unit", Record({
     "id": required(UNIT_ID),
@@ -531,7 +545,7 @@ ADDRESSING_FILE = Document("addressing", Record({
 
 PORT = Variants(
     key="mode",
-    common={"port": required(PORT_NAME), "description": optional(FREE_TEXT), "connects": optional(HOSTNAME),
+    common={"port": required(PORT_NAME), "description": optional(DEVICE_TEXT), "connects": optional(HOSTNAME),
             "shutdown": optional(Boolean())},
     by_value={
         "access": {"vlan": required(VLAN_ID)},
@@ -543,7 +557,7 @@ PORT = Variants(
 HOSTS_FILE = Document("hosts", ListOf(Variants(
     key="function",
     common={"name": required(HOSTNAME), "address": required(Address()), "vlan": required(VLAN_ID),
-            "mac": optional(MAC), "description": optional(FREE_TEXT)},
+            "mac": optional(MAC), "description": optional(DEVICE_TEXT)},
     by_value={
         "unit_server": {},
         "centre_server": {},

@@ -132,6 +132,11 @@ def _check_unit_files(unit: Unit, report: _Report) -> None:
         report.add(unit.folder, (), "this unit folder has none of the unit files; create units with "
                                     "'unitctl new-unit'")
         return
+    for name in UNIT_FILES:
+        twin = unit.folder / f"{Path(name).stem}.yaml"
+        if name in unit.files and twin.exists():
+            report.add(twin, (), f"this file is ignored: the unit's data is read from {name} only; merge what "
+                                 f"is in it into {name} and delete it")
     for name in unit.missing_files:
         other = next((unit.folder / f"{Path(name).stem}{ext}" for ext in (".yaml", ".YML", ".yml.txt", ".txt")
                       if (unit.folder / f"{Path(name).stem}{ext}").exists()), None)
@@ -480,6 +485,7 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
     inventory source or the playbooks) must not set a province-owned key; host_vars must name a
     known host."""
     province_keys: set[str] = set()
+    set_in: dict[tuple[str, str], Path] = {}  # (policy folder, key) -> the file that set it first
     provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
                               if other.is_dir() and other.resolve() != units_dir.resolve()]
     # host_vars are shared by every province of this inventory folder (Ansible reads them beside
@@ -501,7 +507,13 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
         if loaded.error:
             report.add(file, (), loaded.error.reason, line=loaded.error.line)
             continue
-        if file.read_bytes().startswith(b"$ANSIBLE_VAULT") or loaded.data is None:
+        if file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
+            if not vars_file.is_policy:  # validation cannot read it, so it could hide anything
+                report.add(file, (), f"an encrypted file here ({vars_file.describe()}) cannot be checked, so it "
+                                     "could override province policy unseen; secrets live in the vault files of "
+                                     "group_vars/all/ (the province's) and group_vars/lab/ (the lab's)")
+            continue
+        if loaded.data is None:
             continue
         if not isinstance(loaded.data, dict):
             report.add(file, (), "a variables file must be a mapping of names to values", loaded)
@@ -509,13 +521,23 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
         if vars_file.is_policy:
             if vars_file.name == "all":
                 province_keys.update(map(str, loaded.data))
+            for key in map(str, loaded.data):
+                first = set_in.setdefault((vars_file.name, key), file)
+                if first != file:
+                    report.add(file, (key,), f"'{key}' is already set in {report.name(first)}; Ansible would take "
+                                             "one of the two silently: set each policy key in one file", loaded)
             for key, reason in check_policy_file(vars_file.name, loaded.data):
                 report.add(file, (key,), reason, loaded)
+        elif vars_file.toolkit_play_vars:
+            for key in loaded.data:
+                if not str(key).startswith(PLAY_PREFIXES):
+                    report.add(file, (key,), f"'{key}' is not a play setting; playbooks/group_vars/ holds only the "
+                                             f"toolkit's play settings ({', '.join(PLAY_PREFIXES)}*)", loaded)
         else:
             for key in loaded.data:
-                if province_owned(str(key)):
-                    report.add(file, (key,), f"'{key}' is province policy, set only in group_vars/all/ by the ICT "
-                                             f"council; {vars_file.describe()} may not override it", loaded)
+                reason = override_refused(str(key))
+                if reason:
+                    report.add(file, (key,), f"{reason}; {vars_file.describe()} may not override it", loaded)
         if file.name == "addressing.yml" and vars_file.is_policy and vars_file.name == "all":
             issues: list[tuple[YamlPath, str]] = []
             wanted = {key: loaded.data[key] for key in PROVINCE_ADDRESSING if key in loaded.data}
@@ -555,6 +577,7 @@ class VarsFile:
     name: str
     is_policy: bool
     entry: Path  # the file itself, or the folder it is in (group_vars/NAME/)
+    toolkit_play_vars: bool = False  # playbooks/group_vars/ of a group the toolkit ships settings for
 
     def describe(self) -> str:
         what = "a host" if self.kind == "host_vars" else f"the group '{self.name}'"
@@ -584,8 +607,41 @@ def vars_files(inventory_root: Path) -> list[VarsFile]:
                                    and not f.name.endswith("~") and f.suffix in VARS_EXTENSIONS)
                 else:
                     files = [entry] if entry.suffix in VARS_EXTENSIONS else []
-                found += [VarsFile(f, kind, name, is_policy, entry) for f in files]
+                toolkit = (base != Path(inventory_root) and kind == "group_vars" and name in TOOLKIT_PLAY_GROUPS)
+                found += [VarsFile(f, kind, name, is_policy, entry, toolkit) for f in files]
     return found
+
+
+# Play settings the toolkit's playbooks/group_vars/ may hold, for the groups it ships them for.
+PLAY_PREFIXES = ("servers_", "workstations_", "centre_")
+TOOLKIT_PLAY_GROUPS = ("centre_servers", "unit_servers")
+# Connection settings a host's entry may carry (an address or port of its own); every other
+# ansible_* setting (users, keys, SSH arguments, become) is the province's.
+HOST_CONNECTION_KEYS = ("ansible_host", "ansible_port", "ansible_python_interpreter")
+
+
+def override_refused(key: str) -> str | None:
+    """Why a group_vars or host_vars file outside the policy folders may not set `key`, or None.
+
+    Refused: province policy (the schema's keys, derived names, province_*), every role's inputs
+    (<role>_*: the playbooks set them from policy), the plays' settings, and Ansible's connection
+    and privilege settings other than a host's own address, port and Python."""
+    if province_owned(key):
+        return f"'{key}' is province policy, set only in group_vars/all/ by the ICT council"
+    role = next((name for name in role_names() if key.startswith(f"{name}_")), None)
+    if role:
+        return f"'{key}' is an input of the {role} role, which the playbooks set from province policy"
+    if key.startswith(PLAY_PREFIXES):
+        return f"'{key}' is a setting of the toolkit's plays"
+    if key.startswith("ansible_") and key not in HOST_CONNECTION_KEYS:
+        return f"'{key}' is how Ansible connects and gains privilege, set by the province (automation.yml)"
+    return None
+
+
+def role_names() -> list[str]:
+    """The toolkit's roles (roles/*), longest first so that a name never hides a longer one."""
+    roles = paths.PROJECT_ROOT / "roles"
+    return sorted((p.name for p in roles.iterdir() if p.is_dir()), key=len, reverse=True) if roles.is_dir() else []
 
 
 def province_owned(key: str) -> bool:
@@ -595,7 +651,10 @@ def province_owned(key: str) -> bool:
     return key in schema.keys or key in schema.derived or key.startswith("province_")
 
 
-SECRET_KEY = re.compile(r"password|secret|passphrase", re.IGNORECASE)
+# Key names that hold secrets: the words, Ansible's own (ansible_ssh_pass, ansible_become_pass) and
+# network devices' (SNMP communities, pre-shared keys, API tokens, RADIUS/TACACS keys).
+SECRET_KEY = re.compile(r"password|passwd|secret|passphrase|(^|_)pass$|community|(^|_)psk($|_)|token|"
+                        r"(radius|tacacs|api|shared|preshared)_key", re.IGNORECASE)
 VAULT_REFERENCE = re.compile(r"\{\{\s*vault_\w+\s*\}\}")
 
 
@@ -615,12 +674,20 @@ def _plaintext_secrets(value: Any, path: YamlPath) -> Iterator[YamlPath]:
         for key, item in value.items():
             if isinstance(item, (dict, list)):
                 yield from _plaintext_secrets(item, path + (key,))
-            elif SECRET_KEY.search(str(key)) and item not in (None, "") and not isinstance(item, (bool, Vaulted)) \
-                    and not VAULT_REFERENCE.fullmatch(str(item).strip()):
+            elif SECRET_KEY.search(str(key)) and item not in (None, "") and not isinstance(item, bool) \
+                    and not (isinstance(item, Vaulted) and item.lstrip().startswith("$ANSIBLE_VAULT")) \
+                    and not VAULT_REFERENCE.fullmatch(str(item).strip()) and not _declared_non_text(str(key)):
                 yield path + (key,)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _plaintext_secrets(item, path + (index,))
+
+
+def _declared_non_text(key: str) -> bool:
+    """A policy key declared as a yes/no or a number (province_ssh_password_authentication): its
+    value is a setting, never a secret, whatever its name says."""
+    declared = load_schema().keys.get(key)
+    return declared is not None and declared.type in ("bool", "int", "port")
 
 
 # --- to-do markers ----------------------------------------------------------------------------
