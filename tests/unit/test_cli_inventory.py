@@ -219,3 +219,15 @@ def test_a_source_that_is_not_yaml_is_one_plain_message_and_exit_2(province, cap
     err = capsys.readouterr().err
     assert "Traceback" not in err and "names no 'units_dir'" not in err
     assert "bad.unitctl.yml" in err
+
+
+@pytest.mark.parametrize("content, said", [
+    ("plugin: unitctl_provinse\nunits_dir: units\n", "'plugin: unitctl_provinse' is not the toolkit's inventory plugin"),
+    ("units_dir: units\n", "'plugin: None' is not the toolkit's inventory plugin"),
+    ("plugin: unitctl_province\nunits_dirr: units\n", "names no 'units_dir'"),
+    ("plugin: unitctl_province\nunits_dir: units\nlimit: court\n", "unknown key limit"),
+])
+def test_a_source_file_is_checked_itself(province, capsys, content, said):
+    (province / "odd.unitctl.yml").write_text(content, encoding="utf-8")
+    assert main(["validate", "inventory/odd.unitctl.yml"]) == 2
+    assert said in capsys.readouterr().err

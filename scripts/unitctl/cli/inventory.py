@@ -9,7 +9,7 @@ from pathlib import Path
 
 from unitctl import paths
 from unitctl.cli import CommandRefused
-from unitctl.inventory.load import load_yaml_file
+from unitctl.inventory.load import load_yaml_file, source_problem
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
 from unitctl.inventory.validate import Problem, pending_todos, province_summary, province_units_dirs, validate_province
@@ -58,10 +58,10 @@ def resolve_targets(path: Path | None) -> list[tuple[Path, Path]]:
         if loaded.error:
             raise CommandRefused(f"{path}{':' + str(loaded.error.line) if loaded.error.line else ''}: "
                                  f"{loaded.error.reason}")
-        units = loaded.data.get("units_dir") if isinstance(loaded.data, dict) else None
-        if not isinstance(units, str):
-            raise CommandRefused(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
-        return [(path.parent, path.parent / units)]
+        problem = source_problem(loaded.data)
+        if problem:
+            raise CommandRefused(f"{path}: {problem}")
+        return [(path.parent, path.parent / loaded.data["units_dir"])]
     if not path.is_dir():
         raise CommandRefused(f"{path} does not exist")
     if (path / "group_vars").is_dir() or any(path.glob("*.unitctl.yml")):
@@ -83,9 +83,8 @@ def broken_sources(folder: Path) -> list[Problem]:
         loaded = load_yaml_file(source)
         if loaded.error:
             broken.append(Problem(_shown(source), "", loaded.error.reason, loaded.error.line))
-        elif not isinstance(loaded.data, dict) or not isinstance(loaded.data.get("units_dir"), str):
-            broken.append(Problem(_shown(source), "units_dir", "an inventory source names its folder of units: "
-                                                              "write 'units_dir: units'", None))
+        elif source_problem(loaded.data):
+            broken.append(Problem(_shown(source), "", source_problem(loaded.data), None))
     return broken
 
 

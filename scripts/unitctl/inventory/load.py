@@ -293,6 +293,23 @@ class Source:
     province: Province
 
 
+SOURCE_KEYS = {"plugin": "unitctl_province", "units_dir": "units", "lab": "true (the lab's source only)"}
+
+
+def source_problem(spec: Any) -> str | None:
+    """What is wrong with the content of an inventory source (*.unitctl.yml), or None."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("units_dir"), str):
+        return "names no 'units_dir'; an inventory source says 'plugin: unitctl_province' and 'units_dir: units'"
+    if spec.get("plugin") != "unitctl_province":
+        return (f"'plugin: {spec.get('plugin')}' is not the toolkit's inventory plugin: write 'plugin: "
+                "unitctl_province' (Ansible would not read the units otherwise)")
+    unknown = sorted(str(key) for key in spec if key not in SOURCE_KEYS)
+    if unknown:
+        return (f"unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)}; an inventory source has only: "
+                f"{', '.join(SOURCE_KEYS)}")
+    return None
+
+
 def load_source(path: Path | str) -> Source:
     """Read an inventory source and load its province (raw: not validated).
 
@@ -304,7 +321,8 @@ def load_source(path: Path | str) -> Source:
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not an inventory source: it cannot be read as YAML in UTF-8 ({error})") \
             from error
-    if not isinstance(spec, dict) or not isinstance(spec.get("units_dir"), str):
-        raise ValueError(f"{path} names no 'units_dir'; is it an inventory source (*.unitctl.yml)?")
+    problem = source_problem(spec)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
     units_dir = path.parent / spec["units_dir"]
     return Source(path, path.parent, units_dir, bool(spec.get("lab")), load_units_dir(units_dir))
