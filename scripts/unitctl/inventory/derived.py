@@ -14,8 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from unitctl.inventory.load import UNIT_FILES as UNIT_FILE_NAMES
-from unitctl.inventory.load import Province, Unit
+from unitctl.inventory.load import UNIT_FILES, Province, Unit, todo_lines
 
 # Host functions whose machines a unit's /etc/hosts, DNS and DHCP name.
 UNIT_SERVER = "unit_server"
@@ -116,14 +115,8 @@ def printers_for(unit: Unit, host: dict[str, Any]) -> list[dict[str, str]]:
 def todo_markers(unit: Unit) -> list[str]:
     """The TODO markers left in the unit's files ("file:line: text"): a unit made by
     `unitctl new-unit` and not yet filled in. Plays and evaluations refuse such a unit."""
-    found = []
-    for file_name in UNIT_FILE_NAMES:
-        path = unit.folder / file_name
-        if path.is_file():
-            for number, text in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-                if "TODO" in text:
-                    found.append(f"{file_name}:{number}: {text.strip()}")
-    return found
+    return [f"{file_name}:{number}: {text}" for file_name in UNIT_FILES if (unit.folder / file_name).is_file()
+            for number, text in todo_lines(unit.folder / file_name)]
 
 
 def unit_vars(unit: Unit, province: Province) -> dict[str, Any]:

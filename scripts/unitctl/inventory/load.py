@@ -258,6 +258,13 @@ def normalise_typed(value: Any) -> Any:
     return text
 
 
+def todo_lines(path: Path) -> list[tuple[int, str]]:
+    """The lines of a file that hold a TODO marker (a value or comment a person still has to fill
+    in, as `unitctl new-unit` writes them): (1-based line number, the line stripped)."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1) if "TODO" in line]
+
+
 def load_unit(folder: Path) -> Unit:
     unit = Unit(Path(folder))
     for name in UNIT_FILES:

@@ -167,27 +167,18 @@ class Subnet(Kind):
         if not isinstance(value, str) or "/" not in value:
             issues.append((path, f"should be a subnet such as 10.25.16.0/24, but it is {describe(value)}"))
             return
-        mask = value.split("/", 1)[1]
-        if "." in mask:  # 10.25.65.0/255.255.255.0: ipaddress would take it, the templates would not
-            try:
-                real = ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
-                                     "such as 10.25.16.0/24"))
-            else:
-                issues.append((path, f"'{value}' writes the mask in dotted form; write the prefix length instead: "
-                                     f"did you mean '{real}'?"))
-            return
+        address, mask = value.split("/", 1)
         try:
-            ipaddress.IPv4Network(value)
+            real = ipaddress.IPv4Network(value, strict=False)
         except ValueError:
-            try:
-                real = ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
-                                     "such as 10.25.16.0/24"))
-            else:
-                issues.append((path, f"'{value}' is not the start of its subnet; did you mean '{real}'?"))
+            issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
+                                 "such as 10.25.16.0/24"))
+            return
+        if "." in mask:  # 10.25.65.0/255.255.255.0: ipaddress would take it, the templates would not
+            issues.append((path, f"'{value}' writes the mask in dotted form; write the prefix length instead: "
+                                 f"did you mean '{real}'?"))
+        elif real.network_address != ipaddress.IPv4Address(address):
+            issues.append((path, f"'{value}' is not the start of its subnet; did you mean '{real}'?"))
 
 
 SSH_KEY_TYPES = (

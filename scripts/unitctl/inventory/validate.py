@@ -27,6 +27,7 @@ from unitctl.inventory.load import (
     YamlPath,
     load_units_dir,
     load_yaml_file,
+    todo_lines,
 )
 from unitctl.inventory.policy_schema import TYPE_WORDS, check_policy_file, load_schema, missing_required
 from unitctl.inventory.schema import (
@@ -696,9 +697,8 @@ def pending_todos(units_dir: Path, inventory_root: Path | None = None) -> list[P
     """Every TODO marker left in unit files (values and comments a person still has to fill in)."""
     report = _Report(inventory_root or Path(units_dir).parent)
     for file in sorted(Path(units_dir).glob("*/*.yml")):
-        for number, text in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if "TODO" in text:
-                report.add(file, (), text.strip().lstrip("#- ").strip(), line=number)
+        for number, text in todo_lines(file):
+            report.add(file, (), text.lstrip("#- ").strip(), line=number)
     return report.problems
 
 
