@@ -171,8 +171,6 @@ def _up(plan: LabPlan) -> int:
     if not keep_switches:
         _start_switches(state, plan)
     pending = [m for m in plan.machines if m.name not in healthy]
-    for machine in pending:  # a rebooted lab host is a new machine: Ansible must not trust old facts
-        (paths.PROJECT_ROOT / ".ansible" / "facts" / machine.name).unlink(missing_ok=True)
     failed = _boot_machines(state, pending, base, _etc_hosts(plan), plan.automation_user)
     if not failed:
         say(f"up in {time.monotonic() - started:.1f} s")
@@ -278,6 +276,8 @@ def _boot_machines(state: dict, machines: list[Machine], base: Path,
         return []
     processes = {}
     for machine in machines:
+        # A machine booting again is a new boot: Ansible must not trust the facts it cached.
+        (paths.PROJECT_ROOT / ".ansible" / "facts" / machine.name).unlink(missing_ok=True)
         labnet.create_namespace(machine.name, [machine.address])
         if etc_hosts is not None:
             prepare_upper(machine, etc_hosts)
@@ -448,7 +448,6 @@ def reboot_host(name: str) -> int:
         say(f"{name}: rebooting (disk kept)")
         _power_off(machine, process)
         labnet.delete_namespace(machine.netns)
-        (paths.PROJECT_ROOT / ".ansible" / "facts" / name).unlink(missing_ok=True)
         failed = _boot_machines(state, [machine], labbase.ensure_base(say), None,
                                 plan.automation_user)
         return _verdict(failed)
