@@ -10,15 +10,23 @@ from unit_facts import unit_of
 from unitctl.compliance import check
 
 FIX = "playbooks/servers.yml"
-POLICY = "playbooks/servers.yml (firewall rules from addressing.yml)"
+POLICY = "playbooks/servers.yml (each service role opens its port, from addressing.yml)"
+# Where each service role's rules are kept (roles/firewall, firewall_fragments_dir).
+FRAGMENTS = "/etc/nftables.d/unitctl"
 
 
 def rulesets(host) -> list[list[str]]:
-    """The input chain as written in /etc/nftables.conf and as loaded: both must be the province's."""
+    """The input chain as written (/etc/nftables.conf and the services' fragments it includes)
+    and as loaded: both must be the province's."""
     saved = root_run(host, "cat /etc/nftables.conf")
     assert saved.rc == 0, "/etc/nftables.conf is missing"
     assert "table inet unitctl_filter" in saved.stdout, "/etc/nftables.conf is not the province ruleset"
-    found = [[line.strip() for line in saved.stdout.split("chain input", 1)[1].split("chain forward", 1)[0].splitlines()]]
+    written = saved.stdout.split("chain input", 1)[1].split("chain forward", 1)[0].splitlines()
+    fragments = root_run(host, f"cat {FRAGMENTS}/*.nft")
+    assert f'include "{FRAGMENTS}/*.nft"' in saved.stdout or fragments.rc != 0, \
+        f"/etc/nftables.conf does not include the services' rules in {FRAGMENTS}"
+    written += fragments.stdout.splitlines() if fragments.rc == 0 else []
+    found = [[line.strip() for line in written]]
     live = root_run(host, "nft list chain inet unitctl_filter input")
     assert live.rc == 0, f"the province ruleset (table inet unitctl_filter) is not loaded: {live.stderr.strip()}"
     found.append([line.strip() for line in live.stdout.splitlines()])

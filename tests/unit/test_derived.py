@@ -57,6 +57,19 @@ def test_networks_by_purpose_keep_the_plans_order_and_skip_the_dead_vlan():
                                                  "cms_clients": ["10.1.2.0/24", "10.1.1.0/24"]}
 
 
+def test_client_networks_are_the_client_printer_and_server_vlans_once_each():
+    unit = make_unit("u", vlans=[
+        {"id": 19, "purpose": "management", "subnet": "10.1.9.0/24"},
+        {"id": 10, "purpose": "servers", "subnet": "10.1.0.0/24"},
+        {"id": 20, "purpose": "cms_clients", "subnet": "10.1.2.0/24"},
+        {"id": 30, "purpose": "printers", "subnet": "10.1.3.0/24"},
+        {"id": 21, "purpose": "cms_clients", "subnet": "10.1.2.0/255.255.255.0"},
+        {"id": 999, "purpose": "unused_ports"},
+    ])
+    # The firewall opens names, DHCP and time to these: never the management VLAN.
+    assert derived.client_networks(unit) == ["10.1.2.0/24", "10.1.3.0/24", "10.1.0.0/24"]
+
+
 def test_printers_of_the_branch_else_those_of_no_branch():
     printers = [{"name": "p-b1", "function": "printer", "address": "10.0.0.1", "branch": "b1", "model": "HP M404"},
                 {"name": "p-all", "function": "printer", "address": "10.0.0.2"},

@@ -107,9 +107,11 @@ OVERRIDES = [
     ("group_vars/unit_court.yml", "firewall_load", False,
      "'firewall_load' is an input of the firewall role, which the playbooks set from province policy; the group "
      "'unit_court' (group_vars) may not override it"),
-    ("host_vars/court-srv.yml", "servers_extra_firewall_rules",
-     [{"name": "ssh-any", "proto": "tcp", "ports": [22], "sources": ["0.0.0.0/0"]}],
-     "'servers_extra_firewall_rules' is a setting of the toolkit's plays; a host (host_vars) may not override it"),
+    ("host_vars/court-srv.yml", "servers_management_sources", ["0.0.0.0/0"],
+     "'servers_management_sources' is a setting of the toolkit's plays; a host (host_vars) may not override it"),
+    ("host_vars/court-srv.yml", "ssh_server_firewall_sources", ["0.0.0.0/0"],
+     "'ssh_server_firewall_sources' is an input of the ssh_server role, which the playbooks set from province policy; "
+     "a host (host_vars) may not override it"),
     ("host_vars/court-srv/ssh.yml", "ssh_server_max_auth_tries", 100,
      "'ssh_server_max_auth_tries' is an input of the ssh_server role, which the playbooks set from province policy; "
      "a host (host_vars) may not override it"),
@@ -145,10 +147,10 @@ def test_an_encrypted_file_outside_the_policy_folders_is_refused(tmp_path):
                for file, reason in found), found
 
 
-def test_playbooks_group_vars_hold_only_the_toolkits_play_settings(bypasses):
+def test_playbooks_group_vars_may_not_override_the_plays_either(bypasses):
+    """The toolkit ships no playbooks/group_vars (each role hands its own firewall rules), so a
+    file there is an override like any other."""
     root, playbooks, _ = bypasses
-    (playbooks / "group_vars" / "unit_servers.yml").write_text("servers_extra_firewall_rules: []\n")
-    (playbooks / "group_vars" / "unit_court.yml").write_text("servers_extra_firewall_rules: []\n")
+    (playbooks / "group_vars" / "unit_servers.yml").write_text("servers_management_sources: [0.0.0.0/0]\n")
     found = {(p.file.rsplit("/", 1)[-1], p.path) for p in validate_province(root, root / "units")}
-    assert ("unit_servers.yml", "servers_extra_firewall_rules") not in found  # the toolkit's own
-    assert ("unit_court.yml", "servers_extra_firewall_rules") in found
+    assert ("unit_servers.yml", "servers_management_sources") in found

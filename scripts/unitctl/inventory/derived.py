@@ -25,6 +25,8 @@ CMS_CLIENT = "cms_client"
 STAFF_ACCOUNT_FIELDS = ("username", "name_en", "role", "ssh_key")
 STAFF_ROLE_FIELDS = ("username", "role")
 DNS_HOST_FIELDS = ("name", "address", "mac")
+# VLAN purposes whose machines use the unit server's services (names, DHCP, time).
+CLIENT_PURPOSES = ("cms_clients", "printers", "servers")
 
 
 def unit_group(unit_id: str) -> str:
@@ -51,6 +53,15 @@ def networks_by_purpose(unit: Unit) -> dict[str, list[str]]:
         if vlan.get("subnet") and vlan.get("purpose"):
             found.setdefault(vlan["purpose"], []).append(str(_network(vlan["subnet"])))
     return found
+
+
+def client_networks(unit: Unit) -> list[str]:
+    """The subnets whose machines use the unit server's names, DHCP and time: the CMS client,
+    printer and server VLANs (CLIENT_PURPOSES), unique, in the plan's order.
+
+    Shape: ["10.213.20.0/24", ...] (CIDR text, prefix form)."""
+    by_purpose = networks_by_purpose(unit)
+    return list(dict.fromkeys(subnet for purpose in CLIENT_PURPOSES for subnet in by_purpose.get(purpose, [])))
 
 
 def dhcp_ranges(unit: Unit) -> list[dict[str, str]]:
@@ -124,6 +135,7 @@ def unit_vars(unit: Unit, province: Province) -> dict[str, Any]:
     return {
         "unit_group": unit_group(unit.id),
         "unit_networks": networks_by_purpose(unit),
+        "unit_client_networks": client_networks(unit),
         "unit_dhcp_ranges": dhcp_ranges(unit),
         "unit_hosts_entries": hosts_entries(unit, province),
         "unit_dns_hosts": [_pick(host, DNS_HOST_FIELDS) for host in unit.hosts],

@@ -529,11 +529,6 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                                              "one of the two silently: set each policy key in one file", loaded)
             for key, reason in check_policy_file(vars_file.name, loaded.data):
                 report.add(file, (key,), reason, loaded)
-        elif vars_file.toolkit_play_vars:
-            for key in loaded.data:
-                if not str(key).startswith(PLAY_PREFIXES):
-                    report.add(file, (key,), f"'{key}' is not a play setting; playbooks/group_vars/ holds only the "
-                                             f"toolkit's play settings ({', '.join(PLAY_PREFIXES)}*)", loaded)
         else:
             for key in loaded.data:
                 reason = override_refused(str(key))
@@ -578,7 +573,6 @@ class VarsFile:
     name: str
     is_policy: bool
     entry: Path  # the file itself, or the folder it is in (group_vars/NAME/)
-    toolkit_play_vars: bool = False  # playbooks/group_vars/ of a group the toolkit ships settings for
 
     def describe(self) -> str:
         what = "a host" if self.kind == "host_vars" else f"the group '{self.name}'"
@@ -608,14 +602,12 @@ def vars_files(inventory_root: Path) -> list[VarsFile]:
                                    and not f.name.endswith("~") and f.suffix in VARS_EXTENSIONS)
                 else:
                     files = [entry] if entry.suffix in VARS_EXTENSIONS else []
-                toolkit = (base != Path(inventory_root) and kind == "group_vars" and name in TOOLKIT_PLAY_GROUPS)
-                found += [VarsFile(f, kind, name, is_policy, entry, toolkit) for f in files]
+                found += [VarsFile(f, kind, name, is_policy, entry) for f in files]
     return found
 
 
-# Play settings the toolkit's playbooks/group_vars/ may hold, for the groups it ships them for.
+# The toolkit's plays' own settings (play vars): never overridden from outside.
 PLAY_PREFIXES = ("servers_", "workstations_", "centre_")
-TOOLKIT_PLAY_GROUPS = ("centre_servers", "unit_servers")
 # Connection settings a host's entry may carry (an address or port of its own); every other
 # ansible_* setting (users, keys, SSH arguments, become) is the province's.
 HOST_CONNECTION_KEYS = ("ansible_host", "ansible_port", "ansible_python_interpreter")
