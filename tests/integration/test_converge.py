@@ -3,7 +3,7 @@ the proofs every role owes, for the whole province at once.
 
 - the compliance checks fail on bare hosts (each area's own assertions of which are in its file);
 - `--check --diff` runs clean on the bare hosts and changes nothing (root still logs in, the
-  automation account does not exist);
+  automation account does not exist); reaching them as root prints one plain line per host;
 - the real run converges every host and switch;
 - a second run changes nothing anywhere;
 - `--check --diff` is clean on the provisioned province and reports nothing to change;
@@ -30,6 +30,18 @@ def test_check_mode_is_clean_on_the_bare_province(converged):
     assert_run_clean(converged.check_bare, sorted(MACHINES), changed_zero=False)
     changed = {name: value for name, value in converged.bare_after_check.items() if not value}
     assert not changed, f"check mode changed these hosts (root no longer logs in, or the account exists): {changed}"
+
+
+def test_a_bare_machine_is_reported_in_one_plain_line_per_probe(converged):
+    """Reaching bare hosts as root is expected: no red UNREACHABLE, no [ERROR] for the technician."""
+    _bare_only(converged)
+    for run in (converged.check_bare, converged.converge):
+        output = run.result.stdout + run.result.stderr
+        assert "UNREACHABLE" not in output and "[ERROR]" not in output, \
+            [line for line in output.splitlines() if "UNREACHABLE" in line or "[ERROR]" in line][:5]
+    probed = {line.split("[", 1)[1].split("]", 1)[0] for line in converged.converge.result.stdout.splitlines()
+              if line.startswith("probe: [")}
+    assert probed >= set(MACHINES), f"no probe line for {set(MACHINES) - probed}"
 
 
 def test_the_province_converges(converged):

@@ -607,7 +607,7 @@ def vars_files(inventory_root: Path) -> list[VarsFile]:
 
 
 # The toolkit's plays' own settings (play vars): never overridden from outside.
-PLAY_PREFIXES = ("servers_", "workstations_", "centre_")
+PLAY_PREFIXES = ("servers_", "workstations_", "centre_", "bootstrap_")
 # Connection settings a host's entry may carry (an address or port of its own); every other
 # ansible_* setting (users, keys, SSH arguments, become) is the province's.
 HOST_CONNECTION_KEYS = ("ansible_host", "ansible_port", "ansible_python_interpreter")
