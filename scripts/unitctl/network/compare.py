@@ -68,18 +68,30 @@ def _hier_config_commands(running: str, intended: str) -> list[str]:
     return commands
 
 
-def sendable(platform: Platform, commands: list[str], source: str) -> list[str]:
-    """The commands with masked secrets put back from `source` (the real config they came from).
+def sendable(platform: Platform, commands: list[str], source: str, removed_from: str | None = None) -> list[str]:
+    """The commands as they are sent, masked secrets put back.
 
-    A command whose secret is not known (rendered offline, without the vault) is refused.
+    `source` is the real config the commands bring the device to (the intended one, or a backup
+    for a roll-back); `removed_from` the real config they take it from (the running one): a
+    masked secret in a `no ...` command is taken from it. Secrets are looked up by their place
+    (the block a line is in), so two VTY blocks with different passwords stay apart.
+    UnsafeCommand when a secret is not known (rendered offline, without the vault) or ambiguous.
     """
-    real = unmask_map(platform, source)
-    result = []
+    added = unmask_map(platform, source)
+    removed = unmask_map(platform, removed_from) if removed_from is not None else {}
+    result, path = [], []
     for command in commands:
         indent = command[: len(command) - len(command.lstrip())]
-        line = real.get(command.strip(), command.strip())
+        line = command.strip()
+        path = path[: len(indent)] + [line]
         if MASK in line:
-            raise UnsafeCommand(f"the secret in '{command.strip()}' is not available; "
-                                f"give the vault password to push it")
+            negated = line.startswith("no ")
+            key = (*path[:-1], line[3:] if negated else line)
+            known = (removed if negated else added).get(key)
+            if known is None:
+                why = "ambiguous (two lines differ only in it)" if key in (removed if negated else added) \
+                    else "not available; give the vault password to push it"
+                raise UnsafeCommand(f"the secret in '{line}' is {why}")
+            line = f"no {known}" if negated else known
         result.append(indent + line)
     return result

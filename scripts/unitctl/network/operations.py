@@ -74,7 +74,7 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
             return result
         if not platform.save_command:
             raise UnsafeCommand(f"pushing to {platform.name} is not supported yet; apply the diff by hand")
-        commands = sendable(platform, result.comparison.commands, intended)
+        commands = sendable(platform, result.comparison.commands, intended, running)
         try:
             session.configure(commands)
             session.save()
@@ -94,9 +94,10 @@ def _roll_back(target: Target, backup: str) -> str:
     platform, managed = target.platform, target.managed_sections
     try:
         with Session(target) as session:
-            back = compare(platform, session.running(), backup, managed)
+            now = session.running()
+            back = compare(platform, now, backup, managed)
             if back.commands:
-                session.configure(sendable(platform, back.commands, backup))
+                session.configure(sendable(platform, back.commands, backup, now))
                 session.save()
             left = compare(platform, session.running(), backup, managed).commands
     except (DeviceError, UnsafeCommand) as error:

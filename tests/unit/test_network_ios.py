@@ -1,0 +1,156 @@
+"""Real Cisco IOS, offline: what a device prints and answers that the lab's lenient emulator does
+not, and what the toolkit must make of it (unitctl.network.ios). Each test is one kind of fault,
+with small configs as IOS prints them (documentation addresses 192.0.2.0/24, 198.51.100.0/24)
+and the exact value expected.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from unitctl.network.compare import UnsafeCommand, compare, sendable
+from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
+
+ALL = ["hostname", "management", "spanning_tree", "vlans", "interfaces", "port_protection", "routes"]
+
+
+def masked(text: str) -> str:
+    return mask_secrets(IOS, text).rstrip("\n")
+
+
+# --- 1. secrets -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, expected", [
+    # enable, with and without type digit and level
+    ("enable secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM",
+     "enable secret <masked>"),
+    ("enable secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0", "enable secret <masked>"),
+    ("enable secret level 5 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0", "enable secret level 5 <masked>"),
+    ("enable password 7 0822455D0A16", "enable password <masked>"),
+    ("enable password Cl3ar text", "enable password <masked>"),
+    # username: nothing between the name and `secret`, or privilege, algorithm-type, view before it
+    ("username admin secret 9 $9$xyz$abcdefghijklmnop", "username admin secret <masked>"),
+    ("username oper privilege 15 algorithm-type scrypt secret 9 $9$q",
+     "username oper privilege 15 algorithm-type scrypt secret <masked>"),
+    ("username ro privilege 1 view audit password 7 045802150C2E", "username ro privilege 1 view audit password <masked>"),
+    ("username lab password 0 with spaces in it", "username lab password <masked>"),
+    # line passwords (children of line con 0 / line vty)
+    (" password 7 0822455D0A16", " password <masked>"),
+    (" password linepass", " password <masked>"),
+    # SNMP communities wherever they appear; RO/RW, view and ACL stay
+    ("snmp-server community s3cr3tRO RO 10", "snmp-server community <masked> RO 10"),
+    ("snmp-server community rw1 view v1 RW SNMP-ACL", "snmp-server community <masked> view v1 RW SNMP-ACL"),
+    ("snmp-server host 192.0.2.30 version 2c pubtrap", "snmp-server host 192.0.2.30 version 2c <masked>"),
+    ("snmp-server host 192.0.2.30 v1trap", "snmp-server host 192.0.2.30 <masked>"),
+    ("snmp-server host 192.0.2.31 informs version 2c inf0rm udp-port 1162",
+     "snmp-server host 192.0.2.31 informs version 2c <masked> udp-port 1162"),
+    ("snmp-server host 192.0.2.32 vrf MGMT version 2c vrfcomm config",
+     "snmp-server host 192.0.2.32 vrf MGMT version 2c <masked> config"),
+    ("snmp-server host 192.0.2.33 traps version 1 trapcomm", "snmp-server host 192.0.2.33 traps version 1 <masked>"),
+    ("snmp-server user mon grp v3 auth sha authpass1 priv aes 128 privpass1",
+     "snmp-server user mon grp v3 auth sha <masked> priv aes 128 <masked>"),
+    ("snmp-server user mon grp v3 encrypted auth md5 0A0B0C priv des 0D0E0F access 10",
+     "snmp-server user mon grp v3 encrypted auth md5 <masked> priv des <masked> access 10"),
+    # AAA server keys
+    ("tacacs-server key 7 060506324F41", "tacacs-server key <masked>"),
+    ("radius-server key radkey", "radius-server key <masked>"),
+    ("radius-server host 192.0.2.5 auth-port 1645 acct-port 1646 key 7 01100F175804",
+     "radius-server host 192.0.2.5 auth-port 1645 acct-port 1646 key <masked>"),
+    (" server-private 192.0.2.12 key 7 1511021F0725", " server-private 192.0.2.12 key <masked>"),
+    # pre-shared keys: what follows the key stays
+    ("crypto isakmp key 6 Ike$Hash address 192.0.2.1", "crypto isakmp key <masked> address 192.0.2.1"),
+    ("crypto isakmp key plainIKE address 198.51.100.1 no-xauth", "crypto isakmp key <masked> address 198.51.100.1 no-xauth"),
+    (" pre-shared-key address 192.0.2.2 key 6 kr$hash", " pre-shared-key address 192.0.2.2 key <masked>"),
+    ("  pre-shared-key local 6 loc$hash", "  pre-shared-key local <masked>"),
+    ("  pre-shared-key plainpsk", "  pre-shared-key <masked>"),
+    # routing authentication
+    (" ip ospf authentication-key 7 1511021F0725", " ip ospf authentication-key <masked>"),
+    (" ip ospf message-digest-key 1 md5 7 0822455D0A16", " ip ospf message-digest-key 1 md5 <masked>"),
+    (" area 0 virtual-link 192.0.2.7 message-digest-key 2 md5 vlkey", " area 0 virtual-link 192.0.2.7 message-digest-key 2 md5 <masked>"),
+    (" neighbor 192.0.2.1 password 7 0822455D0A16", " neighbor 192.0.2.1 password <masked>"),
+    (" neighbor PEERS password bgp pass", " neighbor PEERS password <masked>"),
+    # first-hop redundancy
+    (" standby 1 authentication md5 key-string 7 01100F175804 timeout 30",
+     " standby 1 authentication md5 key-string <masked> timeout 30"),
+    (" standby 1 authentication hsrpplain", " standby 1 authentication <masked>"),
+    (" standby 1 authentication text hsrpplain", " standby 1 authentication <masked>"),
+    (" vrrp 1 authentication text vrrptext", " vrrp 1 authentication <masked>"),
+    (" vrrp 2 authentication md5 key-string 7 0822455D0A16", " vrrp 2 authentication md5 key-string <masked>"),
+    # key chains, PPP, wireless, NTP
+    ("  key-string 7 060506324F41", "  key-string <masked>"),
+    (" ppp chap password 7 0822455D0A16", " ppp chap password <masked>"),
+    (" wpa-psk ascii 7 0822455D0A16", " wpa-psk ascii <masked>"),
+    ("ntp authentication-key 1 md5 0822455D0A16 7", "ntp authentication-key 1 md5 <masked>"),
+    ("key config-key password-encrypt masterkey", "key config-key password-encrypt <masked>"),
+    ("archive\n path ftp://backup:ftpPass@192.0.2.9/$h", "archive\n path ftp://backup:<masked>@192.0.2.9/$h"),
+])
+def test_every_secret_ios_prints_is_masked(line, expected):
+    assert masked(line) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "key chain OSPF-KEYS", "key chain OSPF-KEYS\n key 1\n key 12",
+    "snmp-server host 192.0.2.33 version 3 priv monitoruser",        # a v3 user name, not a secret
+    "snmp-server host 192.0.2.34 informs version 3 auth monitoruser",
+    "snmp-server group unitctl-ro v3 priv", "ip ssh version 2", "ip ssh time-out 60",
+    "ip ssh authentication-retries 3", "username nop nopassword", "ntp trusted-key 1", "ntp authenticate",
+    "interface Vlan10\n standby 3 authentication md5 key-chain HSRPCHAIN",  # a key chain's name
+    "interface Vlan10\n ip rip authentication key-chain RIPKEYS",
+    "service password-encryption", "banner login ^C\n password in a banner is text\n^C",
+])
+def test_names_and_numbers_that_are_not_secrets_are_kept(line):
+    assert masked(line) == line
+
+
+def test_a_key_is_a_secret_under_an_aaa_server_and_a_number_under_a_key_chain():
+    text = ("tacacs server TAC1\n address ipv4 192.0.2.10\n key 7 070C285F4D06\n"
+            "radius server RAD1\n address ipv4 192.0.2.11 auth-port 1812 acct-port 1813\n key 1234\n"
+            "key chain OSPF-KEYS\n key 1\n  key-string 7 060506324F41\n")
+    assert masked(text) == ("tacacs server TAC1\n address ipv4 192.0.2.10\n key <masked>\n"
+                            "radius server RAD1\n address ipv4 192.0.2.11 auth-port 1812 acct-port 1813\n key <masked>\n"
+                            "key chain OSPF-KEYS\n key 1\n  key-string <masked>")
+    # a masked backup keeps every name: it can be restored once its secrets are filled in
+    assert masked(masked(text)) == masked(text)
+
+
+def test_routeros_secrets_and_communities():
+    export = ("/user\nadd group=full name=admin password=hunter2\n"
+              "/interface wireless security-profiles\nadd name=staff wpa2-pre-shared-key=Wifi2Pass wpa-pre-shared-key=WifiPass\n"
+              "/ip ipsec identity\nadd peer=p1 secret=IpsecPsk\n/routing ospf interface-template\nadd auth-key=OspfKey\n"
+              "/snmp community\nset [ find default=yes ] name=public\nadd addresses=192.0.2.0/24 name=monitor2c\n"
+              "add authentication-password=AuthPw encryption-password=PrivPw name=v3user security=private\n"
+              "/snmp\nset enabled=yes trap-community=trapcomm\n")
+    assert mask_secrets(ROUTEROS, export) == (
+        "/user\nadd group=full name=admin password=<masked>\n"
+        "/interface wireless security-profiles\nadd name=staff wpa2-pre-shared-key=<masked> wpa-pre-shared-key=<masked>\n"
+        "/ip ipsec identity\nadd peer=p1 secret=<masked>\n/routing ospf interface-template\nadd auth-key=<masked>\n"
+        # v1/v2c: the community's name is what a manager must know to read the router: a secret;
+        # a v3 community's name is a user name, kept (its passwords are masked)
+        "/snmp community\nset [ find default=yes ] name=<masked>\nadd addresses=192.0.2.0/24 name=<masked>\n"
+        "add authentication-password=<masked> encryption-password=<masked> name=v3user security=private\n"
+        "/snmp\nset enabled=yes trap-community=<masked>\n")
+    # the same rule on a flattened line (the form RouterOS diffs are made of)
+    assert mask_line(ROUTEROS, "/snmp community add name=monitor2c") == "/snmp community add name=<masked>"
+    assert mask_line(ROUTEROS, "/interface bridge add name=bridge-lan") == "/interface bridge add name=bridge-lan"
+
+
+def test_a_masked_command_is_unmasked_from_its_own_block():
+    running = "line con 0\n login local\nline vty 0 4\n login local\n"
+    intended = "line con 0\n password ConPass1\n login local\nline vty 0 4\n password VtyPass2\n login local\n"
+    commands = compare(IOS, running, intended, ALL).commands
+    assert commands == ["line con 0", " password <masked>", " exit", "line vty 0 4", " password <masked>", " exit"]
+    assert sendable(IOS, commands, intended, running) == [
+        "line con 0", " password ConPass1", " exit", "line vty 0 4", " password VtyPass2", " exit"]
+
+
+def test_a_removed_secret_line_is_sent_with_the_running_value_and_ambiguity_is_refused():
+    running = "snmp-server community public RO\nsnmp-server community private RO\n"
+    commands = compare(IOS, "snmp-server community old1 RW 10\n", "hostname sw1\n", ["management"]).commands
+    assert commands == ["no snmp-server community <masked> RW 10"]
+    assert sendable(IOS, commands, "hostname sw1\n", "snmp-server community old1 RW 10\n") == [
+        "no snmp-server community old1 RW 10"]
+    # two communities that differ only in their secret: which one a masked command means is unknown
+    with pytest.raises(UnsafeCommand, match="ambiguous"):
+        sendable(IOS, ["no snmp-server community <masked> RO"], "hostname sw1\n", running)
+    with pytest.raises(UnsafeCommand, match="not available"):
+        sendable(IOS, ["no snmp-server community <masked> RO"], "hostname sw1\n")
