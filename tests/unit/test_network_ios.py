@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from unitctl.network.backup import backup_text
 from unitctl.network.compare import UnsafeCommand, compare, sendable
 from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
 
@@ -154,3 +155,22 @@ def test_a_removed_secret_line_is_sent_with_the_running_value_and_ambiguity_is_r
         sendable(IOS, ["no snmp-server community <masked> RO"], "hostname sw1\n", running)
     with pytest.raises(UnsafeCommand, match="not available"):
         sendable(IOS, ["no snmp-server community <masked> RO"], "hostname sw1\n")
+
+
+# --- 2. volatile lines ----------------------------------------------------------------------------
+
+CONFIG = "version 15.2\nhostname sw1\n!\nntp server 192.0.2.123\n!\nend\n"
+
+
+def test_a_reload_makes_no_backup_commit():
+    before = ("Building configuration...\n\nCurrent configuration : 1234 bytes\n!\n"
+              "! Last configuration change at 10:01:02 UTC Sat Nov 1 2025 by netadmin\n"
+              "! NVRAM config last updated at 10:01:05 UTC Sat Nov 1 2025 by netadmin\n!\n" + CONFIG
+              + "ntp clock-period 36029056\n")
+    after_reload = ("Load for five secs: 5%/0%; one minute: 4%; five minutes: 4%\n"
+                    "Time source is NTP, 08:00:00.123 UTC Sun Nov 2 2025\n\n"
+                    "Building configuration...\n\nCurrent configuration : 1240 bytes\n!\n"
+                    "! No configuration change since last restart\n"
+                    "! NVRAM config last updated at 10:01:05 UTC Sat Nov 1 2025 by netadmin\n!\n" + CONFIG
+                    + "ntp clock-period 36028997\n")
+    assert backup_text(IOS, before) == backup_text(IOS, after_reload) == "!\n!\n" + CONFIG

@@ -92,9 +92,20 @@ SECRETS = (
 )
 
 # --- volatile lines --------------------------------------------------------------------------
-VOLATILE = compiled(r"^! (Last configuration change|NVRAM config last updated)", r"^ntp clock-period ",
-                    r"^Building configuration", r"^Current configuration", r"^!?\s*Time: ", r"uptime is ")
-
+VOLATILE = compiled(
+    # The header comments IOS writes at the top of `show running-config` (Cisco IOS Configuration
+    # Fundamentals: "Last configuration change at ...", "NVRAM config last updated at ..."); after
+    # a reload, before any change, the first reads "No configuration change since last restart".
+    r"^!\s*(?:Last configuration change|No configuration change since|NVRAM config last updated"
+    r"|Configuration last changed)",
+    r"^ntp clock-period ",         # written by NTP as it disciplines the clock (Cisco IOS NTP docs)
+    r"^Building configuration",    # the show command's own output, not configuration
+    r"^Current configuration\s*:",
+    r"^!?\s*Time: ",
+    r"^Load for five secs",        # `exec prompt timestamp` prints load and time before the output
+    r"^Time source is ",
+    r"uptime is ",
+)
 
 # --- answers to a config line ------------------------------------------------------------------
 # The emulator says "No such command"; IOS "% Invalid input", "% Incomplete command"...
