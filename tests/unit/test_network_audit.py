@@ -28,18 +28,33 @@ def switch():
     return dataclasses.replace(target, settings={**target.settings, **SECRETS})
 
 
+# The SNMPv3 user of the intended config, as `show snmp user` lists it.
+SNMP_USERS = """\
+User name: unitctl-monitor
+Engine ID: 800000090300AABBCCDDEE00
+storage-type: nonvolatile\t active
+Authentication Protocol: SHA
+Privacy Protocol: AES128
+Group-name: unitctl-ro
+
+"""
+
+
 def as_device_shows(target) -> str:
-    """The intended config as IOS prints it back: a header, secrets stored hashed."""
+    """The intended config as IOS prints it back: a header, secrets stored hashed, no default
+    (`logging trap informational`) and no SNMPv3 user (IOS shows neither in the running config)."""
     text = render(target)
     text = re.sub(r"secret dummy-\S+", r"secret 9 $9$hashedvalue", text)
-    return "Building configuration...\n\nCurrent configuration : 4242 bytes\n!\nversion 15.2\n" + text
+    text = re.sub(r"(?m)^(logging trap informational|snmp-server user .*)\n", "", text)
+    return ("Building configuration...\n\nCurrent configuration : 4242 bytes\n!\n"
+            "! Last configuration change at 10:01:02 UTC Sat Nov 1 2025 by netadmin\n!\nversion 15.2\n" + text)
 
 
-def facts(target, running: str, managed=None, reason: str = "") -> audit.DeviceFacts:
+def facts(target, running: str, managed=None, reason: str = "", shown=None) -> audit.DeviceFacts:
     settings = {**target.settings, "managed_sections": {"ios": managed or ALL_IOS_SECTIONS}}
     if reason:
         settings["unmanaged_reason"] = reason
-    return audit.facts_of(dataclasses.replace(target, settings=settings), running)
+    return audit.facts_of(dataclasses.replace(target, settings=settings), running, shown=shown)
 
 
 def edited(text: str, old: str, new: str) -> str:
@@ -62,9 +77,10 @@ def all_problems(device: audit.DeviceFacts) -> dict[str, list[str]]:
 
 
 def test_a_device_as_intended_has_no_problem_and_no_drift(switch):
-    device = facts(switch, as_device_shows(switch))
+    device = facts(switch, as_device_shows(switch), shown={"show snmp user": SNMP_USERS})
     assert device.reachable and device.remediation == []
     assert all(problems == [] for problems in all_problems(device).values()), all_problems(device)
+    assert audit.snmp_user_problems(IOS, device) == []
     assert "dummy-" not in json.dumps(device.as_dict()) and "$9$" not in device.running  # secrets masked
     assert audit.DeviceFacts.from_dict(json.loads(json.dumps(device.as_dict()))) == device
 

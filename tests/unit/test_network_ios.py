@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from unitctl.network import ios
 from unitctl.network.backup import backup_text
 from unitctl.network.compare import UnsafeCommand, compare, sendable
 from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
@@ -174,3 +175,57 @@ def test_a_reload_makes_no_backup_commit():
                     "! NVRAM config last updated at 10:01:05 UTC Sat Nov 1 2025 by netadmin\n!\n" + CONFIG
                     + "ntp clock-period 36028997\n")
     assert backup_text(IOS, before) == backup_text(IOS, after_reload) == "!\n!\n" + CONFIG
+
+
+# --- 3. lines IOS never prints --------------------------------------------------------------------
+
+SNMP_USERS = """\
+User name: monitor
+Engine ID: 800000090300AABBCCDDEE00
+storage-type: nonvolatile\t active
+Authentication Protocol: SHA
+Privacy Protocol: AES128
+Group-name: ops
+
+User name: legacy
+Engine ID: 800000090300AABBCCDDEE00
+storage-type: nonvolatile\t active\taccess-list: 10
+Authentication Protocol: MD5
+Privacy Protocol: None
+Group-name: old
+
+"""
+MANAGEMENT = ("logging host 192.0.2.50\nlogging trap informational\nsnmp-server group ops v3 priv\n"
+              "snmp-server user monitor ops v3 auth sha AuthPass1 priv aes 128 PrivPass1\n"
+              "snmp-server host 192.0.2.51 version 3 priv monitor\n")
+PRINTED = "logging host 192.0.2.50\nsnmp-server group ops v3 priv\nsnmp-server host 192.0.2.51 version 3 priv monitor\n"
+
+
+def test_defaults_and_snmp_users_are_not_expected_in_the_running_config():
+    assert compare(IOS, PRINTED, MANAGEMENT, ALL).commands == []  # a verification after a push passes
+    # a running value other than the default is put back to the default (IOS: `no logging trap`)
+    assert compare(IOS, PRINTED + "logging trap warnings\n", MANAGEMENT, ALL).commands == ["no logging trap warnings"]
+    # an enabled port prints no `no shutdown`
+    assert compare(IOS, "interface Gi0/1\n description a\n", "interface Gi0/1\n description a\n no shutdown\n",
+                   ALL).commands == []
+
+
+def test_snmp_users_are_checked_through_show_snmp_user():
+    users = ios.parse_snmp_users(SNMP_USERS)
+    assert [(u["user_name"], u["group_name"], u["authentication_protocol"], u["privacy_protocol"]) for u in users] == [
+        ("monitor", "ops", "SHA", "AES128"), ("legacy", "old", "MD5", "None")]
+    assert ios.missing_snmp_users(MANAGEMENT, users) == []
+    assert ios.missing_snmp_users(MANAGEMENT, users[1:]) == ["SNMPv3 user monitor (group ops) is missing"]
+    md5 = [{**users[0], "authentication_protocol": "MD5"}]
+    assert ios.missing_snmp_users(MANAGEMENT, md5) == ["SNMPv3 user monitor has authentication 'MD5', intended 'SHA'"]
+    # what a push sends: the user not intended removed, the intended one (re)made
+    only_legacy = SNMP_USERS.split("\n\n", 1)[1]
+    comparison = compare(IOS, PRINTED, MANAGEMENT, ALL, {"show snmp user": only_legacy})
+    assert comparison.commands == ["no snmp-server user legacy old v3",
+                                   "snmp-server user monitor ops v3 auth sha <masked> priv aes 128 <masked>"]
+    assert sendable(IOS, comparison.commands, MANAGEMENT, PRINTED)[1] == \
+        "snmp-server user monitor ops v3 auth sha AuthPass1 priv aes 128 PrivPass1"
+    assert compare(IOS, PRINTED, MANAGEMENT, ALL, {"show snmp user": SNMP_USERS.split("\n\n")[0] + "\n"}).commands == []
+    assert IOS.checks(ALL) == ["show snmp user"] and IOS.checks(["vlans", "interfaces"]) == []
+    # no snmp-server line at all: IOS says so instead of listing users
+    assert ios.parse_snmp_users("%SNMP agent not enabled\n") == []

@@ -1,19 +1,22 @@
 """Intended against running: the exact commands that take a device from one to the other.
 
-Both sides are first cut to the managed sections, cleared of volatile and default lines and
-secret-masked, so that a stored (hashed) secret never shows as a difference and a diff never
-shows a secret. IOS remediation is hier_config's. RouterOS has no hier_config driver worth
-trusting for `/export` syntax: there the remediation is the intended lines the router lacks
-(RouterOS commands are whole lines with their path), and running lines the intent does not have
-are listed as drift for a person to remove; an automatic `remove` by guessed `find` keys could
-delete the wrong item.
+Both sides are first cleared of the lines the device never prints (platform.hidden: defaults,
+SNMPv3 users), then both are cut to the managed sections, cleared of volatile and default lines
+and secret-masked, so that a stored (hashed) secret never shows as a
+difference and a diff never shows a secret. IOS remediation is hier_config's. What only a show
+command shows (IOS: `show snmp user`) is compared when
+that command's output is given. RouterOS has no hier_config driver worth trusting for `/export`
+syntax: there the remediation is the intended lines the router lacks (RouterOS commands are
+whole lines with their path), and running lines the intent does not have are listed as drift
+for a person to remove; an automatic `remove` by guessed `find` keys could delete the wrong item.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unitctl.network.platforms import MASK, Platform, managed_config, mask_secrets, unmask_map
+from unitctl.network.platforms import (MASK, Platform, managed_config, mask_secrets, unmask_map,
+                                       without_hidden)
 
 
 class UnsafeCommand(Exception):
@@ -40,13 +43,30 @@ def comparable(platform: Platform, text: str, managed) -> str:
     return managed_config(platform, mask_secrets(platform, text), managed)
 
 
-def compare(platform: Platform, running: str, intended: str, managed) -> Comparison:
-    before, after = comparable(platform, running, managed), comparable(platform, intended, managed)
-    if platform.block_indent:
-        return Comparison(before, after, _hier_config_commands(before, after), [])
-    have, want = before.splitlines(), after.splitlines()
-    return Comparison(before, after, [line for line in want if line not in have],
-                      [line for line in have if line not in want])
+def expected(platform: Platform, intended: str, running: str) -> str:
+    """The intended config as the device would print it: without the lines it never prints
+    (platform.hidden). What comparisons and audits hold a running config against."""
+    return without_hidden(platform, intended)
+
+
+def compare(platform: Platform, running: str, intended: str, managed,
+            shown: dict[str, str] | None = None) -> Comparison:
+    """Running against intended, both cut to the `managed` sections.
+
+    `shown` maps show commands (platform.checks(managed)) to their output on the device; what
+    they show is compared too (IOS: SNMPv3 users, through `show snmp user`). Without it, what
+    only they show is not compared.
+    """
+    before = comparable(platform, without_hidden(platform, running), managed)
+    after = comparable(platform, expected(platform, intended, running), managed)
+    if not platform.block_indent:
+        have, want = before.splitlines(), after.splitlines()
+        return Comparison(before, after, [line for line in want if line not in have],
+                          [line for line in have if line not in want])
+    commands = _hier_config_commands(before, after)
+    for command, output in (shown or {}).items():
+        commands += platform.shown_checks[command](comparable(platform, intended, managed), output)
+    return Comparison(before, after, commands, [])
 
 
 def _hier_config_commands(running: str, intended: str) -> list[str]:

@@ -6,7 +6,10 @@ must know to compare, mask, push and verify against it, is stated here, each rul
 
 - SECRETS: every value IOS prints as a secret (masked in backups, diffs and reports);
 - VOLATILE: lines that change without a configuration change (a reload among them);
+- HIDDEN: intended lines IOS never prints in `show running-config` (defaults, SNMPv3 users);
 - ERROR_PATTERN: what IOS answers to a rejected line;
+- parse_snmp_users / missing_snmp_users / snmp_user_commands: SNMPv3 users, which only
+  `show snmp user` shows.
 
 Secrets are matched with our own patterns: netutils' `sanitize_config` (1.19) only runs the
 regular expressions it is given (its two sample filters cover `username ... password 5`), and
@@ -16,7 +19,9 @@ secret), which the masking here must, to keep masked backups restorable.
 
 from __future__ import annotations
 
-from unitctl.network.rules import compiled, secret
+import re
+
+from unitctl.network.rules import Hidden, compiled, secret
 
 # --- secrets ---------------------------------------------------------------------------------
 # IOS reads most passwords to the end of the line (spaces included, Cisco IOS Security Command
@@ -107,6 +112,98 @@ VOLATILE = compiled(
     r"uptime is ",
 )
 
+# --- what IOS never prints -------------------------------------------------------------------
+SHOW_SNMP_USER = "show snmp user"
+HIDDEN = (
+    Hidden(re.compile(r"^logging trap informational$"),
+           "Cisco IOS Configuration Fundamentals Command Reference, logging trap: informational "
+           "(severity 6) is the default, and a default is not shown in the running config"),
+    Hidden(re.compile(r"^\s+no shutdown$"),
+           "Cisco IOS Interface Command Reference, shutdown: an interface that is not shut prints "
+           "no shutdown line", parent=re.compile(r"^interface ")),
+    Hidden(re.compile(r"^snmp-server user "),
+           "Cisco IOS SNMP Support Command Reference, snmp-server user: SNMPv3 users are not shown "
+           "by show running-config; show snmp user lists them",
+           checked_by=SHOW_SNMP_USER, section="management"),
+)
+
 # --- answers to a config line ------------------------------------------------------------------
 # The emulator says "No such command"; IOS "% Invalid input", "% Incomplete command"...
 ERROR_PATTERN = r"No such command|Invalid input|Incomplete command|Ambiguous command|%"
+
+
+# --- SNMPv3 users ----------------------------------------------------------------------------------
+_SNMP_USER = re.compile(
+    r"^snmp-server user (\S+) (\S+)(?: remote \S+(?: udp-port \d+)?(?: vrf \S+)?)? (v1|v2c|v3)\b(.*)$")
+
+
+def parse_snmp_users(output: str) -> list[dict[str, str]]:
+    """`show snmp user` as a list of users, each {"user_name", "group_name", "engine_id",
+    "storage_type", "access_list", "authentication_protocol", "privacy_protocol"} (ntc-templates'
+    TextFSM template cisco_ios_show_snmp_user). A remark instead of users ("%SNMP agent not
+    enabled" where no snmp-server line is configured) means no user. textfsm.TextFSMError when
+    the output is not that command's."""
+    from ntc_templates.parse import parse_output  # noqa: PLC0415  (TextFSM loads its templates)
+
+    data = "\n".join(line for line in output.splitlines() if not line.lstrip().startswith("%"))
+    return parse_output(platform="cisco_ios", command=SHOW_SNMP_USER, data=data) if data.strip() else []
+
+
+def _protocols(options: str) -> tuple[str, str]:
+    """The authentication and privacy protocols of an `snmp-server user` line's options, as
+    `show snmp user` names them ("SHA", "AES128"; "None" when there is none)."""
+    found = (re.search(r"\bauth (md5|sha-2 \d+|sha)\b", options),
+             re.search(r"\bpriv (aes \d+|3des|des56|des)\b", options))
+    return tuple(match.group(1).replace(" ", "").replace("des56", "des").upper() if match else "None"
+                 for match in found)
+
+
+def intended_snmp_users(intended: str) -> dict[str, dict[str, str]]:
+    """User name -> {"line", "group_name", "authentication_protocol", "privacy_protocol"} of the
+    intended `snmp-server user` lines (v3 only)."""
+    users = {}
+    for line in intended.splitlines():
+        match = _SNMP_USER.match(line.strip())
+        if match and match.group(3) == "v3":
+            auth, priv = _protocols(match.group(4))
+            users[match.group(1)] = {"line": line.strip(), "group_name": match.group(2),
+                                     "authentication_protocol": auth, "privacy_protocol": priv}
+    return users
+
+
+def missing_snmp_users(intended: str, users: list[dict[str, str]]) -> list[str]:
+    """The intended SNMPv3 users `show snmp user` (parsed: `users`) lacks, or shows in another
+    group or with other protocols, each as a sentence. Passwords cannot be compared: IOS shows
+    none (a changed password is re-sent by removing the user by hand first)."""
+    shown = {user["user_name"]: user for user in users}
+    problems = []
+    for name, want in intended_snmp_users(intended).items():
+        have = shown.get(name)
+        if have is None:
+            problems.append(f"SNMPv3 user {name} (group {want['group_name']}) is missing")
+            continue
+        for key, what in (("group_name", "group"), ("authentication_protocol", "authentication"),
+                          ("privacy_protocol", "privacy")):
+            if have.get(key, "").upper() != want[key].upper():
+                problems.append(f"SNMPv3 user {name} has {what} {have.get(key)!r}, intended {want[key]!r}")
+    return problems
+
+
+def unintended_snmp_users(intended: str, users: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The users `show snmp user` lists that the intended config does not have."""
+    wanted = intended_snmp_users(intended)
+    return [user for user in users if user["user_name"] not in wanted]
+
+
+def snmp_user_commands(intended: str, output: str) -> list[str]:
+    """What to send so that `show snmp user` (`output`) lists exactly the intended SNMPv3 users:
+    the intended line of each user missing or different, `no snmp-server user NAME GROUP v3` for
+    each user not intended."""
+    users = parse_snmp_users(output)
+    shown = {user["user_name"]: user for user in users}
+    wanted = intended_snmp_users(intended)
+    differing = {name for name in wanted if missing_snmp_users(
+        wanted[name]["line"], [shown[name]] if name in shown else [])}
+    return ([f"no snmp-server user {user['user_name']} {user['group_name']} v3"
+             for user in unintended_snmp_users(intended, users)]
+            + [wanted[name]["line"] for name in wanted if name in differing])

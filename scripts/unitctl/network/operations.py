@@ -9,6 +9,10 @@ A push backs up first, sends only the remediation, saves, reads back and verifie
 sections; on any failure after the first command it puts the managed sections back as they were
 before the push (computed by the same remediation, from the device's state back to the backup)
 and says whether that worked.
+
+Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
+users, only in `show snmp user`), a diff, push and verification also read that show command.
+A roll-back does not: the pre-push backup holds no such lines to go back to.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
         running = session.running()
         result = _backed_up(Result(target.name, target.unit_id, intended=intended), target,
                             repository if not check else None, running)
-        result.comparison = compare(platform, running, intended, managed)
+        result.comparison = compare(platform, running, intended, managed, read_checks(session, platform, managed))
         if check or not result.comparison.commands:
             return result
         if not platform.save_command:
@@ -78,7 +82,8 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
         try:
             session.configure(commands)
             session.save()
-            left = compare(platform, session.running(), intended, managed).commands
+            left = compare(platform, session.running(), intended, managed,
+                           read_checks(session, platform, managed)).commands
             if left:
                 raise DeviceError("after the push the managed sections still differ: " + "; ".join(left))
         except DeviceError as error:
@@ -105,6 +110,11 @@ def _roll_back(target: Target, backup: str) -> str:
     if left:
         return "ROLL-BACK INCOMPLETE, still different from the pre-push backup: " + "; ".join(left)
     return "rolled back: the device is as it was before the push"
+
+
+def read_checks(session: Session, platform, managed) -> dict[str, str]:
+    """The output of every show command the platform needs besides the running config."""
+    return {command: session.show(command) for command in platform.checks(managed)}
 
 
 def run_many(operation: Callable[..., Result], targets: list[Target], workers: int = 10,

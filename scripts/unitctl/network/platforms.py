@@ -7,25 +7,25 @@ only those, and every comparison, push and verification is limited to the manage
 Sections are matched on top-level lines; a section may also claim child lines of another
 section's blocks (`port_protection` takes the spanning-tree lines inside interfaces).
 
-What each platform's devices really print and take (secrets, volatile lines, error
-messages) is stated in its own module, ios.py and routeros.py, with sources;
+What each platform's devices really print and take (secrets, volatile and hidden lines, error
+messages, remediation rules) is stated in its own module, ios.py and routeros.py, with sources;
 this module assembles them into a Platform and holds what works the same on every platform.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from unitctl.network import ios, routeros
-from unitctl.network.rules import Secret, Section, compiled
+from unitctl.network.rules import Hidden, Secret, Section, compiled
 
 MASK = "<masked>"
 
-__all__ = ["IOS", "MASK", "PLATFORMS", "ROUTEROS", "Platform", "Secret", "Section", "blocks",
+__all__ = ["IOS", "MASK", "PLATFORMS", "ROUTEROS", "Hidden", "Platform", "Secret", "Section", "blocks",
            "flatten", "managed_config", "mask_line", "mask_secrets", "section_of", "strip_volatile",
-           "unmask_map"]
+           "unmask_map", "without_hidden"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,18 @@ class Platform:
     secrets: tuple[Secret, ...]        # values masked in backups, diffs and reports
     comment: str
     block_indent: bool                 # True: children are indented under their parent line
+    hidden: tuple[Hidden, ...] = ()    # intended lines the device never prints
     save_command: str = ""
     show_command: str = ""
     error_pattern: str = ""            # the device rejected a line
     templates: dict[str, str] = field(default_factory=dict)  # device role -> template
+    # show command -> (intended config, its output) -> commands for what only that command shows
+    shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
+
+    def checks(self, managed) -> list[str]:
+        """The show commands to read besides the running config, for these managed sections."""
+        return sorted({hidden.checked_by for hidden in self.hidden
+                       if hidden.checked_by and hidden.section in managed})
 
 
 IOS = Platform(
@@ -61,12 +69,14 @@ IOS = Platform(
     volatile=ios.VOLATILE,
     ignored=compiled(r"^version ", r"^end$", r"^vlan (1|100[2-5])$", r"^!"),
     secrets=ios.SECRETS,
+    hidden=ios.HIDDEN,
     comment="!",
     block_indent=True,
     save_command="write memory",
     show_command="show running-config",
     error_pattern=ios.ERROR_PATTERN,
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
+    shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
 )
 
 ROUTEROS = Platform(
@@ -177,6 +187,20 @@ def unmask_map(platform: Platform, text: str) -> dict[tuple[str, ...], str | Non
         key = (*path, masked.strip())
         real[key] = line.strip() if real.get(key, line.strip()) == line.strip() else None
     return real
+
+
+def without_hidden(platform: Platform, text: str) -> str:
+    """The config without the lines the device never prints (platform.hidden), so that neither
+    a comparison nor an audit expects them in a running config."""
+    if not platform.hidden:
+        return text
+    kept = []
+    for parents, line, banner in walk(platform, text.splitlines()):
+        if not banner and any(rule.pattern.search(line) and (rule.parent is None or (
+                parents and rule.parent.search(parents[-1]))) for rule in platform.hidden):
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 _ACTION = re.compile(r"\s(add|set|remove|disable|enable)\b")

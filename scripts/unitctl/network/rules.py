@@ -35,6 +35,24 @@ class Secret:
     parent: re.Pattern | None = None
 
 
+@dataclass(frozen=True)
+class Hidden:
+    """An intended line the device never prints in its running configuration.
+
+    Such a line (a default, or a value kept outside the running config) is taken out of both
+    sides of every comparison, so that it is neither sent again on every push nor demanded by a
+    verification or an audit. When the device shows it elsewhere, `checked_by` names the command
+    that does, and `section` the section it belongs to (the command is only run where the
+    toolkit manages that section).
+    """
+
+    pattern: re.Pattern
+    source: str
+    parent: re.Pattern | None = None
+    checked_by: str = ""
+    section: str = ""
+
+
 def compiled(*patterns: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(pattern) for pattern in patterns)
 

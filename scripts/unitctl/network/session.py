@@ -63,6 +63,11 @@ class Session:
         return self._do("reading the running config", self.connection.send_command,
                         self.platform.show_command, read_timeout=self.timeout)
 
+    def show(self, command: str) -> str:
+        """The output of a show command (the platform's checks: IOS `show snmp user`)."""
+        return self._do(f"reading '{command}'", self.connection.send_command, command,
+                        read_timeout=self.timeout)
+
     def configure(self, commands: list[str]) -> str:
         """Send config lines; a line the device rejects raises DeviceError naming it."""
         from netmiko.exceptions import ConfigInvalidException  # noqa: PLC0415
