@@ -229,3 +229,54 @@ def test_snmp_users_are_checked_through_show_snmp_user():
     assert IOS.checks(ALL) == ["show snmp user"] and IOS.checks(["vlans", "interfaces"]) == []
     # no snmp-server line at all: IOS says so instead of listing users
     assert ios.parse_snmp_users("%SNMP agent not enabled\n") == []
+
+
+# --- 4. a port's VLANs: the new value, never a negation -------------------------------------------
+
+def trunk(*allowed: str, mode: str = "trunk") -> str:
+    return "interface GigabitEthernet0/24\n" + "".join(f" switchport trunk allowed vlan {a}\n" for a in allowed) \
+        + f" switchport mode {mode}\n"
+
+
+def test_adding_a_vlan_to_a_trunk_sends_only_the_addition():
+    assert compare(IOS, trunk("10,20,30,99,999"), trunk("10,20,30,40,99,999"), ALL).commands == [
+        "interface GigabitEthernet0/24", " switchport trunk allowed vlan add 40", " exit"]
+    assert compare(IOS, trunk("10,20,30,99,999"), trunk("10,20,99"), ALL).commands == [
+        "interface GigabitEthernet0/24", " switchport trunk allowed vlan remove 30,999", " exit"]
+    assert compare(IOS, trunk("10,20"), trunk("20,30"), ALL).commands == [
+        "interface GigabitEthernet0/24", " switchport trunk allowed vlan add 30",
+        " switchport trunk allowed vlan remove 10", " exit"]
+
+
+def test_allowed_lists_compare_as_sets_with_ranges_and_wrapped_lines():
+    assert compare(IOS, trunk("10,11,12,20"), trunk("10-12,20"), ALL).commands == []
+    # IOS wraps a long list: the first line sets it, `add` lines continue it
+    wrapped = trunk("1-3,5,6,100,102,104,106,108,110,112,114,116,118,120", "add 400,401,402")
+    one_line = trunk("1,2,3,5,6,100,102,104,106,108,110,112,114,116,118,120,400-402")
+    assert compare(IOS, wrapped, one_line, ALL).commands == []
+    assert ios.allowed_vlans(wrapped.splitlines()) == frozenset([1, 2, 3, 5, 6, *range(100, 121, 2), 400, 401, 402])
+    assert compare(IOS, wrapped, one_line.replace("400-402", "400-403"), ALL).commands == [
+        "interface GigabitEthernet0/24", " switchport trunk allowed vlan add 403", " exit"]
+
+
+def test_an_allowed_list_is_never_negated():
+    for running, intended in ((trunk("10,20"), trunk(mode="trunk")), (trunk("10,20"), trunk(mode="access")),
+                              (trunk("10,20,30"), trunk("40"))):
+        commands = compare(IOS, running, intended, ALL).commands
+        assert not any(line.strip().startswith("no switchport trunk allowed") for line in commands), commands
+    # from all VLANs (no list printed) to a list: the list itself; long lists cut as IOS cuts them
+    assert ios.trunk_allowed_commands(None, frozenset([10, 20])) == ["switchport trunk allowed vlan 10,20"]
+    many = frozenset(range(100, 160, 2))
+    assert ios.trunk_allowed_commands(None, many) == [
+        "switchport trunk allowed vlan 100,102,104,106,108,110,112,114,116,118,120,122",
+        "switchport trunk allowed vlan add 124,126,128,130,132,134,136,138,140,142,144",
+        "switchport trunk allowed vlan add 146,148,150,152,154,156,158"]
+
+
+def test_an_access_port_moves_by_sending_only_the_new_vlan():
+    access = "interface GigabitEthernet0/1\n switchport access vlan {}\n switchport mode access\n"
+    assert compare(IOS, access.format(20), access.format(30), ALL).commands == [
+        "interface GigabitEthernet0/1", " switchport access vlan 30", " exit"]
+    native = "interface GigabitEthernet0/24\n switchport trunk native vlan {}\n switchport mode trunk\n"
+    assert compare(IOS, native.format(99), native.format(98), ALL).commands == [
+        "interface GigabitEthernet0/24", " switchport trunk native vlan 98", " exit"]

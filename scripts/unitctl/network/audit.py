@@ -122,11 +122,12 @@ def not_applicable(facts: DeviceFacts, sections: tuple[str, ...], platforms: tup
 # --- reading an IOS config --------------------------------------------------------------------
 
 def ios_blocks(platform: Platform, text: str) -> dict[str, list[str]]:
-    """Top-level line -> its child lines (stripped), from a running or intended config."""
+    """Top-level line -> its child lines (stripped), from a running or intended config; a port's
+    allowed-VLAN lines as one line (IOS wraps a long list into `... allowed vlan add ...` lines)."""
     found: dict[str, list[str]] = {}
     for block in blocks(platform, text):
         found.setdefault(block[0].strip(), []).extend(line.strip() for line in block[1:])
-    return found
+    return {top: ios.canonical_children(children) for top, children in found.items()}
 
 
 def expected_blocks(platform: Platform, facts: DeviceFacts) -> dict[str, list[str]]:

@@ -3,8 +3,8 @@
 Both sides are first cleared of the lines the device never prints (platform.hidden: defaults,
 SNMPv3 users), then both are cut to the managed sections, cleared of volatile and default lines
 and secret-masked, so that a stored (hashed) secret never shows as a
-difference and a diff never shows a secret. IOS remediation is hier_config's. What only a show
-command shows (IOS: `show snmp user`) is compared when
+difference and a diff never shows a secret. IOS remediation is hier_config's, with the rules of
+unitctl.network.ios. What only a show command shows (IOS: `show snmp user`) is compared when
 that command's output is given. RouterOS has no hier_config driver worth trusting for `/export`
 syntax: there the remediation is the intended lines the router lacks (RouterOS commands are
 whole lines with their path), and running lines the intent does not have are listed as drift
@@ -59,33 +59,14 @@ def compare(platform: Platform, running: str, intended: str, managed,
     """
     before = comparable(platform, without_hidden(platform, running), managed)
     after = comparable(platform, expected(platform, intended, running), managed)
-    if not platform.block_indent:
+    if platform.remediate is None:
         have, want = before.splitlines(), after.splitlines()
         return Comparison(before, after, [line for line in want if line not in have],
                           [line for line in have if line not in want])
-    commands = _hier_config_commands(before, after)
+    commands = platform.remediate(before, after)
     for command, output in (shown or {}).items():
         commands += platform.shown_checks[command](comparable(platform, intended, managed), output)
     return Comparison(before, after, commands, [])
-
-
-def _hier_config_commands(running: str, intended: str) -> list[str]:
-    from hier_config import Platform as HPlatform  # noqa: PLC0415  (pydantic import is slow)
-    from hier_config import WorkflowRemediation, get_hconfig  # noqa: PLC0415
-
-    remediation = WorkflowRemediation(get_hconfig(HPlatform.CISCO_IOS, running),
-                                      get_hconfig(HPlatform.CISCO_IOS, intended)).remediation_config
-    commands: list[str] = []
-
-    def walk(children, depth: int) -> None:
-        for child in children:
-            commands.append(" " * depth + child.text)
-            if child.children:
-                walk(child.children, depth + 1)
-                commands.append(" " * (depth + 1) + "exit")
-
-    walk(remediation.children, 0)
-    return commands
 
 
 def sendable(platform: Platform, commands: list[str], source: str, removed_from: str | None = None) -> list[str]:

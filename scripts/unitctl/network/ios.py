@@ -8,6 +8,8 @@ must know to compare, mask, push and verify against it, is stated here, each rul
 - VOLATILE: lines that change without a configuration change (a reload among them);
 - HIDDEN: intended lines IOS never prints in `show running-config` (defaults, SNMPv3 users);
 - ERROR_PATTERN: what IOS answers to a rejected line;
+- driver(): hier_config's IOS driver with the rules for values IOS replaces when the new value
+  is sent (a port's VLAN...), a trunk's allowed VLANs compared as a set;
 - parse_snmp_users / missing_snmp_users / snmp_user_commands: SNMPv3 users, which only
   `show snmp user` shows.
 
@@ -19,6 +21,7 @@ secret), which the masking here must, to keep masked backups restorable.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from unitctl.network.rules import Hidden, compiled, secret
@@ -130,6 +133,178 @@ HIDDEN = (
 # --- answers to a config line ------------------------------------------------------------------
 # The emulator says "No such command"; IOS "% Invalid input", "% Incomplete command"...
 ERROR_PATTERN = r"No such command|Invalid input|Incomplete command|Ambiguous command|%"
+
+
+# --- a trunk's allowed VLANs ---------------------------------------------------------------------
+# `switchport trunk allowed vlan LIST` replaces the list; `no switchport trunk allowed vlan`
+# allows every VLAN (Cisco IOS Interface and Hardware Component Command Reference, switchport
+# trunk). IOS prints a long list over several lines, the first `... allowed vlan 1-3,5,...` and
+# the rest `... allowed vlan add 400,401,...`. So the lines of a port are folded into one set,
+# compared as a set, and changed with `add` and `remove`, never through a negation.
+ALLOWED = "switchport trunk allowed vlan "
+_ALLOWED_LINE = re.compile(r"^switchport trunk allowed vlan (?:(add|remove|except) )?(\S+)$")
+ALL_VLANS = frozenset(range(1, 4095))
+
+
+def vlan_set(text: str) -> frozenset[int]:
+    """"10-12,20" -> {10, 11, 12, 20}; "all" and "none" as IOS means them. ValueError when malformed."""
+    from netutils.vlan import vlanconfig_to_list  # noqa: PLC0415  (only when a trunk is compared)
+
+    if text == "all":
+        return ALL_VLANS
+    if text == "none":
+        return frozenset()
+    return frozenset(vlanconfig_to_list(text))
+
+
+def vlan_lists(vlans, first: int = 10**6, other: int = 10**6) -> list[str]:
+    """A set of VLANs as IOS writes it ("1-3,5,6": three or more in a row make a range), cut in
+    pieces of at most `first` characters, then `other` (netutils' IOS-like `vlanlist_to_config`)."""
+    from netutils.vlan import vlanlist_to_config  # noqa: PLC0415
+
+    if not vlans:
+        return ["none"]
+    if frozenset(vlans) == ALL_VLANS:
+        return ["all"]
+    return vlanlist_to_config(sorted(vlans), first_line_len=first, other_line_len=other)
+
+
+def allowed_vlans(lines) -> frozenset[int] | None:
+    """The VLANs a port's child lines allow on its trunk (None: no allowed-VLAN line, all VLANs)."""
+    allowed = None
+    for line in lines:
+        match = _ALLOWED_LINE.match(line.strip())
+        if not match:
+            continue
+        verb, vlans = match.group(1), vlan_set(match.group(2))
+        current = ALL_VLANS if allowed is None else allowed
+        allowed = {None: vlans, "add": current | vlans, "remove": current - vlans,
+                   "except": ALL_VLANS - vlans}[verb]
+    return allowed
+
+
+def canonical_children(lines: list[str]) -> list[str]:
+    """A port's child lines with its allowed-VLAN lines folded into one, in one canonical form
+    (stripped lines in, stripped lines out); other lines unchanged."""
+    allowed = allowed_vlans(lines)
+    if allowed is None:
+        return list(lines)
+    result, placed = [], False
+    for line in lines:
+        if _ALLOWED_LINE.match(line.strip()):
+            if not placed:
+                result.append(ALLOWED + vlan_lists(allowed)[0])
+                placed = True
+        else:
+            result.append(line)
+    return result
+
+
+def trunk_allowed_commands(have: frozenset[int] | None, want: frozenset[int]) -> list[str]:
+    """The commands that take a trunk from allowing `have` (None: all VLANs) to `want`: `add`
+    and `remove` when it has a list, so no VLAN it keeps is ever dropped, not even for a moment;
+    the list itself when it allows all (IOS's default). Never a negation. Long lists are cut as
+    IOS cuts them (netutils: 48 characters, then 44)."""
+    if have is None or have == ALL_VLANS:
+        first, *rest = vlan_lists(want, 48, 44)
+        return [ALLOWED + first] + [f"{ALLOWED}add {piece}" for piece in rest]
+    commands = []
+    for verb, vlans in (("add", want - have), ("remove", have - want)):
+        if vlans:
+            commands += [f"{ALLOWED}{verb} {piece}" for piece in vlan_lists(vlans, 44, 44)]
+    return commands
+
+
+def _fold_trunk_lists(config) -> None:
+    """hier_config post-load callback: every port's allowed-VLAN lines as one canonical line."""
+    for interface in config.get_children(startswith="interface "):
+        lines = [child.text for child in interface.children]
+        if not any(line.startswith(ALLOWED) for line in lines):
+            continue
+        line = next(line for line in canonical_children(lines) if line.startswith(ALLOWED))
+        first, *rest = [child for child in interface.children if child.text.startswith(ALLOWED)]
+        for child in rest:
+            child.delete()
+        first.text = line
+
+
+# --- hier_config ---------------------------------------------------------------------------------
+
+@functools.cache
+def driver():
+    """hier_config's IOS driver with the rules real IOS needs (one instance; its rules are frozen).
+
+    Idempotent (the new value replaces the old one; no `no ...` is sent first):
+    - a port's `switchport access vlan`, `trunk native vlan`, `voice vlan` (sending `no
+      switchport access vlan 20` first would drop the port into VLAN 1 for a moment);
+    - `hostname`, `ip default-gateway`, `ip domain-name`, `ip ssh version`, `logging trap`,
+      `enable secret`, `username NAME ...` (a `no username` first would lock out a session),
+      `spanning-tree mode`, and a line's `transport input`, `exec-timeout`, `login`.
+    A trunk's allowed VLANs are one canonical line per port (see canonical_children) and are
+    never negated: the change is computed by trunk_allowed_commands instead.
+    """
+    from hier_config.models import IdempotentCommandsRule, MatchRule  # noqa: PLC0415
+    from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS  # noqa: PLC0415
+
+    def rule(*lineage: str) -> IdempotentCommandsRule:
+        return IdempotentCommandsRule(match_rules=tuple(MatchRule(re_search=pattern) for pattern in lineage))
+
+    allowed = (MatchRule(startswith="interface "), MatchRule(startswith=ALLOWED))
+
+    class Driver(HConfigDriverCiscoIOS):
+        @staticmethod
+        def _instantiate_rules():
+            rules = HConfigDriverCiscoIOS._instantiate_rules()
+            idempotent = [
+                *(rule("^interface ", rf"^switchport {what} ") for what in
+                  ("access vlan", "trunk native vlan", "voice vlan")),
+                *(rule(rf"^{what} ") for what in ("hostname", "ip default-gateway", r"ip domain[- ]name",
+                                                  "ip ssh version", "logging trap", "enable secret",
+                                                  "spanning-tree mode")),
+                rule(r"^username (\S+) "),
+                *(rule("^line ", rf"^{what}(?: |$)") for what in ("transport input", "exec-timeout", "login")),
+            ]
+            return rules.model_copy(update={
+                "idempotent_commands": [*rules.idempotent_commands, *idempotent],
+                "post_load_callbacks": [*rules.post_load_callbacks, _fold_trunk_lists],
+            })
+
+        def idempotent_for(self, config, other_children):
+            # A trunk's allowed list is never negated (that would allow every VLAN): taking it
+            # as "replaced by the intended line" leaves the change to trunk_allowed_commands.
+            if config.is_lineage_match(allowed):
+                return config
+            return super().idempotent_for(config, other_children)
+
+    return Driver()
+
+
+def remediation(running: str, intended: str) -> list[str]:
+    """The commands from `running` to `intended` (both cut and masked), in the order to send:
+    hier_config's remediation with driver()'s rules, hier_config's order weights, one space of
+    indent per level and an `exit` after each block; a trunk's allowed list as `add`/`remove`."""
+    from hier_config import WorkflowRemediation, get_hconfig  # noqa: PLC0415  (pydantic import is slow)
+
+    rules = driver()  # one instance for both sides: hier_config refuses two drivers' configs
+    have, want = get_hconfig(rules, running), get_hconfig(rules, intended)
+    delta = WorkflowRemediation(have, want).remediation_config
+    commands: list[str] = []
+
+    def walk(children, depth: int, path: tuple[str, ...]) -> None:
+        for child in sorted(children):
+            if depth == 1 and path[0].startswith("interface ") and child.text.startswith(ALLOWED):
+                port = have.get_child(equals=path[0])
+                before = allowed_vlans(line.text for line in port.children) if port else None
+                commands.extend(" " + command for command in trunk_allowed_commands(
+                    before, allowed_vlans([child.text])))
+                continue
+            commands.append(" " * depth + child.text)
+            if child.children:
+                walk(child.children, depth + 1, (*path, child.text))
+                commands.append(" " * (depth + 1) + "exit")
+
+    walk(delta.children, 0, ())
+    return commands
 
 
 # --- SNMPv3 users ----------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class Platform:
     show_command: str = ""
     error_pattern: str = ""            # the device rejected a line
     templates: dict[str, str] = field(default_factory=dict)  # device role -> template
+    # (running, intended) -> commands, both cut and masked; None: the intended lines it lacks
+    remediate: Callable[[str, str], list[str]] | None = None
     # show command -> (intended config, its output) -> commands for what only that command shows
     shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
 
@@ -76,6 +78,7 @@ IOS = Platform(
     show_command="show running-config",
     error_pattern=ios.ERROR_PATTERN,
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
+    remediate=ios.remediation,
     shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
 )
 
