@@ -28,6 +28,7 @@ def switch():
     return dataclasses.replace(target, settings={**target.settings, **SECRETS})
 
 
+VTY = "line vty 0 15\n login local\n transport input ssh\n"
 # The SNMPv3 user of the intended config, as `show snmp user` lists it.
 SNMP_USERS = """\
 User name: unitctl-monitor
@@ -42,10 +43,12 @@ Group-name: unitctl-ro
 
 def as_device_shows(target) -> str:
     """The intended config as IOS prints it back: a header, secrets stored hashed, no default
-    (`logging trap informational`) and no SNMPv3 user (IOS shows neither in the running config)."""
+    (`logging trap informational`) and no SNMPv3 user (IOS shows neither in the running config),
+    the VTY lines in the two blocks IOS keeps them in (`line vty 0 4`, `line vty 5 15`)."""
     text = render(target)
     text = re.sub(r"secret dummy-\S+", r"secret 9 $9$hashedvalue", text)
     text = re.sub(r"(?m)^(logging trap informational|snmp-server user .*)\n", "", text)
+    text = edited(text, VTY, VTY.replace("0 15", "0 4") + VTY.replace("0 15", "5 15"))
     return ("Building configuration...\n\nCurrent configuration : 4242 bytes\n!\n"
             "! Last configuration change at 10:01:02 UTC Sat Nov 1 2025 by netadmin\n!\nversion 15.2\n" + text)
 
@@ -135,11 +138,14 @@ def test_management_plane_weakened(switch):
     running = edited(running, "ip ssh version 2\n", "ip http server\n")
     running = edited(running, "ntp server 10.25.16.10\n", "snmp-server community public RO\n")
     device = facts(switch, running)
+    # IOS prints the intended `line vty 0 15` as `line vty 0 4` and `line vty 5 15`: the finding
+    # names the printed block that lacks the line (it used to name the intended `line vty 0 15`,
+    # which a real device never shows).
     assert audit.missing_lines(IOS, device, r"^(ip ssh |no ip http|line )") == [
-        "missing: ip ssh version 2", "line vty 0 15: missing 'transport input ssh'"]
+        "missing: ip ssh version 2", "line vty 0 4: missing 'transport input ssh'"]
     assert audit.forbidden_lines(IOS, device, {r"^ip http (secure-)?server$": "web management is on",
                                                r"^transport input .*(telnet|all)": "telnet is allowed"}) == [
-        "ip http server (web management is on)", "line vty 0 15: transport input telnet ssh (telnet is allowed)"]
+        "ip http server (web management is on)", "line vty 0 4: transport input telnet ssh (telnet is allowed)"]
     assert audit.missing_lines(IOS, device, r"^(ntp server |logging )") == ["missing: ntp server 10.25.16.10"]
     # the community string itself is masked in what the report shows
     assert audit.forbidden_lines(IOS, device, {r"^snmp-server community ": "clear-text"}) == [

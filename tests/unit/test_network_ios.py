@@ -6,12 +6,16 @@ and the exact value expected.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from unitctl.network import ios
+from unitctl import paths
+from unitctl.network import audit, ios, load_targets, render
 from unitctl.network.backup import backup_text
 from unitctl.network.compare import UnsafeCommand, compare, sendable
 from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
+from unitctl.network.render import SECRET_SETTINGS
 
 ALL = ["hostname", "management", "spanning_tree", "vlans", "interfaces", "port_protection", "routes"]
 
@@ -280,3 +284,57 @@ def test_an_access_port_moves_by_sending_only_the_new_vlan():
     native = "interface GigabitEthernet0/24\n switchport trunk native vlan {}\n switchport mode trunk\n"
     assert compare(IOS, native.format(99), native.format(98), ALL).commands == [
         "interface GigabitEthernet0/24", " switchport trunk native vlan 98", " exit"]
+
+
+# --- 5. VTY lines as IOS prints them --------------------------------------------------------------
+
+INTENDED_LINES = "line con 0\n login local\nline vty 0 15\n login local\n transport input ssh\n"
+SPLIT = "line con 0\n login local\nline vty 0 4\n login local\n transport input ssh\nline vty 5 15\n login local\n transport input ssh\n"
+
+
+def test_line_vty_0_15_is_what_ios_prints_as_two_blocks():
+    assert compare(IOS, SPLIT, INTENDED_LINES, ALL).commands == []
+    # a small platform with five VTYs prints only `line vty 0 4`
+    assert compare(IOS, SPLIT.split("line vty 5 15")[0], INTENDED_LINES, ALL).commands == []
+    # a difference goes into the printed blocks, not `no line vty ...` and `line vty 0 15`
+    telnet = SPLIT.replace("line vty 5 15\n login local\n transport input ssh",
+                           "line vty 5 15\n login local\n transport input telnet ssh")
+    assert compare(IOS, telnet, INTENDED_LINES, ALL).commands == ["line vty 5 15", " transport input ssh", " exit"]
+    # a fresh device prints no VTY block: the intended range is sent as it is
+    assert compare(IOS, "line con 0\n login local\n", INTENDED_LINES, ALL).commands == [
+        "line vty 0 15", " login local", " transport input ssh", " exit"]
+    assert ios.align_line_ranges([["line vty 0 15", " login"]], [["line vty 0 4"], ["line vty 10 15"]]) == [
+        ["line vty 0 4", " login"], ["line vty 5 9", " login"], ["line vty 10 15", " login"]]
+
+
+def test_a_password_goes_into_each_printed_block():
+    running = "line con 0\n login local\nline vty 0 4\n login\nline vty 5 15\n login\n"
+    intended = ("line con 0\n password ConPass1\n login local\n"
+                "line vty 0 15\n password VtyPass2\n login local\n transport input ssh\n")
+    commands = compare(IOS, running, intended, ALL).commands
+    assert commands == ["line con 0", " password <masked>", " exit",
+                        "line vty 0 4", " password <masked>", " login local", " transport input ssh", " exit",
+                        "line vty 5 15", " password <masked>", " login local", " transport input ssh", " exit"]
+    assert sendable(IOS, commands, intended, running) == [
+        "line con 0", " password ConPass1", " exit",
+        "line vty 0 4", " password VtyPass2", " login local", " transport input ssh", " exit",
+        "line vty 5 15", " password VtyPass2", " login local", " transport input ssh", " exit"]
+
+
+@pytest.fixture(scope="module")
+def switch():
+    """qom-court-sw2 of the sample province, with made-up credentials as the vault would give."""
+    target = {t.name: t for t in load_targets(paths.INVENTORY_DIR / "qom.unitctl.yml")}["qom-court-sw2"]
+    secrets = {"user": "netadmin", **{name: f"dummy-{name}-42" for name in SECRET_SETTINGS}}
+    return dataclasses.replace(target, settings={**target.settings, **secrets})
+
+
+def test_net_007_passes_on_an_ssh_only_switch_printed_that_way(switch):
+    text = render(switch)
+    assert "line vty 0 15\n login local\n transport input ssh\n" in text
+    printed = text.replace("line vty 0 15\n", "line vty 0 4\n").replace(
+        " transport input ssh\n", " transport input ssh\nline vty 5 15\n login local\n transport input ssh\n", 1)
+    device = audit.facts_of(switch, printed)
+    assert audit.missing_lines(IOS, device, r"^(ip ssh |no ip http|line )") == []
+    assert audit.forbidden_lines(IOS, device, {r"^transport input .*(telnet|all)": "telnet"}) == []
+    assert not any(line.startswith(("line", "no line")) for line in device.remediation)

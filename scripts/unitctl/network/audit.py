@@ -132,7 +132,7 @@ def ios_blocks(platform: Platform, text: str) -> dict[str, list[str]]:
 
 def expected_blocks(platform: Platform, facts: DeviceFacts) -> dict[str, list[str]]:
     """The intended config's blocks as the device would print them: no line it never prints
-    (defaults, SNMPv3 users)."""
+    (defaults, SNMPv3 users), VTY ranges cut as its running config cuts them."""
     return ios_blocks(platform, expected(platform, facts.intended or "", facts.running))
 
 

@@ -1,8 +1,9 @@
 """Intended against running: the exact commands that take a device from one to the other.
 
 Both sides are first cleared of the lines the device never prints (platform.hidden: defaults,
-SNMPv3 users), then both are cut to the managed sections, cleared of volatile and default lines
-and secret-masked, so that a stored (hashed) secret never shows as a
+SNMPv3 users), the intended side is cut the way the device prints it (IOS: `line vty 0 15` as
+`line vty 0 4` + `line vty 5 15`), then both are cut to the managed sections, cleared of
+volatile and default lines and secret-masked, so that a stored (hashed) secret never shows as a
 difference and a diff never shows a secret. IOS remediation is hier_config's, with the rules of
 unitctl.network.ios. What only a show command shows (IOS: `show snmp user`) is compared when
 that command's output is given. RouterOS has no hier_config driver worth trusting for `/export`
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unitctl.network.platforms import (MASK, Platform, managed_config, mask_secrets, unmask_map,
+from unitctl.network.platforms import (MASK, Platform, blocks, managed_config, mask_secrets, unmask_map,
                                        without_hidden)
 
 
@@ -45,8 +46,13 @@ def comparable(platform: Platform, text: str, managed) -> str:
 
 def expected(platform: Platform, intended: str, running: str) -> str:
     """The intended config as the device would print it: without the lines it never prints
-    (platform.hidden). What comparisons and audits hold a running config against."""
-    return without_hidden(platform, intended)
+    (platform.hidden) and, where the platform says how (platform.align), with its blocks cut as
+    the running config cuts them. What comparisons and audits hold a running config against."""
+    text = without_hidden(platform, intended)
+    if platform.align is None:
+        return text
+    aligned = platform.align(blocks(platform, text), blocks(platform, running))
+    return "".join("\n".join(block) + "\n" for block in aligned)
 
 
 def compare(platform: Platform, running: str, intended: str, managed,
@@ -80,6 +86,9 @@ def sendable(platform: Platform, commands: list[str], source: str, removed_from:
     """
     added = unmask_map(platform, source)
     removed = unmask_map(platform, removed_from) if removed_from is not None else {}
+    if removed_from is not None:  # the intended blocks as the device prints them (vty 0 4, 5 15)
+        for key, line in unmask_map(platform, expected(platform, source, removed_from)).items():
+            added[key] = line if added.get(key, line) == line else None
     result, path = [], []
     for command in commands:
         indent = command[: len(command) - len(command.lstrip())]

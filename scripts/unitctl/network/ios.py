@@ -10,6 +10,7 @@ must know to compare, mask, push and verify against it, is stated here, each rul
 - ERROR_PATTERN: what IOS answers to a rejected line;
 - driver(): hier_config's IOS driver with the rules for values IOS replaces when the new value
   is sent (a port's VLAN...), a trunk's allowed VLANs compared as a set;
+- align_line_ranges: `line vty 0 15` as IOS prints it (`line vty 0 4` + `line vty 5 15`);
 - parse_snmp_users / missing_snmp_users / snmp_user_commands: SNMPv3 users, which only
   `show snmp user` shows.
 
@@ -305,6 +306,62 @@ def remediation(running: str, intended: str) -> list[str]:
 
     walk(delta.children, 0, ())
     return commands
+
+
+# --- line ranges ---------------------------------------------------------------------------------
+_LINE_RANGE = re.compile(r"^line (\S+) (\d+)(?: (\d+))?$")
+
+
+def _line_range(top: str) -> tuple[str, int, int] | None:
+    match = _LINE_RANGE.match(top.strip())
+    if not match:
+        return None
+    first = int(match.group(2))
+    return match.group(1), first, int(match.group(3) or first)
+
+
+def _line_top(kind: str, first: int, last: int) -> str:
+    return f"line {kind} {first}" if first == last else f"line {kind} {first} {last}"
+
+
+def align_line_ranges(intended: list[list[str]], running: list[list[str]]) -> list[list[str]]:
+    """Intended blocks with every `line KIND A B` cut the way the running config prints it.
+
+    IOS keeps lines in the blocks it created them in and prints `line vty 0 4` and `line vty 5
+    15` even where `line vty 0 15` was configured (Cisco IOS Terminal Services Command
+    Reference, line: "the first line ... last line"; five VTYs are made at boot, more when a
+    range asks for them). An intended `line vty 0 15` is therefore compared as `line vty 0 4` and
+    `line vty 5 15`, each with the intended children, so that a difference is sent into the
+    printed blocks. Lines above the last one the device prints do not exist on it (a small
+    platform with five VTYs prints only `line vty 0 4`) and are left out; a range the device
+    does not print at all (a fresh device) stays as intended.
+    """
+    printed: dict[str, list[tuple[int, int]]] = {}
+    for block in running:
+        found = _line_range(block[0])
+        if found:
+            printed.setdefault(found[0], []).append(found[1:])
+    result = []
+    for block in intended:
+        found = _line_range(block[0])
+        ranges = sorted(printed.get(found[0], [])) if found else []
+        if not found or not ranges or found[1:] in ranges:
+            result.append(block)
+            continue
+        kind, first, last = found
+        last = min(last, max(end for _, end in ranges))
+        pieces, at = [], first
+        for start, end in ranges:
+            if end < at or start > last:
+                continue
+            if start > at:  # a gap the device does not print: keep it as its own block
+                pieces.append((at, start - 1))
+            pieces.append((max(start, at), min(end, last)))
+            at = min(end, last) + 1
+        if at <= last:
+            pieces.append((at, last))
+        result += [[_line_top(kind, a, b), *block[1:]] for a, b in pieces]
+    return result
 
 
 # --- SNMPv3 users ----------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ class Platform:
     templates: dict[str, str] = field(default_factory=dict)  # device role -> template
     # (running, intended) -> commands, both cut and masked; None: the intended lines it lacks
     remediate: Callable[[str, str], list[str]] | None = None
+    # (intended blocks, running blocks) -> intended blocks as the device would print them
+    align: Callable[[list[list[str]], list[list[str]]], list[list[str]]] | None = None
     # show command -> (intended config, its output) -> commands for what only that command shows
     shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
 
@@ -79,6 +81,7 @@ IOS = Platform(
     error_pattern=ios.ERROR_PATTERN,
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
     remediate=ios.remediation,
+    align=ios.align_line_ranges,
     shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
 )
 
