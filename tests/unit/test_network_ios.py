@@ -7,6 +7,7 @@ and the exact value expected.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -16,6 +17,7 @@ from unitctl.network.backup import backup_text
 from unitctl.network.compare import UnsafeCommand, compare, sendable
 from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
 from unitctl.network.render import SECRET_SETTINGS
+from unitctl.network.session import Session, command_groups
 
 ALL = ["hostname", "management", "spanning_tree", "vlans", "interfaces", "port_protection", "routes"]
 
@@ -338,3 +340,66 @@ def test_net_007_passes_on_an_ssh_only_switch_printed_that_way(switch):
     assert audit.missing_lines(IOS, device, r"^(ip ssh |no ip http|line )") == []
     assert audit.forbidden_lines(IOS, device, {r"^transport input .*(telnet|all)": "telnet"}) == []
     assert not any(line.startswith(("line", "no line")) for line in device.remediation)
+
+
+# --- 6. banners -----------------------------------------------------------------------------------
+
+OLD_BANNER = "banner login ^C\nAuthorised staff only.\nOld second line\n^C\n"
+NEW_BANNER = "banner login ^C\nAuthorised staff of the unit only.\nAll activity is logged.\n^C\n"
+
+
+def test_a_banner_is_replaced_by_one_command():
+    commands = compare(IOS, "hostname sw1\n" + OLD_BANNER, "hostname sw1\n" + NEW_BANNER, ALL).commands
+    assert commands == ["banner login ^C\nAuthorised staff of the unit only.\nAll activity is logged.\n^C"]
+    # typed, `^C` would make `^` the delimiter and `C` the text's first letter: one character it is
+    assert sendable(IOS, commands, NEW_BANNER) == [
+        "banner login ^\nAuthorised staff of the unit only.\nAll activity is logged.\n^"]
+    assert compare(IOS, "hostname sw1\n" + OLD_BANNER.replace("login", "motd"), "hostname sw1\n", ALL).commands == [
+        "no banner motd"]
+
+
+def test_a_banner_delimiter_is_one_its_text_does_not_hold():
+    assert ios.typed_banner("banner motd ^C\nCPU ^ load 50% #1\n^C") == "banner motd @\nCPU ^ load 50% #1\n@"
+    assert ios.typed_banner("banner exec ^C Welcome ^C") == "banner exec ^ Welcome ^"
+    assert ios.typed_banner("hostname sw1") == "hostname sw1"
+    with pytest.raises(ValueError, match="no delimiter"):
+        ios.typed_banner("banner motd ^C\n" + ios.DELIMITERS + "\n^C")
+
+
+class FakeConnection:
+    """What Session needs of a netmiko connection, recording what is sent."""
+
+    def __init__(self, answers=()):
+        self.sent, self.answers = [], list(answers)
+
+    def send_config_set(self, commands, **options):
+        from netmiko.exceptions import ConfigInvalidException  # noqa: PLC0415
+
+        self.sent.append(list(commands))
+        output = "\n".join(f"sw1(config)#{command}" for command in commands) + "\n" + (
+            self.answers.pop(0) if self.answers else "")
+        match = re.search(options["error_pattern"], output, flags=re.M)
+        if match:
+            raise ConfigInvalidException(f"Invalid input detected at command: x, matched error: {match.group(0)}")
+        return output
+
+    def check_config_mode(self):
+        return False
+
+
+def session_with(connection) -> Session:
+    session = Session.__new__(Session)
+    session.platform, session.timeout, session.connection = IOS, 5.0, connection
+    return session
+
+
+def test_a_banner_is_sent_alone_so_that_netmiko_handles_it_as_a_banner():
+    commands = ["hostname sw1", "banner login ^\nAuthorised staff only.\n^", "line vty 0 4", " transport input ssh",
+                " exit"]
+    assert command_groups(commands) == [["hostname sw1"], ["banner login ^", "Authorised staff only.", "^"],
+                                        ["line vty 0 4", " transport input ssh", " exit"]]
+    connection = FakeConnection()
+    session_with(connection).configure(commands)
+    assert connection.sent[1] == ["banner login ^", "Authorised staff only.", "^"]
+    # netmiko 4.8 turns its echo check off for a call with a line matching its bypass_commands
+    assert re.search(r"^banner .*$", connection.sent[1][0])

@@ -120,4 +120,4 @@ def _print_result(command: str, result) -> None:
     else:
         print(f"{result.device}: differs from intended:")
     if lines and (command != "push" or result.changed):
-        print("\n".join(f"    {line}" for line in lines))
+        print("\n".join("    " + line.replace("\n", "\n    ") for line in lines))  # a banner is one command

@@ -76,7 +76,8 @@ def compare(platform: Platform, running: str, intended: str, managed,
 
 
 def sendable(platform: Platform, commands: list[str], source: str, removed_from: str | None = None) -> list[str]:
-    """The commands as they are sent, masked secrets put back.
+    """The commands as they are sent: masked secrets put back, each command as it is typed
+    (platform.typed: an IOS banner with a one-character delimiter).
 
     `source` is the real config the commands bring the device to (the intended one, or a backup
     for a roll-back); `removed_from` the real config they take it from (the running one): a
@@ -103,5 +104,8 @@ def sendable(platform: Platform, commands: list[str], source: str, removed_from:
                     else "not available; give the vault password to push it"
                 raise UnsafeCommand(f"the secret in '{line}' is {why}")
             line = f"no {known}" if negated else known
-        result.append(indent + line)
+        try:
+            result.append(indent + (platform.typed(line) if platform.typed else line))
+        except ValueError as error:
+            raise UnsafeCommand(f"'{line.splitlines()[0]}' cannot be typed: {error}") from None
     return result

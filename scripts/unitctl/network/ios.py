@@ -9,8 +9,9 @@ must know to compare, mask, push and verify against it, is stated here, each rul
 - HIDDEN: intended lines IOS never prints in `show running-config` (defaults, SNMPv3 users);
 - ERROR_PATTERN: what IOS answers to a rejected line;
 - driver(): hier_config's IOS driver with the rules for values IOS replaces when the new value
-  is sent (a port's VLAN...), a trunk's allowed VLANs compared as a set;
+  is sent (a port's VLAN, a banner...), a trunk's allowed VLANs compared as a set;
 - align_line_ranges: `line vty 0 15` as IOS prints it (`line vty 0 4` + `line vty 5 15`);
+- typed_banner: a banner as one command, with a delimiter IOS and netmiko both read right;
 - parse_snmp_users / missing_snmp_users / snmp_user_commands: SNMPv3 users, which only
   `show snmp user` shows.
 
@@ -238,13 +239,15 @@ def driver():
     Idempotent (the new value replaces the old one; no `no ...` is sent first):
     - a port's `switchport access vlan`, `trunk native vlan`, `voice vlan` (sending `no
       switchport access vlan 20` first would drop the port into VLAN 1 for a moment);
+    - `banner TYPE` (IOS replaces a banner when a new one is given); a banner that is no longer
+      intended is removed with `no banner TYPE`, without its text;
     - `hostname`, `ip default-gateway`, `ip domain-name`, `ip ssh version`, `logging trap`,
       `enable secret`, `username NAME ...` (a `no username` first would lock out a session),
       `spanning-tree mode`, and a line's `transport input`, `exec-timeout`, `login`.
     A trunk's allowed VLANs are one canonical line per port (see canonical_children) and are
     never negated: the change is computed by trunk_allowed_commands instead.
     """
-    from hier_config.models import IdempotentCommandsRule, MatchRule  # noqa: PLC0415
+    from hier_config.models import IdempotentCommandsRule, MatchRule, NegationSubRule  # noqa: PLC0415
     from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS  # noqa: PLC0415
 
     def rule(*lineage: str) -> IdempotentCommandsRule:
@@ -259,6 +262,7 @@ def driver():
             idempotent = [
                 *(rule("^interface ", rf"^switchport {what} ") for what in
                   ("access vlan", "trunk native vlan", "voice vlan")),
+                rule(r"^banner (\S+) "),
                 *(rule(rf"^{what} ") for what in ("hostname", "ip default-gateway", r"ip domain[- ]name",
                                                   "ip ssh version", "logging trap", "enable secret",
                                                   "spanning-tree mode")),
@@ -267,6 +271,8 @@ def driver():
             ]
             return rules.model_copy(update={
                 "idempotent_commands": [*rules.idempotent_commands, *idempotent],
+                "negation_sub": [*rules.negation_sub, NegationSubRule(
+                    match_rules=(MatchRule(startswith="banner "),), search=r"(?s)^(no banner \S+) .*", replace=r"\1")],
                 "post_load_callbacks": [*rules.post_load_callbacks, _fold_trunk_lists],
             })
 
@@ -362,6 +368,31 @@ def align_line_ranges(intended: list[list[str]], running: list[list[str]]) -> li
             pieces.append((at, last))
         result += [[_line_top(kind, a, b), *block[1:]] for a, b in pieces]
     return result
+
+
+# --- banners -----------------------------------------------------------------------------------
+_BANNER_COMMAND = re.compile(r"^(\s*banner \S+) (\^C|\S)(.*)$", re.S)
+DELIMITERS = "^#%@~&$|"
+
+
+def typed_banner(command: str) -> str:
+    """A banner command as it is typed: IOS prints the delimiter as `^C` (the ETX character), but
+    typed, `^C` is two characters and IOS takes the first one, `^`, as the delimiter, reading
+    the `C` as the banner's first letter (Cisco IOS Configuration Fundamentals Command Reference,
+    banner login: "banner login d message d ... d: delimiting character of your choice"). So the
+    banner is sent with a one-character delimiter its text does not contain:
+    "banner login ^C\\nText\\n^C" -> "banner login ^\\nText\\n^". Anything else is returned as it is.
+    ValueError when every candidate delimiter occurs in the text.
+    """
+    match = _BANNER_COMMAND.match(command)
+    if not match:
+        return command
+    head, delimiter, rest = match.groups()
+    body = rest.split(delimiter, 1)[0]
+    free = next((c for c in DELIMITERS if c not in body), None)
+    if free is None:
+        raise ValueError(f"no delimiter left for the banner ({DELIMITERS} all occur in its text)")
+    return f"{head} {free}{body}{free}"
 
 
 # --- SNMPv3 users ----------------------------------------------------------------------------------

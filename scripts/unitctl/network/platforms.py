@@ -47,6 +47,7 @@ class Platform:
     remediate: Callable[[str, str], list[str]] | None = None
     # (intended blocks, running blocks) -> intended blocks as the device would print them
     align: Callable[[list[list[str]], list[list[str]]], list[list[str]]] | None = None
+    typed: Callable[[str], str] | None = None  # a command as it is typed (IOS: a banner's delimiter)
     # show command -> (intended config, its output) -> commands for what only that command shows
     shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
 
@@ -82,6 +83,7 @@ IOS = Platform(
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
     remediate=ios.remediation,
     align=ios.align_line_ranges,
+    typed=ios.typed_banner,
     shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
 )
 
