@@ -12,12 +12,12 @@ import re
 import pytest
 
 from unitctl import paths
-from unitctl.network import audit, ios, load_targets, render
+from unitctl.network import audit, ios, load_targets, operations, render
 from unitctl.network.backup import backup_text
 from unitctl.network.compare import UnsafeCommand, compare, sendable
-from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets
+from unitctl.network.platforms import IOS, ROUTEROS, mask_line, mask_secrets, warnings
 from unitctl.network.render import SECRET_SETTINGS
-from unitctl.network.session import Session, command_groups
+from unitctl.network.session import DeviceError, Session, command_groups
 
 ALL = ["hostname", "management", "spanning_tree", "vlans", "interfaces", "port_protection", "routes"]
 
@@ -403,3 +403,76 @@ def test_a_banner_is_sent_alone_so_that_netmiko_handles_it_as_a_banner():
     assert connection.sent[1] == ["banner login ^", "Authorised staff only.", "^"]
     # netmiko 4.8 turns its echo check off for a call with a line matching its bypass_commands
     assert re.search(r"^banner .*$", connection.sent[1][0])
+
+
+# --- 7. warnings are reported, rejections fail ----------------------------------------------------
+
+PORTFAST = ("%Warning: portfast should only be enabled on ports connected to a single\n"
+            " host. Connecting hubs, concentrators, switches, bridges, etc... to this\n"
+            " interface  when portfast is enabled, can cause temporary bridging loops.\n"
+            " Use with CAUTION\n\n"
+            "%Portfast has been configured on GigabitEthernet0/1 but will only\n"
+            " have effect when the interface is in a non-trunking mode.\n")
+
+
+@pytest.mark.parametrize("answer", [
+    "% Invalid input detected at '^' marker.", "% Incomplete command.", '% Ambiguous command:  "sh"',
+    "% Unknown command or computer name, or unable to find computer address", "%Error opening tftp://192.0.2.9/x",
+    "% Bad IP address or host name", "Command rejected: Bad VLAN list - character #5 (EOL) delimits a VLAN",
+    "% 192.0.2.0 overlaps with Vlan10", "No such command",
+])
+def test_rejections_are_errors(answer):
+    assert re.search(IOS.error_pattern, answer, flags=re.M)
+    with pytest.raises(DeviceError, match="rejected a command"):
+        session_with(FakeConnection([answer])).configure(["interface GigabitEthernet0/1", " spanning-tree portfast"])
+
+
+def test_warnings_are_reported_not_failures():
+    assert not re.search(IOS.error_pattern, PORTFAST, flags=re.M)
+    output = session_with(FakeConnection([PORTFAST])).configure(["interface GigabitEthernet0/1", " spanning-tree portfast"])
+    assert warnings(IOS, output) == [
+        "%Warning: portfast should only be enabled on ports connected to a single host. Connecting hubs, "
+        "concentrators, switches, bridges, etc... to this interface  when portfast is enabled, can cause "
+        "temporary bridging loops. Use with CAUTION",
+        "%Portfast has been configured on GigabitEthernet0/1 but will only have effect when the interface is "
+        "in a non-trunking mode."]
+    assert warnings(IOS, "% Access VLAN does not exist. Creating vlan 30\n") == [
+        "% Access VLAN does not exist. Creating vlan 30"]
+
+
+def test_a_push_with_a_warning_succeeds_and_reports_it(switch, monkeypatch):
+    intended = render(switch)
+    before = intended.replace(" spanning-tree portfast\n", "", 1)  # one port lacks portfast
+
+    class FakeSession:
+        printed = [before]
+
+        def __init__(self, target):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def running(self):
+            return self.printed[-1]
+
+        def show(self, command):
+            return "User name: unitctl-monitor\nEngine ID: 80\nstorage-type: nonvolatile\t active\n" \
+                   "Authentication Protocol: SHA\nPrivacy Protocol: AES128\nGroup-name: unitctl-ro\n\n"
+
+        def configure(self, commands):
+            FakeSession.sent = commands
+            FakeSession.printed.append(intended)
+            return PORTFAST
+
+        def save(self):
+            pass
+
+    monkeypatch.setattr(operations, "Session", FakeSession)
+    result = operations.push_one(switch)
+    assert result.ok and result.changed, result.message
+    assert FakeSession.sent == ["interface GigabitEthernet0/1", " spanning-tree portfast", " exit"]
+    assert [w[:30] for w in result.warnings] == ["%Warning: portfast should only", "%Portfast has been configured "]

@@ -63,6 +63,8 @@ def main() -> None:
         module.fail_json(msg=str(error))
     if repository is not None:
         commit_backups(repository, [result], "before push")
+    for warning in result.warnings:  # the device took a line but remarked on it (IOS %Warning)
+        module.warn(f"{target.name}: {warning}")
     comparison = result.comparison
     outcome = {
         "commands": result.lines,

@@ -105,6 +105,8 @@ def _report_render(results, output: Path | None) -> int:
 
 
 def _print_result(command: str, result) -> None:
+    for warning in result.warnings:  # the device took the line but remarked on it
+        print(f"{result.device}: device warning: {warning}")
     if not result.ok:
         print(f"{result.device}: FAILED: {result.message}")
         return

@@ -7,7 +7,7 @@ must know to compare, mask, push and verify against it, is stated here, each rul
 - SECRETS: every value IOS prints as a secret (masked in backups, diffs and reports);
 - VOLATILE: lines that change without a configuration change (a reload among them);
 - HIDDEN: intended lines IOS never prints in `show running-config` (defaults, SNMPv3 users);
-- ERROR_PATTERN: what IOS answers to a rejected line;
+- ERROR_PATTERN / WARNING_PATTERN: what IOS answers to a rejected line, and what it only remarks;
 - driver(): hier_config's IOS driver with the rules for values IOS replaces when the new value
   is sent (a port's VLAN, a banner...), a trunk's allowed VLANs compared as a set;
 - align_line_ranges: `line vty 0 15` as IOS prints it (`line vty 0 4` + `line vty 5 15`);
@@ -133,8 +133,21 @@ HIDDEN = (
 )
 
 # --- answers to a config line ------------------------------------------------------------------
-# The emulator says "No such command"; IOS "% Invalid input", "% Incomplete command"...
-ERROR_PATTERN = r"No such command|Invalid input|Incomplete command|Ambiguous command|%"
+# IOS rejects a line with one of these (Cisco IOS Configuration Fundamentals, "Understanding CLI
+# error messages": % Ambiguous command, % Incomplete command, % Invalid input detected at '^'
+# marker; netmiko 4.8's own checks: "% Invalid input detected", "%Error", "% Unknown command",
+# "% Bad IP address", "% Unrecognized command"). "Command rejected: Bad VLAN list" (switchport)
+# and "% 192.0.2.0 overlaps with Vlan10" (ip address) are rejections too. Any other line starting
+# with % is a remark the line was taken with ("%Warning: portfast should only be enabled on
+# ports connected to a single host...", "% Access VLAN does not exist. Creating vlan 30"): a
+# warning, reported, not a failure; a rejection this list misses still fails the verification
+# that follows every push. "No such command" is the lab emulator's rejection (it also says "% ...
+# is assigned as a secondary address on ..." where IOS says "overlaps with").
+ERROR_PATTERN = (r"^\s*% ?(?:Invalid|Incomplete command|Ambiguous command|Unknown command|Unrecognized command"
+                 r"|[Ee]rror|ERROR|Bad |Command rejected|Cannot |Can't |Not allowed|\S+ overlaps with "
+                 r"|\S+ is assigned as a secondary address)"
+                 r"|^\s*Command rejected|No such command")
+WARNING_PATTERN = r"^\s*%.*\S"
 
 
 # --- a trunk's allowed VLANs ---------------------------------------------------------------------

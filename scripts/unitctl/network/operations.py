@@ -8,7 +8,8 @@ each device's own timeout is its settings' `timeout_s`.
 A push backs up first, sends only the remediation, saves, reads back and verifies the managed
 sections; on any failure after the first command it puts the managed sections back as they were
 before the push (computed by the same remediation, from the device's state back to the backup)
-and says whether that worked.
+and says whether that worked. What the device remarks on a line it took (an IOS %Warning) is
+kept in the Result's warnings, for the technician to read; it is not a failure.
 
 Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
 users, only in `show snmp user`), a diff, push and verification also read that show command.
@@ -18,11 +19,12 @@ A roll-back does not: the pre-push backup holds no such lines to go back to.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from unitctl.network.backup import BackupRepository, backup_text
 from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable
+from unitctl.network.platforms import warnings
 from unitctl.network.render import MissingVariable, Target, render
 from unitctl.network.session import DeviceError, Session
 
@@ -38,6 +40,7 @@ class Result:
     backup: str | None = None           # the running config as backed up (masked, no volatile lines)
     backup_changed: bool = False
     intended: str | None = None
+    warnings: list[str] = field(default_factory=list)  # the device's remarks on lines it took
 
     @property
     def lines(self) -> list[str]:
@@ -80,7 +83,7 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
             raise UnsafeCommand(f"pushing to {platform.name} is not supported yet; apply the diff by hand")
         commands = sendable(platform, result.comparison.commands, intended, running)
         try:
-            session.configure(commands)
+            result.warnings = warnings(platform, session.configure(commands))
             session.save()
             left = compare(platform, session.running(), intended, managed,
                            read_checks(session, platform, managed)).commands

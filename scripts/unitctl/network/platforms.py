@@ -25,7 +25,7 @@ MASK = "<masked>"
 
 __all__ = ["IOS", "MASK", "PLATFORMS", "ROUTEROS", "Hidden", "Platform", "Secret", "Section", "blocks",
            "flatten", "managed_config", "mask_line", "mask_secrets", "section_of", "strip_volatile",
-           "unmask_map", "without_hidden"]
+           "unmask_map", "warnings", "without_hidden"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Platform:
     save_command: str = ""
     show_command: str = ""
     error_pattern: str = ""            # the device rejected a line
+    warning_pattern: str = ""          # a remark on a line it took (reported, not a failure)
     templates: dict[str, str] = field(default_factory=dict)  # device role -> template
     # (running, intended) -> commands, both cut and masked; None: the intended lines it lacks
     remediate: Callable[[str, str], list[str]] | None = None
@@ -80,6 +81,7 @@ IOS = Platform(
     save_command="write memory",
     show_command="show running-config",
     error_pattern=ios.ERROR_PATTERN,
+    warning_pattern=ios.WARNING_PATTERN,
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
     remediate=ios.remediation,
     align=ios.align_line_ranges,
@@ -209,6 +211,27 @@ def without_hidden(platform: Platform, text: str) -> str:
             continue
         kept.append(line)
     return "\n".join(kept) + "\n"
+
+
+def warnings(platform: Platform, output: str) -> list[str]:
+    """The device's remarks on lines it took (`output` of a config session), each as one line:
+    a line matching the platform's warning pattern but not its error pattern, joined with the
+    indented lines that continue it (IOS wraps a long remark: "%Warning: portfast should only
+    be enabled on ports connected to a single" / " host. Connecting hubs, ...")."""
+    if not platform.warning_pattern:
+        return []
+    found: list[str] = []
+    continuing = False
+    for line in output.splitlines():
+        if re.search(platform.warning_pattern, line) and not (
+                platform.error_pattern and re.search(platform.error_pattern, line)):
+            found.append(line.strip())
+            continuing = True
+        elif continuing and line[:1].isspace() and line.strip():
+            found[-1] += " " + line.strip()
+        else:
+            continuing = False
+    return found
 
 
 _ACTION = re.compile(r"\s(add|set|remove|disable|enable)\b")

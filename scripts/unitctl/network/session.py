@@ -3,7 +3,9 @@
 Every config is sent with the platform's error pattern (netmiko's default has none, so a
 rejected line would pass silently) and without netmiko's closing `end` (fake-switches rejects
 it): config mode is left with `exit` instead, which real IOS accepts as well. Every failure
-becomes a DeviceError whose message a technician can act on.
+becomes a DeviceError whose message a technician can act on; a remark the device makes on a
+line it took (IOS: "%Warning: portfast should only be enabled on ports connected to a single
+host...") is not a failure: it is in the output, which platforms.warnings() reads.
 
 A command of several lines (an IOS banner: `banner login ^`, its text, `^`) is sent in a call
 of its own, as its lines: netmiko then sees a line starting with `banner` (its
@@ -74,7 +76,8 @@ class Session:
                         read_timeout=self.timeout)
 
     def configure(self, commands: list[str]) -> str:
-        """Send config lines; a line the device rejects raises DeviceError naming it."""
+        """Send config lines; a line the device rejects raises DeviceError naming it. Returns
+        what the device printed (platforms.warnings() finds its remarks in it)."""
         from netmiko.exceptions import ConfigInvalidException  # noqa: PLC0415
 
         try:
