@@ -7,9 +7,11 @@ and the exact value expected.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
 
 import pytest
+import yaml
 
 from unitctl import paths
 from unitctl.network import audit, ios, load_targets, operations, render
@@ -476,3 +478,38 @@ def test_a_push_with_a_warning_succeeds_and_reports_it(switch, monkeypatch):
     assert result.ok and result.changed, result.message
     assert FakeSession.sent == ["interface GigabitEthernet0/1", " spanning-tree portfast", " exit"]
     assert [w[:30] for w in result.warnings] == ["%Warning: portfast should only", "%Portfast has been configured "]
+
+
+# --- the Ansible module keeps secrets out of its logs ---------------------------------------------
+
+def test_the_network_module_marks_every_secret_input_no_log():
+    path = paths.PROJECT_ROOT / "scripts" / "ansible_plugins" / "modules" / "unit_network.py"
+    spec = importlib.util.spec_from_file_location("unit_network", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    arguments = module.ARGUMENT_SPEC
+
+    def options(spec: dict, prefix: str = ""):
+        for name, option in spec.items():
+            yield prefix + name, option
+            yield from options(option.get("options") or {}, f"{prefix}{name}.")
+
+    secret_like = re.compile(r"pass|secret|key|token|community", re.I)
+    for name, option in options(arguments):
+        if secret_like.search(name):
+            assert option.get("no_log") is True, f"{name} is not no_log"
+    assert set(arguments["secrets"]["options"]) == set(SECRET_SETTINGS) == set(module.SECRET_OPTIONS)
+    assert arguments["settings"]["no_log"] is False  # it holds no secret: the playbook passes them apart
+    play = yaml.safe_load((paths.PROJECT_ROOT / "playbooks" / "network.yml").read_text())[1]
+    names = play["vars"]["unit_network_secret_names"]
+    assert [name.removeprefix("network_") for name in names] == list(SECRET_SETTINGS)
+    task = next(task for task in play["tasks"] if "unit_network" in task)
+    assert "unit_network_secret_names" in task["unit_network"]["secrets"]
+    # Ansible itself takes every secret value as one to hide
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: PLC0415
+
+    secrets = {name: f"made-up-{name}" for name in SECRET_SETTINGS}
+    validated = ArgumentSpecValidator(arguments).validate(
+        {"device": {"name": "sw1"}, "unit": {"id": "lab-court"}, "addressing": {}, "unit_hosts": [],
+         "settings": {"user": "netadmin", "timeout_s": 30}, "secrets": secrets})
+    assert validated.error_messages == [] and validated._no_log_values == set(secrets.values())
