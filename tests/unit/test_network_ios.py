@@ -1,7 +1,18 @@
 """Real Cisco IOS, offline: what a device prints and answers that the lab's lenient emulator does
 not, and what the toolkit must make of it (unitctl.network.ios). Each test is one kind of fault,
 with small configs as IOS prints them (documentation addresses 192.0.2.0/24, 198.51.100.0/24)
-and the exact value expected.
+and the exact value expected:
+
+1. every secret IOS prints is masked, names and numbers that are not secrets are kept, and a
+   masked command is turned back into the real one from the right block;
+2. header lines that change without a config change (a reload) never make a backup differ;
+3. lines IOS never prints (defaults, SNMPv3 users) are not sent again and again, not expected
+   by a verification or an audit; SNMPv3 users are checked through `show snmp user`;
+4. a port's VLANs change by sending the new value: never `no switchport trunk allowed vlan`;
+5. `line vty 0 15` is what IOS prints as `line vty 0 4` + `line vty 5 15`;
+6. a banner is replaced by one command with a delimiter IOS reads right;
+7. `%Warning` is reported, only real rejections fail a push;
+and the Ansible module keeps every secret input out of its logs.
 """
 
 from __future__ import annotations
