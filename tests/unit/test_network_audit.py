@@ -204,3 +204,15 @@ def test_a_template_problem_leaves_the_device_answering_but_its_intent_unknown(s
     device = audit.facts_of(broken, as_device_shows(switch))
     assert device.reachable and device.running and device.intended is None and device.remediation is None
     assert "template variable" in device.message and "qom-court-sw2" in device.message
+
+
+def test_snmp_users_not_read_or_not_understood(switch):
+    # where `show snmp user` was not read, NET-010 says so instead of passing
+    assert audit.snmp_user_problems(IOS, facts(switch, as_device_shows(switch))) == [
+        "the SNMPv3 users were not read (`show snmp user`)"]
+    # an answer its ntc-template cannot read leaves the device's intent unknown (the checks are
+    # in error), the other devices are still read
+    device = facts(switch, as_device_shows(switch), shown={"show snmp user": "Translating \"snmp\"\n"})
+    assert device.reachable and device.remediation is None and "`show snmp user` printed" in device.message
+    with pytest.raises(ValueError, match="show snmp user"):
+        audit.snmp_user_problems(IOS, device)

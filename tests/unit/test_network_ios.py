@@ -248,6 +248,8 @@ def test_snmp_users_are_checked_through_show_snmp_user():
     assert IOS.checks(ALL) == ["show snmp user"] and IOS.checks(["vlans", "interfaces"]) == []
     # no snmp-server line at all: IOS says so instead of listing users
     assert ios.parse_snmp_users("%SNMP agent not enabled\n") == []
+    with pytest.raises(ValueError, match="show snmp user"):
+        ios.parse_snmp_users("Translating \"snmp\"...domain server (255.255.255.255)\n")
 
 
 # --- 4. a port's VLANs: the new value, never a negation -------------------------------------------

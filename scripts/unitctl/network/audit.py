@@ -100,7 +100,7 @@ def facts_of(target: Target, running: str | None, seconds: float = 0.0, message:
         facts.intended = render(target, masked=True)
         facts.remediation = compare(target.platform, running, facts.intended, target.managed_sections,
                                     facts.shown).lines()
-    except MissingVariable as error:
+    except (MissingVariable, ValueError) as error:  # ValueError: a show command's output not understood
         facts.message = str(error)
     return facts
 

@@ -417,12 +417,16 @@ def parse_snmp_users(output: str) -> list[dict[str, str]]:
     """`show snmp user` as a list of users, each {"user_name", "group_name", "engine_id",
     "storage_type", "access_list", "authentication_protocol", "privacy_protocol"} (ntc-templates'
     TextFSM template cisco_ios_show_snmp_user). A remark instead of users ("%SNMP agent not
-    enabled" where no snmp-server line is configured) means no user. textfsm.TextFSMError when
-    the output is not that command's."""
+    enabled" where no snmp-server line is configured) means no user. ValueError when the output
+    is not that command's."""
     from ntc_templates.parse import parse_output  # noqa: PLC0415  (TextFSM loads its templates)
+    from textfsm import TextFSMError  # noqa: PLC0415
 
     data = "\n".join(line for line in output.splitlines() if not line.lstrip().startswith("%"))
-    return parse_output(platform="cisco_ios", command=SHOW_SNMP_USER, data=data) if data.strip() else []
+    try:
+        return parse_output(platform="cisco_ios", command=SHOW_SNMP_USER, data=data) if data.strip() else []
+    except TextFSMError as error:
+        raise ValueError(f"`{SHOW_SNMP_USER}` printed what its ntc-template cannot read ({error})") from None
 
 
 def _protocols(options: str) -> tuple[str, str]:
