@@ -139,7 +139,10 @@ def test_time_and_logging(network_device):
 def test_snmp_v3_only(network_device):
     applies(network_device, "management")
     platform = _platform(network_device)
+    # SNMPv3 users are never in the running config: missing_lines does not expect them there,
+    # snmp_user_problems checks them against `show snmp user`.
     no_problems(audit.missing_lines(platform, network_device, r"^snmp-server ")
+                + audit.snmp_user_problems(platform, network_device)
                 + audit.forbidden_lines(platform, network_device, {
                     r"^snmp-server community ": "SNMP v1/v2c community (clear-text)",
                     r"^snmp-server group \S+ v3 (noauth|auth)$": "SNMPv3 without encryption"}),

@@ -28,18 +28,36 @@ def switch():
     return dataclasses.replace(target, settings={**target.settings, **SECRETS})
 
 
+VTY = "line vty 0 15\n login local\n transport input ssh\n"
+# The SNMPv3 user of the intended config, as `show snmp user` lists it.
+SNMP_USERS = """\
+User name: unitctl-monitor
+Engine ID: 800000090300AABBCCDDEE00
+storage-type: nonvolatile\t active
+Authentication Protocol: SHA
+Privacy Protocol: AES128
+Group-name: unitctl-ro
+
+"""
+
+
 def as_device_shows(target) -> str:
-    """The intended config as IOS prints it back: a header, secrets stored hashed."""
+    """The intended config as IOS prints it back: a header, secrets stored hashed, no default
+    (`logging trap informational`) and no SNMPv3 user (IOS shows neither in the running config),
+    the VTY lines in the two blocks IOS keeps them in (`line vty 0 4`, `line vty 5 15`)."""
     text = render(target)
     text = re.sub(r"secret dummy-\S+", r"secret 9 $9$hashedvalue", text)
-    return "Building configuration...\n\nCurrent configuration : 4242 bytes\n!\nversion 15.2\n" + text
+    text = re.sub(r"(?m)^(logging trap informational|snmp-server user .*)\n", "", text)
+    text = edited(text, VTY, VTY.replace("0 15", "0 4") + VTY.replace("0 15", "5 15"))
+    return ("Building configuration...\n\nCurrent configuration : 4242 bytes\n!\n"
+            "! Last configuration change at 10:01:02 UTC Sat Nov 1 2025 by netadmin\n!\nversion 15.2\n" + text)
 
 
-def facts(target, running: str, managed=None, reason: str = "") -> audit.DeviceFacts:
+def facts(target, running: str, managed=None, reason: str = "", shown=None) -> audit.DeviceFacts:
     settings = {**target.settings, "managed_sections": {"ios": managed or ALL_IOS_SECTIONS}}
     if reason:
         settings["unmanaged_reason"] = reason
-    return audit.facts_of(dataclasses.replace(target, settings=settings), running)
+    return audit.facts_of(dataclasses.replace(target, settings=settings), running, shown=shown)
 
 
 def edited(text: str, old: str, new: str) -> str:
@@ -62,9 +80,10 @@ def all_problems(device: audit.DeviceFacts) -> dict[str, list[str]]:
 
 
 def test_a_device_as_intended_has_no_problem_and_no_drift(switch):
-    device = facts(switch, as_device_shows(switch))
+    device = facts(switch, as_device_shows(switch), shown={"show snmp user": SNMP_USERS})
     assert device.reachable and device.remediation == []
     assert all(problems == [] for problems in all_problems(device).values()), all_problems(device)
+    assert audit.snmp_user_problems(IOS, device) == []
     assert "dummy-" not in json.dumps(device.as_dict()) and "$9$" not in device.running  # secrets masked
     assert audit.DeviceFacts.from_dict(json.loads(json.dumps(device.as_dict()))) == device
 
@@ -119,11 +138,14 @@ def test_management_plane_weakened(switch):
     running = edited(running, "ip ssh version 2\n", "ip http server\n")
     running = edited(running, "ntp server 10.25.16.10\n", "snmp-server community public RO\n")
     device = facts(switch, running)
+    # IOS prints the intended `line vty 0 15` as `line vty 0 4` and `line vty 5 15`: the finding
+    # names the printed block that lacks the line (it used to name the intended `line vty 0 15`,
+    # which a real device never shows).
     assert audit.missing_lines(IOS, device, r"^(ip ssh |no ip http|line )") == [
-        "missing: ip ssh version 2", "line vty 0 15: missing 'transport input ssh'"]
+        "missing: ip ssh version 2", "line vty 0 4: missing 'transport input ssh'"]
     assert audit.forbidden_lines(IOS, device, {r"^ip http (secure-)?server$": "web management is on",
                                                r"^transport input .*(telnet|all)": "telnet is allowed"}) == [
-        "ip http server (web management is on)", "line vty 0 15: transport input telnet ssh (telnet is allowed)"]
+        "ip http server (web management is on)", "line vty 0 4: transport input telnet ssh (telnet is allowed)"]
     assert audit.missing_lines(IOS, device, r"^(ntp server |logging )") == ["missing: ntp server 10.25.16.10"]
     # the community string itself is masked in what the report shows
     assert audit.forbidden_lines(IOS, device, {r"^snmp-server community ": "clear-text"}) == [
@@ -182,3 +204,15 @@ def test_a_template_problem_leaves_the_device_answering_but_its_intent_unknown(s
     device = audit.facts_of(broken, as_device_shows(switch))
     assert device.reachable and device.running and device.intended is None and device.remediation is None
     assert "template variable" in device.message and "qom-court-sw2" in device.message
+
+
+def test_snmp_users_not_read_or_not_understood(switch):
+    # where `show snmp user` was not read, NET-010 says so instead of passing
+    assert audit.snmp_user_problems(IOS, facts(switch, as_device_shows(switch))) == [
+        "the SNMPv3 users were not read (`show snmp user`)"]
+    # an answer its ntc-template cannot read leaves the device's intent unknown (the checks are
+    # in error), the other devices are still read
+    device = facts(switch, as_device_shows(switch), shown={"show snmp user": "Translating \"snmp\"\n"})
+    assert device.reachable and device.remediation is None and "`show snmp user` printed" in device.message
+    with pytest.raises(ValueError, match="show snmp user"):
+        audit.snmp_user_problems(IOS, device)

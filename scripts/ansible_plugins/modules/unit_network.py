@@ -19,7 +19,21 @@ options:
   unit: {description: The unit (unit.yml)., type: dict, required: true}
   addressing: {description: The unit's addressing plan (unit_addressing)., type: dict, required: true}
   unit_hosts: {description: Every host entry of the unit., type: list, elements: dict, required: true}
-  settings: {description: Every network_* variable, without the prefix., type: dict, required: true}
+  settings:
+    description: Every network_* variable but the secrets, without the prefix.
+    type: dict
+    required: true
+  secrets:
+    description:
+      - The secret network_* variables, without the prefix (from the vault). Kept out of logs and
+        of every result (no_log); a secret not given renders masked and a push refuses to send it.
+    type: dict
+    default: {}
+    suboptions:
+      password: {description: The device user's password., type: str}
+      enable_secret: {description: The enable secret., type: str}
+      snmp_auth_password: {description: The SNMPv3 user's authentication password., type: str}
+      snmp_priv_password: {description: The SNMPv3 user's privacy password., type: str}
   backup: {description: Store the running config in the backup repository first., type: bool, default: true}
 """
 
@@ -29,19 +43,24 @@ commands: {description: The remediation (secrets masked)., type: list, returned:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# The settings that are secrets (unitctl.network.render.SECRET_SETTINGS; a unit test keeps the
+# two equal): each a no_log suboption of `secrets`, so Ansible masks its value in every log,
+# result and error message. `settings` holds none of them and is logged as it is.
+SECRET_OPTIONS = ("password", "enable_secret", "snmp_auth_password", "snmp_priv_password")
+ARGUMENT_SPEC = {
+    "device": {"type": "dict", "required": True},
+    "unit": {"type": "dict", "required": True},
+    "addressing": {"type": "dict", "required": True},
+    "unit_hosts": {"type": "list", "elements": "dict", "required": True},
+    "settings": {"type": "dict", "required": True, "no_log": False},
+    "secrets": {"type": "dict", "default": {}, "no_log": True,
+                "options": {name: {"type": "str", "no_log": True} for name in SECRET_OPTIONS}},
+    "backup": {"type": "bool", "default": True},
+}
+
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "device": {"type": "dict", "required": True},
-            "unit": {"type": "dict", "required": True},
-            "addressing": {"type": "dict", "required": True},
-            "unit_hosts": {"type": "list", "elements": "dict", "required": True},
-            "settings": {"type": "dict", "required": True, "no_log": False},
-            "backup": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         from unitctl.network import BackupRepository, Target, commit_backups, push_one
         from unitctl.network.compare import UnsafeCommand
@@ -51,9 +70,10 @@ def main() -> None:
         module.fail_json(msg=f"unitctl is not importable ({error}): run with the project's Python "
                              f"(ansible_python_interpreter: ansible_playbook_python)")
     params = module.params
+    secrets = {name: value for name, value in (params["secrets"] or {}).items() if value is not None}
     target = Target(name=params["device"]["name"], unit_id=params["unit"]["id"], host=params["device"],
                     unit=params["unit"], addressing=params["addressing"], unit_hosts=params["unit_hosts"],
-                    settings=params["settings"])
+                    settings={**params["settings"], **secrets})
     repository = None
     if params["backup"] and not module.check_mode:
         repository = BackupRepository(params["settings"]["backup_repository"]).ensure()
@@ -63,6 +83,8 @@ def main() -> None:
         module.fail_json(msg=str(error))
     if repository is not None:
         commit_backups(repository, [result], "before push")
+    for warning in result.warnings:  # the device took a line but remarked on it (IOS %Warning)
+        module.warn(f"{target.name}: {warning}")
     comparison = result.comparison
     outcome = {
         "commands": result.lines,

@@ -105,6 +105,8 @@ def _report_render(results, output: Path | None) -> int:
 
 
 def _print_result(command: str, result) -> None:
+    for warning in result.warnings:  # the device took the line but remarked on it
+        print(f"{result.device}: device warning: {warning}")
     if not result.ok:
         print(f"{result.device}: FAILED: {result.message}")
         return
@@ -120,4 +122,4 @@ def _print_result(command: str, result) -> None:
     else:
         print(f"{result.device}: differs from intended:")
     if lines and (command != "push" or result.changed):
-        print("\n".join(f"    {line}" for line in lines))
+        print("\n".join("    " + line.replace("\n", "\n    ") for line in lines))  # a banner is one command

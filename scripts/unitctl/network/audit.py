@@ -20,9 +20,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from unitctl.network import ios
 from unitctl.network.backup import backup_text
-from unitctl.network.compare import compare
-from unitctl.network.operations import Result, run_many
+from unitctl.network.compare import compare, expected
+from unitctl.network.operations import Result, read_checks, run_many
 from unitctl.network.platforms import Platform, blocks
 from unitctl.network.render import MissingVariable, Target, context, render
 from unitctl.network.session import Session
@@ -46,6 +47,7 @@ class DeviceFacts:
     vlans: list[dict[str, Any]] = field(default_factory=list)  # the unit's addressing plan
     dead_vlan: int | None = None
     seconds: float = 0.0
+    shown: dict[str, str] = field(default_factory=dict)  # show command -> output (platform.checks)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,20 +64,26 @@ def inspect(targets: list[Target], workers: int | None = None) -> dict[str, Devi
         return {}
     workers = workers or int(targets[0].settings.get("workers", 10))
     running: dict[str, tuple[str, float]] = {}
+    outputs: dict[str, dict[str, str]] = {}
 
     def read(target: Target) -> Result:
         started = time.monotonic()
         with Session(target) as session:
-            running[target.name] = (session.running(), round(time.monotonic() - started, 3))
+            text = session.running()
+            outputs[target.name] = read_checks(session, target.platform, target.managed_sections)
+            running[target.name] = (text, round(time.monotonic() - started, 3))
         return Result(target.name, target.unit_id)
 
     results = run_many(read, targets, workers=workers)
-    return {target.name: facts_of(target, *running.get(target.name, (None, 0.0)), message=result.message)
+    return {target.name: facts_of(target, *running.get(target.name, (None, 0.0)), message=result.message,
+                                  shown=outputs.get(target.name))
             for target, result in zip(targets, results)}
 
 
-def facts_of(target: Target, running: str | None, seconds: float = 0.0, message: str = "") -> DeviceFacts:
-    """What the checks need to know about a device, from its running config (None: it did not answer)."""
+def facts_of(target: Target, running: str | None, seconds: float = 0.0, message: str = "",
+             shown: dict[str, str] | None = None) -> DeviceFacts:
+    """What the checks need to know about a device, from its running config (None: it did not
+    answer) and the output of the platform's other show commands (`shown`, platform.checks)."""
     plan = context(target, masked=True)
     dead = plan.get("dead_vlan")
     facts = DeviceFacts(
@@ -84,14 +92,15 @@ def facts_of(target: Target, running: str | None, seconds: float = 0.0, message:
         message=message, seconds=seconds,
         ports=[dict(port) for port in plan.get("ports", [])],
         vlans=[{"id": vlan.get("id"), "name": vlan.get("name")} for vlan in plan.get("vlans", [])],
-        dead_vlan=dead.get("id") if dead else None)
+        dead_vlan=dead.get("id") if dead else None, shown=dict(shown or {}))
     if running is None:
         return facts
     facts.reachable, facts.running = True, backup_text(target.platform, running)
     try:  # the same comparison as `unitctl net drift`, on the masked intended config
         facts.intended = render(target, masked=True)
-        facts.remediation = compare(target.platform, running, facts.intended, target.managed_sections).lines()
-    except MissingVariable as error:
+        facts.remediation = compare(target.platform, running, facts.intended, target.managed_sections,
+                                    facts.shown).lines()
+    except (MissingVariable, ValueError) as error:  # ValueError: a show command's output not understood
         facts.message = str(error)
     return facts
 
@@ -113,11 +122,18 @@ def not_applicable(facts: DeviceFacts, sections: tuple[str, ...], platforms: tup
 # --- reading an IOS config --------------------------------------------------------------------
 
 def ios_blocks(platform: Platform, text: str) -> dict[str, list[str]]:
-    """Top-level line -> its child lines (stripped), from a running or intended config."""
+    """Top-level line -> its child lines (stripped), from a running or intended config; a port's
+    allowed-VLAN lines as one line (IOS wraps a long list into `... allowed vlan add ...` lines)."""
     found: dict[str, list[str]] = {}
     for block in blocks(platform, text):
         found.setdefault(block[0].strip(), []).extend(line.strip() for line in block[1:])
-    return found
+    return {top: ios.canonical_children(children) for top, children in found.items()}
+
+
+def expected_blocks(platform: Platform, facts: DeviceFacts) -> dict[str, list[str]]:
+    """The intended config's blocks as the device would print them: no line it never prints
+    (defaults, SNMPv3 users), VTY ranges cut as its running config cuts them."""
+    return ios_blocks(platform, expected(platform, facts.intended or "", facts.running))
 
 
 def ios_vlans(platform: Platform, text: str) -> dict[int, str | None]:
@@ -163,12 +179,6 @@ def vlan_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     return problems
 
 
-def _port_lines(platform: Platform, facts: DeviceFacts) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    running = ios_blocks(platform, facts.running)
-    intended = ios_blocks(platform, facts.intended or "")
-    return running, intended
-
-
 def _planned_ports(facts: DeviceFacts, running: dict, shut: bool, problems: list[str]):
     """The inventory's ports that are to be shut (or not), each with its running lines, in the
     inventory's order; a port the device does not have goes into `problems` in its place."""
@@ -184,7 +194,7 @@ def _planned_ports(facts: DeviceFacts, running: dict, shut: bool, problems: list
 
 def used_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     """Ports the inventory describes: present, not shut, with the intended switchport lines."""
-    running, intended = _port_lines(platform, facts)
+    running, intended = ios_blocks(platform, facts.running), expected_blocks(platform, facts)
     problems = []
     for port, have in _planned_ports(facts, running, shut=False, problems=problems):
         name = port["port"]
@@ -199,7 +209,7 @@ def used_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
 
 def unused_port_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     """Ports no host uses: shut down, in access mode, in the dead VLAN."""
-    running, _ = _port_lines(platform, facts)
+    running = ios_blocks(platform, facts.running)
     problems = []
     for port, have in _planned_ports(facts, running, shut=True, problems=problems):
         name = port["port"]
@@ -220,11 +230,12 @@ def hostname_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
 
 
 def missing_lines(platform: Platform, facts: DeviceFacts, selector: str) -> list[str]:
-    """Intended top-level lines matching `selector` (and their child lines) the running config lacks."""
+    """Intended top-level lines matching `selector` (and their child lines) the running config
+    lacks, the intended config taken as the device would print it (expected_blocks)."""
     pattern = re.compile(selector)
     running = ios_blocks(platform, facts.running)
     problems = []
-    for top, children in ios_blocks(platform, facts.intended or "").items():
+    for top, children in expected_blocks(platform, facts).items():
         if not pattern.search(top):
             continue
         if top not in running:
@@ -257,3 +268,15 @@ def banner_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
     if have is None:
         return ["there is no login banner"]
     return [] if want == have else ["the login banner differs from the province's (Persian and English) text"]
+
+
+def snmp_user_problems(platform: Platform, facts: DeviceFacts) -> list[str]:
+    """The intended SNMPv3 users against `show snmp user` (IOS keeps them out of the running
+    config): missing or different users, and users the intent does not have."""
+    output = facts.shown.get(ios.SHOW_SNMP_USER)
+    if output is None:
+        return [f"the SNMPv3 users were not read (`{ios.SHOW_SNMP_USER}`)"]
+    users = ios.parse_snmp_users(output)
+    return ios.missing_snmp_users(facts.intended or "", users) + [
+        f"SNMPv3 user {user['user_name']} (group {user['group_name']}) is not intended"
+        for user in ios.unintended_snmp_users(facts.intended or "", users)]

@@ -8,17 +8,23 @@ each device's own timeout is its settings' `timeout_s`.
 A push backs up first, sends only the remediation, saves, reads back and verifies the managed
 sections; on any failure after the first command it puts the managed sections back as they were
 before the push (computed by the same remediation, from the device's state back to the backup)
-and says whether that worked.
+and says whether that worked. What the device remarks on a line it took (an IOS %Warning) is
+kept in the Result's warnings, for the technician to read; it is not a failure.
+
+Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
+users, only in `show snmp user`), a diff, push and verification also read that show command.
+A roll-back does not: the pre-push backup holds no such lines to go back to.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from unitctl.network.backup import BackupRepository, backup_text
 from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable
+from unitctl.network.platforms import warnings
 from unitctl.network.render import MissingVariable, Target, render
 from unitctl.network.session import DeviceError, Session
 
@@ -34,6 +40,7 @@ class Result:
     backup: str | None = None           # the running config as backed up (masked, no volatile lines)
     backup_changed: bool = False
     intended: str | None = None
+    warnings: list[str] = field(default_factory=list)  # the device's remarks on lines it took
 
     @property
     def lines(self) -> list[str]:
@@ -69,16 +76,17 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
         running = session.running()
         result = _backed_up(Result(target.name, target.unit_id, intended=intended), target,
                             repository if not check else None, running)
-        result.comparison = compare(platform, running, intended, managed)
+        result.comparison = compare(platform, running, intended, managed, read_checks(session, platform, managed))
         if check or not result.comparison.commands:
             return result
         if not platform.save_command:
             raise UnsafeCommand(f"pushing to {platform.name} is not supported yet; apply the diff by hand")
-        commands = sendable(platform, result.comparison.commands, intended)
+        commands = sendable(platform, result.comparison.commands, intended, running)
         try:
-            session.configure(commands)
+            result.warnings = warnings(platform, session.configure(commands))
             session.save()
-            left = compare(platform, session.running(), intended, managed).commands
+            left = compare(platform, session.running(), intended, managed,
+                           read_checks(session, platform, managed)).commands
             if left:
                 raise DeviceError("after the push the managed sections still differ: " + "; ".join(left))
         except DeviceError as error:
@@ -94,9 +102,10 @@ def _roll_back(target: Target, backup: str) -> str:
     platform, managed = target.platform, target.managed_sections
     try:
         with Session(target) as session:
-            back = compare(platform, session.running(), backup, managed)
+            now = session.running()
+            back = compare(platform, now, backup, managed)
             if back.commands:
-                session.configure(sendable(platform, back.commands, backup))
+                session.configure(sendable(platform, back.commands, backup, now))
                 session.save()
             left = compare(platform, session.running(), backup, managed).commands
     except (DeviceError, UnsafeCommand) as error:
@@ -104,6 +113,11 @@ def _roll_back(target: Target, backup: str) -> str:
     if left:
         return "ROLL-BACK INCOMPLETE, still different from the pre-push backup: " + "; ".join(left)
     return "rolled back: the device is as it was before the push"
+
+
+def read_checks(session: Session, platform, managed) -> dict[str, str]:
+    """The output of every show command the platform needs besides the running config."""
+    return {command: session.show(command) for command in platform.checks(managed)}
 
 
 def run_many(operation: Callable[..., Result], targets: list[Target], workers: int = 10,

@@ -6,21 +6,26 @@ management plane...). Which sections are managed is province policy per platform
 only those, and every comparison, push and verification is limited to the managed sections.
 Sections are matched on top-level lines; a section may also claim child lines of another
 section's blocks (`port_protection` takes the spanning-tree lines inside interfaces).
+
+What each platform's devices really print and take (secrets, volatile and hidden lines, error
+messages, remediation rules) is stated in its own module, ios.py and routeros.py, with sources;
+this module assembles them into a Platform and holds what works the same on every platform.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+from unitctl.network import ios, routeros
+from unitctl.network.rules import Hidden, Secret, Section, compiled
 
 MASK = "<masked>"
 
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    top: re.Pattern
-    child: re.Pattern | None = None  # set: this section owns matching child lines of `top` blocks
+__all__ = ["IOS", "MASK", "PLATFORMS", "ROUTEROS", "Hidden", "Platform", "Secret", "Section", "blocks",
+           "flatten", "managed_config", "mask_line", "mask_secrets", "section_of", "strip_volatile",
+           "unmask_map", "warnings", "without_hidden"]
 
 
 @dataclass(frozen=True)
@@ -30,17 +35,27 @@ class Platform:
     sections: tuple[Section, ...]
     volatile: tuple[re.Pattern, ...]   # lines that change without anyone changing the config
     ignored: tuple[re.Pattern, ...]    # lines no one manages (defaults the device always shows)
-    secrets: tuple[re.Pattern, ...]    # group 1 is kept, the rest of the match is masked
+    secrets: tuple[Secret, ...]        # values masked in backups, diffs and reports
     comment: str
     block_indent: bool                 # True: children are indented under their parent line
+    hidden: tuple[Hidden, ...] = ()    # intended lines the device never prints
     save_command: str = ""
     show_command: str = ""
-    error_pattern: str = ""
+    error_pattern: str = ""            # the device rejected a line
+    warning_pattern: str = ""          # a remark on a line it took (reported, not a failure)
     templates: dict[str, str] = field(default_factory=dict)  # device role -> template
+    # (running, intended) -> commands, both cut and masked; None: the intended lines it lacks
+    remediate: Callable[[str, str], list[str]] | None = None
+    # (intended blocks, running blocks) -> intended blocks as the device would print them
+    align: Callable[[list[list[str]], list[list[str]]], list[list[str]]] | None = None
+    typed: Callable[[str], str] | None = None  # a command as it is typed (IOS: a banner's delimiter)
+    # show command -> (intended config, its output) -> commands for what only that command shows
+    shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
 
-
-def _re(*patterns: str) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(pattern) for pattern in patterns)
+    def checks(self, managed) -> list[str]:
+        """The show commands to read besides the running config, for these managed sections."""
+        return sorted({hidden.checked_by for hidden in self.hidden
+                       if hidden.checked_by and hidden.section in managed})
 
 
 IOS = Platform(
@@ -57,20 +72,21 @@ IOS = Platform(
             r"^(service |no service |no ip http|ip domain|ip ssh |username |enable secret |aaa |"
             r"ntp |logging |snmp-server |banner |line |ip default-gateway |no ip domain)")),
     ),
-    volatile=_re(r"^! (Last configuration change|NVRAM config last updated)", r"^ntp clock-period ",
-                 r"^Building configuration", r"^Current configuration", r"^!?\s*Time: ",
-                 r"uptime is "),
-    ignored=_re(r"^version ", r"^end$", r"^vlan (1|100[2-5])$", r"^!"),
-    secrets=_re(r"^(\s*(?:enable|username \S+ .*?)\s(?:secret|password))(?: \d+)? \S+",
-                r"^(snmp-server user .*? auth \S+) \S+", r"^(snmp-server user .*? priv (?:aes \d+|\S+)) \S+",
-                r"^(snmp-server community) \S+", r"^(\s*(?:key|authentication-key|ppp chap password))(?: \d+)? \S+"),
+    volatile=ios.VOLATILE,
+    ignored=compiled(r"^version ", r"^end$", r"^vlan (1|100[2-5])$", r"^!"),
+    secrets=ios.SECRETS,
+    hidden=ios.HIDDEN,
     comment="!",
     block_indent=True,
     save_command="write memory",
     show_command="show running-config",
-    # The emulator says "No such command"; IOS "% Invalid input", "% Incomplete command"...
-    error_pattern=r"No such command|Invalid input|Incomplete command|Ambiguous command|%",
+    error_pattern=ios.ERROR_PATTERN,
+    warning_pattern=ios.WARNING_PATTERN,
     templates={"access": "ios/access.j2", "core": "ios/core.j2"},
+    remediate=ios.remediation,
+    align=ios.align_line_ranges,
+    typed=ios.typed_banner,
+    shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
 )
 
 ROUTEROS = Platform(
@@ -89,14 +105,13 @@ ROUTEROS = Platform(
         Section("services", re.compile(r"^/ip (service|ssh) |^/system note ")),
         Section("firewall", re.compile(r"^/ip firewall ")),
     ),
-    volatile=_re(r"^# \w{3}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} by RouterOS", r"^# \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} by RouterOS",
-                 r"^# software id = ", r"uptime"),
-    ignored=_re(r"^#"),
-    secrets=_re(r"((?:^|\s)(?:password|auth-password|encryption-password|secret)=)(?:\"[^\"]*\"|\S+)"),
+    volatile=routeros.VOLATILE,
+    ignored=compiled(r"^#"),
+    secrets=routeros.SECRETS,
     comment="#",
     block_indent=False,
     show_command="/export",
-    error_pattern=r"bad command name|expected end of command|syntax error|failure:|invalid value",
+    error_pattern=routeros.ERROR_PATTERN,
     templates={"edge": "routeros/edge.rsc.j2"},
 )
 
@@ -109,22 +124,114 @@ def strip_volatile(platform: Platform, text: str) -> str:
                      if not any(pattern.search(line) for pattern in platform.volatile)).strip() + "\n"
 
 
-def mask_line(platform: Platform, line: str) -> str:
-    for pattern in platform.secrets:
-        line = pattern.sub(lambda match: f"{match.group(1)} {MASK}" if not match.group(1).endswith("=")
-                           else f"{match.group(1)}{MASK}", line)
+def _masked(match: re.Match) -> str:
+    head = match.group(1)
+    return f"{head}{'' if head.endswith(('=', ':')) else ' '}{MASK}"
+
+
+def mask_line(platform: Platform, line: str, parents: tuple[str, ...] = ()) -> str:
+    """One line with its secrets masked; `parents` are the lines it is under (IOS blocks, the
+    RouterOS `/path`). Masking a masked line changes nothing."""
+    context = parents[-1] if parents else line
+    for rule in platform.secrets:
+        if rule.parent is None or rule.parent.search(context):
+            line = rule.pattern.sub(_masked, line)
     return line
+
+
+def _is_path(line: str) -> bool:
+    """A RouterOS `/path` header (`/ip service`), not a command with its path (`/ip service set ...`)."""
+    return line.startswith("/") and "=" not in line and not _ACTION.search(line)
+
+
+def walk(platform: Platform, lines: list[str]) -> Iterator[tuple[tuple[str, ...], str, bool]]:
+    """Every line with the lines it is under and whether it is a banner's text (not config):
+    (parents, line, in_banner). IOS parents are the lines above it with less indentation; a
+    RouterOS command's parent is its `/path` header."""
+    stack: list[tuple[int, str]] = []
+    path, banner_end = "", None
+    for line in lines:
+        if banner_end:
+            yield tuple(text for _, text in stack), line, True
+            banner_end = None if banner_end in line else banner_end
+            continue
+        if not line.strip():
+            yield (), line, False
+            continue
+        if platform.block_indent:
+            indent = len(line) - len(line.lstrip())
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            parents = tuple(text for _, text in stack)
+            stack.append((indent, line))
+        elif _is_path(line.strip()):
+            path, parents = line.strip(), ()
+        else:
+            parents = (path,) if path and not line.startswith("/") else ()
+        yield parents, line, False
+        opening = _BANNER.match(line)
+        if opening and line.count(opening.group(1)) < 2:
+            banner_end = opening.group(1)
 
 
 def mask_secrets(platform: Platform, text: str) -> str:
     """The config with every secret replaced by `<masked>` (backups and diffs never show one)."""
-    return "\n".join(mask_line(platform, line) for line in text.splitlines()) + "\n"
+    return "\n".join(line if banner else mask_line(platform, line, parents)
+                     for parents, line, banner in walk(platform, text.splitlines())) + "\n"
 
 
-def unmask_map(platform: Platform, text: str) -> dict[str, str]:
-    """Masked line -> real line, to turn masked remediation commands back into sendable ones."""
-    return {mask_line(platform, line).strip(): line.strip() for line in text.splitlines()
-            if mask_line(platform, line) != line}
+def unmask_map(platform: Platform, text: str) -> dict[tuple[str, ...], str | None]:
+    """Masked path -> real line, to turn masked remediation commands back into sendable ones.
+
+    A path is the masked, stripped lines a line is under, then the masked line itself:
+    ("line vty 0 4", "password <masked>") -> "password 7 0822455D0A16". Two lines that mask
+    alike on the same path but differ (two SNMP communities, both RO) map to None: which one a
+    masked command means cannot be known.
+    """
+    real: dict[tuple[str, ...], str | None] = {}
+    for parents, line, banner in walk(platform, text.splitlines()):
+        masked = mask_line(platform, line, parents)
+        if banner or masked == line:
+            continue
+        path = tuple(mask_line(platform, parent, parents[:n]).strip() for n, parent in enumerate(parents))
+        key = (*path, masked.strip())
+        real[key] = line.strip() if real.get(key, line.strip()) == line.strip() else None
+    return real
+
+
+def without_hidden(platform: Platform, text: str) -> str:
+    """The config without the lines the device never prints (platform.hidden), so that neither
+    a comparison nor an audit expects them in a running config."""
+    if not platform.hidden:
+        return text
+    kept = []
+    for parents, line, banner in walk(platform, text.splitlines()):
+        if not banner and any(rule.pattern.search(line) and (rule.parent is None or (
+                parents and rule.parent.search(parents[-1]))) for rule in platform.hidden):
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def warnings(platform: Platform, output: str) -> list[str]:
+    """The device's remarks on lines it took (`output` of a config session), each as one line:
+    a line matching the platform's warning pattern but not its error pattern, joined with the
+    indented lines that continue it (IOS wraps a long remark: "%Warning: portfast should only
+    be enabled on ports connected to a single" / " host. Connecting hubs, ...")."""
+    if not platform.warning_pattern:
+        return []
+    found: list[str] = []
+    continuing = False
+    for line in output.splitlines():
+        if re.search(platform.warning_pattern, line) and not (
+                platform.error_pattern and re.search(platform.error_pattern, line)):
+            found.append(line.strip())
+            continuing = True
+        elif continuing and line[:1].isspace() and line.strip():
+            found[-1] += " " + line.strip()
+        else:
+            continuing = False
+    return found
 
 
 _ACTION = re.compile(r"\s(add|set|remove|disable|enable)\b")
@@ -138,7 +245,7 @@ def flatten(platform: Platform, text: str) -> list[str]:
     lines, path = [], ""
     for raw in text.replace("\\\n    ", "").splitlines():
         line = raw.strip()
-        if line.startswith("/") and "=" not in line and not _ACTION.search(line):
+        if _is_path(line):
             path = line
         elif line and not line.startswith("#"):
             lines.append(f"{path} {line}" if path else line)

@@ -3,7 +3,14 @@
 Every config is sent with the platform's error pattern (netmiko's default has none, so a
 rejected line would pass silently) and without netmiko's closing `end` (fake-switches rejects
 it): config mode is left with `exit` instead, which real IOS accepts as well. Every failure
-becomes a DeviceError whose message a technician can act on.
+becomes a DeviceError whose message a technician can act on; a remark the device makes on a
+line it took (IOS: "%Warning: portfast should only be enabled on ports connected to a single
+host...") is not a failure: it is in the output, which platforms.warnings() reads.
+
+A command of several lines (an IOS banner: `banner login ^`, its text, `^`) is sent in a call
+of its own, as its lines: netmiko then sees a line starting with `banner` (its
+`bypass_commands`, `^banner .*$`) and does not wait for each line's echo, which a banner's text
+never gives; the other commands keep netmiko's echo check.
 """
 
 from __future__ import annotations
@@ -63,14 +70,20 @@ class Session:
         return self._do("reading the running config", self.connection.send_command,
                         self.platform.show_command, read_timeout=self.timeout)
 
+    def show(self, command: str) -> str:
+        """The output of a show command (the platform's checks: IOS `show snmp user`)."""
+        return self._do(f"reading '{command}'", self.connection.send_command, command,
+                        read_timeout=self.timeout)
+
     def configure(self, commands: list[str]) -> str:
-        """Send config lines; a line the device rejects raises DeviceError naming it."""
+        """Send config lines; a line the device rejects raises DeviceError naming it. Returns
+        what the device printed (platforms.warnings() finds its remarks in it)."""
         from netmiko.exceptions import ConfigInvalidException  # noqa: PLC0415
 
         try:
-            return self.connection.send_config_set(
-                commands, exit_config_mode=False, error_pattern=self.platform.error_pattern,
-                read_timeout=self.timeout)
+            return "".join(self.connection.send_config_set(
+                group, exit_config_mode=False, error_pattern=self.platform.error_pattern,
+                read_timeout=self.timeout) for group in command_groups(commands))
         except ConfigInvalidException as error:
             raise DeviceError(f"the device rejected a command: {error}") from None
         except Exception as error:  # noqa: BLE001
@@ -97,3 +110,19 @@ class Session:
             return function(*args, **kwargs)
         except Exception as error:  # noqa: BLE001
             raise DeviceError(f"{what} failed: {error}") from None
+
+
+def command_groups(commands: list[str]) -> list[list[str]]:
+    """The commands in the calls they are sent in: runs of one-line commands together, each
+    command of several lines (a banner) alone, as its lines."""
+    groups: list[list[str]] = []
+    run: list[str] = []
+    for command in commands:
+        if "\n" not in command:
+            run.append(command)
+            continue
+        if run:
+            groups.append(run)
+            run = []
+        groups.append(command.split("\n"))
+    return groups + ([run] if run else [])

@@ -1,0 +1,38 @@
+"""MikroTik RouterOS 7 as `/export` prints it: secrets and volatile lines (see ios.py for IOS).
+
+Every secret is a `name=value` argument; the names are those of the RouterOS manual's menus.
+"""
+
+from __future__ import annotations
+
+from unitctl.network.rules import compiled, secret
+
+_MANUAL = "MikroTik RouterOS manual (help.mikrotik.com)"
+# A value is a "quoted string" or one word; the argument's name is kept.
+_VALUE = r"""(?:"(?:[^"\\]|\\.)*"|\S+)"""
+SECRETS = (
+    secret(r"((?:^|\s)(?:[\w-]*-)?(?:password|secret|pre-shared-key|passphrase|private-key|preshared-key"
+           r"|auth-key|authentication-key|tcp-md5-key|trap-community)=)" + _VALUE,
+           f"{_MANUAL}: /user password=, /ppp secret password=, /snmp community authentication-password= "
+           "and encryption-password=, /snmp trap-community=, /ip ipsec identity secret=, ipsec-secret=, "
+           "/interface wireless security-profiles wpa-pre-shared-key= and wpa2-pre-shared-key=, /interface "
+           "wifi security passphrase=, /interface wireguard private-key= and peers preshared-key=, /routing "
+           "ospf interface-template auth-key=, /routing bgp connection tcp-md5-key=, authentication-key="),
+    secret(r"((?:^|\s)static-key-\d=)" + _VALUE,
+           f"{_MANUAL}: /interface wireless security-profiles static-key-0...3= (WEP keys)"),
+    # SNMP v1/v2c has no user and no password: the community's name is what a manager must know
+    # to read (or write) the router, so it is the secret. A v3 community (security=authorized or
+    # private) is a user name, with its passwords masked above, and is kept.
+    secret(r"^((?!.*\bsecurity=(?:authorized|private)\b).*?(?:^|\s)name=)" + _VALUE,
+           f"{_MANUAL}: /snmp community name= (the community string of SNMP v1/v2c)",
+           parent=r"^/snmp community\b"),
+)
+
+VOLATILE = compiled(
+    r"^# \w{3}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} by RouterOS",      # `/export` header, RouterOS 6
+    r"^# \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} by RouterOS",      # and RouterOS 7
+    r"^# software id = ",
+    r"uptime",
+)
+
+ERROR_PATTERN = r"bad command name|expected end of command|syntax error|failure:|invalid value"
