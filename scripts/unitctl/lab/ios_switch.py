@@ -254,7 +254,11 @@ class IosUserProcessor(ExecMode, DefaultCommandProcessor):
     def delegate(self, line: str) -> bool:
         self.sub_processor.process_command(line)
         if self.sub_processor.is_done:
-            self.is_done = True   # `exit` from privileged EXEC ends the session, as on IOS
+            if getattr(self.sub_processor, "disabled", False):   # `disable`: back to user EXEC
+                self.sub_processor = None
+                self.prompt_if_idle()
+            else:
+                self.is_done = True   # `exit` from privileged EXEC ends the session, as on IOS
         return True
 
     def _enable(self, match: Match) -> None:
@@ -305,11 +309,16 @@ class IosEnabledProcessor(ExecMode, EnabledCommandProcessor):
         ("copy running-config startup-config", "_copy"),
         ("terminal (length|width) <0-512>", "_terminal"),
         ("enable", "_ignore"),
-        ("disable", "_exit"),
+        ("disable", "_disable"),
         ("reload", "_reload"),
         ("exit", "_exit"),
         ("logout", "_exit"),
     )
+
+    disabled = False
+
+    def _disable(self, match: Match) -> None:
+        self.disabled = self.is_done = True
 
     def _configure(self, match: Match) -> None:
         self.write_line("Enter configuration commands, one per line.  End with CNTL/Z.")
@@ -1070,10 +1079,19 @@ class IosLineProcessor(SubMode):
         self._set(logging_synchronous=match.words[0] != "no")
 
 
+class _Exclude:
+    def __init__(self, lookup: str):
+        self.lookup = lookup
+
+    def pipe(self, data: str):
+        return data if self.lookup not in data else False
+
+
 class IosPipingProcessor(PipingProcessor):
+    """`| include`, `| begin` (fake-switches') and `| exclude`."""
+
     def do_exclude(self, *args):
-        lookup = " ".join(args)
-        return type("Exclude", (), {"pipe": lambda self, data: data if lookup not in data else False})()
+        return _Exclude(" ".join(args))
 
 
 # --- the switch -------------------------------------------------------------------------------
@@ -1392,8 +1410,11 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
 
     def show_vtp_status(self) -> list[str]:
         database = self.vlan_database
-        modified = time.strftime("%m-%d-%y %H:%M:%S", time.gmtime(database.modified)).lstrip("0") \
-            if database.modified else "0-0-00 00:00:00"
+        if database.modified:
+            t = time.gmtime(database.modified)
+            modified = f"{t.tm_mon}-{t.tm_mday}-{t.tm_year % 100:02d} {time.strftime('%H:%M:%S', t)}"
+        else:
+            modified = "0-0-00 00:00:00"
         digest = hashlib.md5(repr((database.domain, database.revision, self.all_vlans())).encode()).digest()
         hexes = [f"0x{byte:02X}" for byte in digest]
         mac = f"{self.mac[:4]}.{self.mac[4:8]}.{self.mac[8:]}".lower()
