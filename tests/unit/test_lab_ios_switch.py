@@ -381,3 +381,44 @@ def test_password_encodings_and_vlan_ranges():
     assert md5_crypt_matches("cisco", md5_crypt("cisco")) and not md5_crypt_matches("x", md5_crypt("y"))
     assert type7_decode("00071A150754") == "cisco" and type7_encode("cisco", seed=0) == "00071A150754"
     assert vlan_ranges([10, 11, 12, 20, 21, 99]) == "10-12,20,21,99"
+
+
+# --- the lab's SSH shell takes UTF-8 (in-process: the shell object, no socket) -----------------
+
+class _Terminal:
+    def __init__(self):
+        self.written = b""
+
+    def write(self, data):
+        self.written += data
+
+    def __getattr__(self, name):   # cursor moves and the like: nothing to do here
+        return lambda *args, **kwargs: None
+
+
+def test_the_lab_ssh_shell_passes_persian_text_to_the_switch():
+    from twisted.conch.interfaces import IConchUser
+    from twisted.cred.portal import Portal
+    from fake_switches.transports.ssh_service import SSHDemoRealm
+    from unitctl.lab.switch_ssh import Utf8Avatar, Utf8SwitchShell, use_utf8_shell
+
+    core, _ = switch()
+    shell = Utf8SwitchShell(None, core)
+    shell.terminal = _Terminal()
+    shell.connectionMade()
+
+    def type_line(text: str) -> None:
+        for byte in (text + "\r").encode():
+            shell.keystrokeReceived(bytes([byte]), None)
+
+    for line in ["enable", SECRETS["enable_secret"], "configure terminal", "banner login ^C", BANNER_FA, "^C", "end"]:
+        type_line(line)
+    assert f"\nbanner login ^CC\n{BANNER_FA}\n^C\n" in core.running_config()
+    assert BANNER_FA.encode() in shell.terminal.written            # echoed as typed
+
+    port = type("Port", (), {})()
+    port.factory = type("Factory", (), {})()
+    port.factory.portal = Portal(SSHDemoRealm(core))
+    use_utf8_shell(port)
+    _, avatar, _ = port.factory.portal.realm.requestAvatar(b"netadmin", None, IConchUser)
+    assert isinstance(avatar, Utf8Avatar) and avatar.switch_core is core

@@ -70,6 +70,7 @@ def serve(config_file: Path) -> None:
     from twisted.internet import reactor  # noqa: PLC0415
 
     from unitctl.lab.ios_switch import make_switch  # noqa: PLC0415
+    from unitctl.lab.switch_ssh import use_utf8_shell  # noqa: PLC0415
 
     config = json.loads(config_file.read_text())
     credentials = json.loads(Path(config["credentials"]).read_text())
@@ -80,6 +81,7 @@ def serve(config_file: Path) -> None:
         service = SwitchSshService(ip=switch["address"], port=22, switch_core=core,
                                    users=users)
         listening = service.hook_to_reactor(reactor)
+        use_utf8_shell(listening)   # the Persian banner reaches the switch whole
         host_key = keys.Key.fromFile(switch["host_key"])
         listening.factory.publicKeys = {host_key.sshType(): host_key.public()}
         listening.factory.privateKeys = {host_key.sshType(): host_key}
