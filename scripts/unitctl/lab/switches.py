@@ -6,6 +6,11 @@ fake-switches is driven through its Python API because its own launcher breaks `
 Python 3. Each switch presents its own lab host key (recorded in the lab's known_hosts) instead
 of the key fake-switches ships, whose private half is public.
 
+Each switch is the lab's Catalyst/IOS 15.2 model (unitctl.lab.ios_switch, docs/lab-switch.md),
+a fake-switches model created through fake-switches' own factory. It starts as a pre-staged
+switch does: its hostname and the lab's enable secret saved, everything else at IOS defaults,
+VTP in server mode (the factory default: VLANs are in vlan.dat, not in the running config).
+
 Run as a module to serve: `python -m unitctl.lab.switches CONFIG.json`.
 """
 
@@ -23,7 +28,9 @@ from unitctl.lab.net import netns_name, ssh_answers
 from unitctl.lab.proc import LabError, LabProcess, spawn
 
 NETNS_SUFFIX = "switches"
-SWITCH_MODEL = "cisco_generic"
+SWITCH_MODEL = "unitctl_catalyst_ios15"   # unitctl.lab.ios_switch.MODEL_NAME
+# VTP mode the lab switches start in; a switch entry in the config may say otherwise ("vtp_mode").
+LAB_VTP_MODE = "server"
 
 
 def netns() -> str:
@@ -58,19 +65,23 @@ def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> 
 
 def serve(config_file: Path) -> None:
     """Serve every configured switch until killed."""
-    from fake_switches.switch_factory import SwitchFactory  # noqa: PLC0415  (lab-only deps)
-    from fake_switches.transports.ssh_service import SwitchSshService  # noqa: PLC0415
+    from fake_switches.transports.ssh_service import SwitchSshService  # noqa: PLC0415  (lab-only deps)
     from twisted.conch.ssh import keys  # noqa: PLC0415
     from twisted.internet import reactor  # noqa: PLC0415
+
+    from unitctl.lab.ios_switch import make_switch  # noqa: PLC0415
+    from unitctl.lab.switch_ssh import use_utf8_shell  # noqa: PLC0415
 
     config = json.loads(config_file.read_text())
     credentials = json.loads(Path(config["credentials"]).read_text())
     users = {credentials["network_user"]: credentials["network_password"].encode()}
     for switch in config["switches"]:
-        core = SwitchFactory().get(SWITCH_MODEL, switch["name"], credentials["enable_secret"])
+        core = make_switch(switch["name"], credentials["enable_secret"],
+                           vtp_mode=switch.get("vtp_mode", LAB_VTP_MODE))
         service = SwitchSshService(ip=switch["address"], port=22, switch_core=core,
                                    users=users)
         listening = service.hook_to_reactor(reactor)
+        use_utf8_shell(listening)   # the Persian banner reaches the switch whole
         host_key = keys.Key.fromFile(switch["host_key"])
         listening.factory.publicKeys = {host_key.sshType(): host_key.public()}
         listening.factory.privateKeys = {host_key.sshType(): host_key}

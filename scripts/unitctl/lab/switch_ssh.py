@@ -1,0 +1,42 @@
+"""fake-switches' SSH shell, able to take UTF-8 text (the login banner is Persian and English).
+
+fake-switches' shell is twisted's line editor, which keeps only ASCII keystrokes: every byte of a
+Persian character was dropped before the switch saw the line, so a banner sent over the lab's SSH
+arrived as empty lines. Here bytes from 0x80 up are kept as characters of the line (the line is
+decoded as UTF-8 when it ends, as fake-switches already does). Used by unitctl.lab.switches:
+`use_utf8_shell(listening_port)` after fake-switches' SwitchSshService has set up the port.
+"""
+
+from __future__ import annotations
+
+from fake_switches.terminal.ssh import SwitchSSHShell
+from fake_switches.transports.ssh_service import SSHDemoAvatar, SSHDemoRealm
+from twisted.conch.insults import insults
+from twisted.conch.ssh import session
+
+
+class Utf8SwitchShell(SwitchSSHShell):
+    def keystrokeReceived(self, keyID, modifier):
+        if isinstance(keyID, bytes) and len(keyID) == 1 and keyID[0] >= 0x80:
+            self.characterReceived(keyID, False)   # one byte of a UTF-8 character
+            return
+        super().keystrokeReceived(keyID, modifier)
+
+
+class Utf8Avatar(SSHDemoAvatar):
+    def openShell(self, protocol):
+        server_protocol = insults.ServerProtocol(Utf8SwitchShell, self, switch_core=self.switch_core)
+        server_protocol.makeConnection(protocol)
+        protocol.makeConnection(session.wrapProtocol(server_protocol))
+
+
+class Utf8Realm(SSHDemoRealm):
+    def requestAvatar(self, avatarId, mind, *interfaces):
+        interface, _, logout = super().requestAvatar(avatarId, mind, *interfaces)
+        return interface, Utf8Avatar(avatarId, switch_core=self.switch_core), logout
+
+
+def use_utf8_shell(listening_port) -> None:
+    """Serve the UTF-8 shell on a port fake-switches' SwitchSshService.hook_to_reactor returned."""
+    portal = listening_port.factory.portal
+    portal.realm = Utf8Realm(portal.realm.switch_core)
