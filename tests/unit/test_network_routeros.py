@@ -197,6 +197,15 @@ def test_a_missing_bridge_port_is_one_add(intended):
          'comment="to core switch sample-court-sw1"']
 
 
+def test_a_port_in_another_bridge_is_moved_to_the_intended_one(intended):
+    running = edited(EXPORT, 'add bridge=bridge-lan comment="to core switch sample-court-sw1" frame-types=\\\n'
+                             "    admit-only-vlan-tagged interface=ether2\n",
+                     "add bridge=bridge comment=defconf interface=ether2\n")
+    assert diff(intended, running).commands == [
+        '/interface bridge port set [ find interface=ether2 ] bridge=bridge-lan frame-types=admit-only-vlan-tagged '
+        'comment="to core switch sample-court-sw1"']
+
+
 def test_a_changed_identity_is_one_set(intended):
     running = edited(EXPORT, "set name=sample-court-rtr1", "set name=MikroTik")
     assert diff(intended, running).commands == ["/system identity set name=sample-court-rtr1"]

@@ -97,9 +97,10 @@ _VLAN = PathInfo(
     required=frozenset({"name", "interface", "vlan-id"}))
 
 _BRIDGE_PORT = PathInfo(
-    "/interface bridge port", ("bridge", "interface"),
-    "an interface is a port of at most one bridge (RouterOS refuses a second); the bridge is part of the "
-    "identity so that a port moved to another bridge is a remove and an add",
+    "/interface bridge port", ("interface",),
+    "an interface is a port of at most one bridge (RouterOS refuses to add it to a second): keyed by the "
+    "interface alone, a port found in another bridge (a factory `bridge`) is moved with `set bridge=`, "
+    "where bridge+interface would add it before removing it and be refused",
     "API-DATA primary_keys=('interface',) and defaults; MT-DOCS Bridging and Switching",
     defaults={"auto-isolate": "no", "bpdu-guard": "no", "broadcast-flood": "yes", "edge": "auto", "fast-leave": "no",
               "frame-types": "admit-all", "horizon": "none", "hw": "yes", "ingress-filtering": "yes",
