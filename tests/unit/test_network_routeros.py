@@ -13,6 +13,7 @@ import dataclasses
 
 import pytest
 
+from unitctl.lab.routeros_model import RouterOSError, RouterOSModel, wrap
 from unitctl.network import load_targets, render
 from unitctl.network.compare import UnsafeCommand, compare
 from unitctl.network.platforms import MASK, ROUTEROS
@@ -25,13 +26,14 @@ from unitctl.paths import INVENTORY_DIR
 ALL_SECTIONS = ["identity", "interfaces", "vlans", "addresses", "dns", "ntp", "logging", "snmp", "users",
                 "services", "firewall"]
 # Made up here, as the vault would give them.
-SECRETS = {"user": "netadmin", "password": "dummy-Pa55-42", "enable_secret": "dummy-en-42",
-           "snmp_auth_password": "dummy-auth-42", "snmp_priv_password": "dummy-priv-42"}
+SECRETS = {"user": "netadmin", **{name: f"dummy-{name}-42" for name in
+                                  ("password", "enable_secret", "snmp_auth_password", "snmp_priv_password")}}
 
 # What RouterOS 7.16.1 prints for the router below, configured exactly as intended: RouterOS's
 # section order (/snmp community and /system logging action early, /port between), properties
 # in its own order, tagged ports bridge last, `network=` added, `allow-remote-requests=no`,
-# `set ssh port=22`, `comment="replies"` quotes and the `/user` section gone, wrapped at 80 columns.
+# `set ssh port=22`, `comment="replies"` quotes and the `/user` section gone, wrapped as RouterOS
+# wraps (a line of at most 77 characters and ` \`; a property split after `=` when its name fits).
 EXPORT = r"""# 2026-11-29 10:00:00 by RouterOS 7.16.1
 # software id = 7XQ2-K9LM
 #
@@ -45,8 +47,8 @@ add interface=bridge-lan name=vlan20-cms-clients vlan-id=20
 add interface=bridge-lan name=vlan99-management vlan-id=99
 /snmp community
 set [ find default=yes ] disabled=yes
-add addresses=203.0.113.10/32 authentication-protocol=SHA1 encryption-protocol=\
-    AES name=unitctl-monitor security=private
+add addresses=203.0.113.10/32 authentication-protocol=SHA1 \
+    encryption-protocol=AES name=unitctl-monitor security=private
 /system logging action
 add name=centre remote=203.0.113.10 target=remote
 /port
@@ -94,8 +96,9 @@ set name=sample-court-rtr1
 /system logging
 add action=centre topics=info
 /system note
-set note="Authorised staff of the Judiciary of the sample province only. All a\
-    ctivity is logged."
+set note=\
+    "Authorised staff of the Judiciary of the sample province only. All activi\
+    ty is logged."
 /system ntp client
 set enabled=yes
 /system ntp client servers
@@ -261,20 +264,21 @@ def test_a_hidden_password_is_no_difference(router):
     shown = "\n".join([comparison.before, comparison.after, *comparison.lines(), *comparison.unverifiable])
     assert "dummy-" not in shown
     # the same export shown with show-sensitive (secrets in it, masked by the backup): still equal
-    sensitive = edited(EXPORT, "encryption-protocol=\\\n    AES", f"authentication-password={MASK} "
-                                                                  f"encryption-protocol=AES")
+    sensitive = edited(EXPORT, "SHA1 \\\n    encryption-protocol=AES", f"SHA1 authentication-password={MASK} "
+                                                                          f"encryption-protocol=AES")
     assert diff(real, sensitive).in_sync
 
 
 def test_secrets_are_masked_in_commands_and_given_back_to_send(router):
     with_secrets = dataclasses.replace(router, settings={**router.settings, **SECRETS})
-    running = edited(EXPORT, "add addresses=203.0.113.10/32 authentication-protocol=SHA1 encryption-protocol=\\\n"
-                             "    AES name=unitctl-monitor security=private\n", "")
+    running = edited(EXPORT, "add addresses=203.0.113.10/32 authentication-protocol=SHA1 \\\n"
+                             "    encryption-protocol=AES name=unitctl-monitor security=private\n", "")
     comparison = diff(render(with_secrets), running)
     assert comparison.commands == [
         f"/snmp community add name=unitctl-monitor security=private authentication-protocol=SHA1 "
         f"encryption-protocol=AES authentication-password={MASK} encryption-password={MASK} addresses=203.0.113.10"]
-    assert "authentication-password=dummy-auth-42 encryption-password=dummy-priv-42" in comparison.sendable()[0]
+    assert f"authentication-password={SECRETS['snmp_auth_password']} " \
+           f"encryption-password={SECRETS['snmp_priv_password']}" in comparison.sendable()[0]
     with pytest.raises(UnsafeCommand, match="not available"):
         diff(render(router), running).sendable()  # offline: the secret is not known
 
@@ -403,3 +407,74 @@ def test_identity_table_has_a_reason_and_a_source_for_every_path():
     assert {row[0] for row in rows} == set(PATHS)
     assert all(reason and source for _, _, reason, source in rows)
     assert ("/ip firewall filter", "ordered per chain") == rows[[r[0] for r in rows].index("/ip firewall filter")][:2]
+
+
+# --- the in-process RouterOS model (unitctl.lab.routeros_model) ---------------------------------------
+
+@pytest.fixture
+def pushed(router):
+    """A factory-reset router with its uplink, then the push of the intended config, secrets known."""
+    real = render(dataclasses.replace(router, settings={**router.settings, **SECRETS}))
+    model = RouterOSModel()
+    model.run("/ip dhcp-client add interface=ether1")
+    first = compare_routeros(model.export(), real, ALL_SECTIONS)
+    assert len(first.commands) == 34 and first.drift == []
+    model.run(first.sendable())
+    return model, real
+
+
+def test_a_push_to_the_model_prints_the_export_of_the_issue(pushed):
+    model, real = pushed
+    assert model.export() == EXPORT
+    assert compare_routeros(model.export(), real, ALL_SECTIONS).in_sync  # a second push sends nothing
+
+
+def test_a_roll_back_to_the_backup_restores_it_exactly(pushed):
+    model, _ = pushed
+    backup = model.export()
+    model.run(['/ip firewall filter remove [ find chain=input comment="SSH from management" ]',
+               "/ip firewall filter move [ find chain=input protocol=icmp ] destination=0",
+               "/interface vlan add interface=bridge-lan name=vlan30-printers vlan-id=30",
+               "/ip address add address=203.0.113.1/24 interface=vlan30-printers",
+               "/ip dns set allow-remote-requests=yes servers=192.0.2.11",
+               "/interface bridge set [ find name=bridge-lan ] vlan-filtering=no"])
+    back = compare_routeros(model.export(), backup, ALL_SECTIONS)
+    model.run(back.sendable())
+    assert model.export() == backup
+
+
+def test_the_old_line_diff_applied_to_the_model_is_refused(pushed, intended):
+    """The issue's "duplicates if applied": the old remediation re-adds what is there."""
+    model, _ = pushed
+    old = compare(ROUTEROS, model.export(), intended, ALL_SECTIONS)
+    with pytest.raises(RouterOSError, match="already have interface with such name"):
+        model.run(old.commands)
+
+
+def test_the_model_refuses_what_routeros_refuses():
+    model = RouterOSModel()
+    with pytest.raises(RouterOSError, match="input does not match any value of interface"):
+        model.run("/ip address add address=192.0.2.1/24 interface=vlan10")
+    model.run("/interface bridge add name=b1\n/interface bridge add name=b2\n"
+              "/interface bridge port add bridge=b1 interface=ether2")
+    with pytest.raises(RouterOSError, match="already have such port"):
+        model.run("/interface bridge port add bridge=b2 interface=ether2")
+    with pytest.raises(RouterOSError, match="built-in"):
+        model.run("/ip service remove telnet")
+
+
+def test_wrapping_as_routeros_wraps():
+    """Lines of a public RouterOS 7.16.1 export, wrapped again from their properties."""
+    assert wrap(["add", "ingress-filtering=no", "name=BR1", "port-cost-mode=short", "protocol-mode=none",
+                 "vlan-filtering=yes"]) == ["add ingress-filtering=no name=BR1 port-cost-mode=short protocol-mode=none \\",
+                                            "    vlan-filtering=yes"]
+    assert wrap(["add", "action=accept", "chain=input", 'comment="Allow Estab & Related"',
+                 "connection-state=established,related"]) == [
+        'add action=accept chain=input comment="Allow Estab & Related" \\',
+        "    connection-state=established,related"]
+    assert wrap(["add", "action=drop", "chain=forward", 'comment="Drop (invalid)"', "connection-state=invalid"]) == [
+        'add action=drop chain=forward comment="Drop (invalid)" connection-state=\\', "    invalid"]
+    assert wrap(["add", "action=accept", "chain=forward", 'comment="Allow forward traffic for port redirections and DMZ"',
+                 "connection-nat-state=dstnat"]) == [
+        "add action=accept chain=forward comment=\\",
+        '    "Allow forward traffic for port redirections and DMZ" \\', "    connection-nat-state=dstnat"]
