@@ -1,4 +1,4 @@
-"""RouterOS compared by path and properties (unitctl.network.routeros), offline.
+"""RouterOS compared by path and properties (unitctl.network.routeros_export), offline.
 
 The router of a sample unit, configured exactly as templates/network/routeros/edge.rsc.j2
 renders it, as RouterOS 7.16.1 prints it back with `/export`: its own section and property order,
@@ -18,7 +18,7 @@ from unitctl.network import load_targets, render
 from unitctl.network.compare import UnsafeCommand, comparable
 from unitctl.network.platforms import MASK, ROUTEROS
 from unitctl.network.render import Target
-from unitctl.network.routeros import (compare_routeros, entries, logical_lines, parse, quote, selector_of,
+from unitctl.network.routeros_export import (compare_routeros, entries, logical_lines, parse, quote, selector_of,
                                       unquote)
 from unitctl.network.routeros_paths import PATHS, identity_table, path_info
 from unitctl.paths import INVENTORY_DIR

@@ -1,6 +1,6 @@
 """A tiny in-process model of a RouterOS 7 router's configuration: it runs the commands the toolkit
 sends and prints `/export` the way RouterOS does. No network, no emulator: a test double for
-`unitctl.network.routeros`, so that a push (compare, send, read back, compare again) and a
+`unitctl.network.routeros_export`, so that a push (compare, send, read back, compare again) and a
 roll-back can be exercised offline.
 
     router = RouterOSModel()                  # as after a reset without the default configuration
@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from unitctl.network.routeros import Command, Entry, effective, normalise, parse, quote, selector_of
+from unitctl.network.routeros_export import Command, Entry, effective, normalise, parse, quote, selector_of
 from unitctl.network.routeros_paths import COMMON_DEFAULTS, path_info
 
 EXPORT_ORDER = ("/interface bridge", "/interface ethernet", "/interface vlan", "/interface list", "/snmp community",

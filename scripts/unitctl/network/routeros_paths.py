@@ -1,7 +1,7 @@
 """What the toolkit knows about each RouterOS menu path: identity, defaults, what RouterOS adds or hides.
 
 One `PathInfo` per path in `PATHS`, each with its reason and source, read by
-`unitctl.network.routeros` to compare a router's `/export` with the intended script by path and
+`unitctl.network.routeros_export` to compare a router's `/export` with the intended script by path and
 property. Sources (as cited in the `source` of each entry):
 
 - API-DATA: community.routeros, `plugins/module_utils/_api_data.py` (Ansible's RouterOS
