@@ -1,11 +1,16 @@
-"""Backup of 50 emulated switches: concurrently against one by one, as a ratio in one run.
+"""Backup of 500 emulated switches: concurrently against one by one, as a ratio in one run.
 
-    python tests/benchmarks/bench_network_backup.py [--devices 50] [--workers 50]
+    python tests/benchmarks/bench_network_backup.py [--devices 500] [--workers 100] [--sample 25]
 
 Needs root. It makes its own network namespace `ulab-bench` (loopback only, nothing bridged),
 runs one fake-switches process serving every switch on 127.0.0.1, ports 13000 and up, runs
 the measurement inside the same namespace, and removes both in the end, whatever happens. The
-lab's own switches are never touched. Target: at least 10x faster than one by one, under 15 s.
+lab's own switches are never touched. Target: at least 10x faster than one by one, and every
+switch backed up concurrently in under 20 s.
+
+One by one is sampled: the first `--sample` switches are backed up in turn and the time is
+scaled to all of them (time per switch x devices; a serial backup's cost is the same for every
+switch of the emulator, so the scaling is linear). The concurrent run backs up every switch.
 Results: stdout and results/benchmarks/network_backup.json.
 """
 
@@ -27,7 +32,7 @@ NETNS = labnet.netns_name("bench")
 FIRST_PORT = 13000
 USER, PASSWORD = "bench", "bench-password"
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "network_backup.json"
-TARGET_RATIO, TARGET_TOTAL_S = 10, 15
+TARGET_RATIO, TARGET_TOTAL_S = 10, 20
 
 SERVER = """
 import sys
@@ -49,19 +54,23 @@ def targets(count: int) -> list[Target]:
                    settings={**settings, "port": FIRST_PORT + i}) for i in range(count)]
 
 
-def measure(count: int, workers: int) -> dict:
-    """Runs inside the namespace: one by one, then concurrently, each into a fresh repository."""
+def measure(count: int, workers: int, sample: int) -> dict:
+    """Runs inside the namespace: a sample one by one (scaled to all), then every switch
+    concurrently, each into a fresh repository."""
     switches = targets(count)
-    figures = {}
-    for label, pool in (("one_by_one", 1), ("concurrent", workers)):
+    sample = max(1, min(sample, count))
+    figures = {"sampled": sample}
+    for label, devices, pool in (("one_by_one", switches[:sample], 1), ("concurrent", switches, workers)):
         repository = BackupRepository(tempfile.mkdtemp(prefix=f"bench-{label}-")).ensure()
         started = time.monotonic()
-        results = run_many(backup_one, switches, workers=pool, repository=repository)
+        results = run_many(backup_one, devices, workers=pool, repository=repository)
         commit_backups(repository, results, "backup")
         figures[f"{label}_s"] = round(time.monotonic() - started, 2)
         failed = [f"{r.device}: {r.message}" for r in results if not r.ok]
         if failed:
-            raise SystemExit("backup failed:\n" + "\n".join(failed))
+            raise SystemExit(f"backup failed on {len(failed)} switches:\n" + "\n".join(failed[:20]))
+    figures["one_by_one_sample_s"] = figures["one_by_one_s"]
+    figures["one_by_one_s"] = round(figures["one_by_one_s"] * count / sample, 2)
     figures["ratio"] = round(figures["one_by_one_s"] / figures["concurrent_s"], 1)
     return figures
 
@@ -79,12 +88,13 @@ def wait_for(count: int, server: subprocess.Popen, timeout: float = 60) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=50)
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=100)
+    parser.add_argument("--sample", type=int, default=25, help="switches backed up one by one (scaled to all)")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:  # the measuring half, already in the namespace
-        print(json.dumps(measure(args.devices, args.workers)))
+        print(json.dumps(measure(args.devices, args.workers, args.sample)))
         return
     if os.geteuid() != 0:
         raise SystemExit("needs root (it makes a network namespace)")
@@ -97,7 +107,8 @@ def main() -> None:
         wait_for(args.devices, server)
         started = time.monotonic()
         inside = subprocess.run(["ip", "netns", "exec", NETNS, sys.executable, __file__, "--inside",
-                                 "--devices", str(args.devices), "--workers", str(args.workers)],
+                                 "--devices", str(args.devices), "--workers", str(args.workers),
+                                 "--sample", str(args.sample)],
                                 capture_output=True, text=True, timeout=900)
         if inside.returncode != 0:
             raise SystemExit(inside.stdout + inside.stderr)
@@ -110,7 +121,8 @@ def main() -> None:
         subprocess.run(["ip", "netns", "delete", NETNS], check=False)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"{figures['devices']} switches: one by one {figures['one_by_one_s']} s, "
+    print(f"{figures['devices']} switches: one by one {figures['one_by_one_s']} s "
+          f"({figures['sampled']} measured, {figures['one_by_one_sample_s']} s, scaled), "
           f"{figures['workers']} workers {figures['concurrent_s']} s: {figures['ratio']}x "
           f"(target >= {TARGET_RATIO}x; concurrent under {TARGET_TOTAL_S} s)")
     if figures["ratio"] < TARGET_RATIO or figures["concurrent_s"] >= TARGET_TOTAL_S:

@@ -1,9 +1,10 @@
-"""Network devices against the lab's emulated switches (fake-switches, see DESIGN.md).
+"""Network devices against the lab's switches: the toolkit's Catalyst 2960-X / IOS 15.2 model on
+fake-switches (unitctl.lab.ios_switch, docs/lab-switch.md), which prints and refuses as IOS does.
 
-What the emulator supports is tested here: VLANs and ports pushed, idempotence, drift from a
-hand change, per-device failures, roll-back after a rejected command, check mode, and the NET
-compliance checks (`unitctl check`/`evaluate`) on pushed and hand-changed switches. What it lacks
-(the management plane) is tested offline in tests/unit/test_network_render.py.
+Every managed section, the management plane included: a push to a fresh switch, a second push
+that sends nothing, drift from a hand change, per-device failures, a real IOS rejection rolled
+back to the pre-push config, check mode, backups without a secret, and the NET compliance checks
+(`unitctl check`/`evaluate`): all pass on a pushed switch and each fails on its own fault.
 
 Set UNITLAB_ASSUME_UP=1 to use a lab that is already up without `unitctl lab up` (and then
 nothing here brings it down either).
@@ -14,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+import secrets
 import subprocess
 import time
 
@@ -21,15 +24,12 @@ import pytest
 
 from lab_helpers import unitctl
 from unitctl import paths
-from unitctl.network import BackupRepository, audit, backup_one, compare, load_targets, push_one, run_many
+from unitctl.network import BackupRepository, audit, backup_one, load_targets, push_one, run_many
 from unitctl.network.platforms import strip_volatile
 from unitctl.network.session import Session
 
 pytestmark = pytest.mark.lab
 
-EMULATOR_PORTS = [f"FastEthernet0/{n}" for n in range(1, 13)]
-# A switch as fake-switches starts it: no VLAN but 1, twelve empty ports.
-FRESH = "".join(f"interface {port}\n" for port in EMULATOR_PORTS)
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +51,24 @@ def configure(target, commands: list[str]) -> None:
 
 
 def reset(target) -> None:
-    """Back to the emulator's factory state (the managed sections emptied)."""
-    commands = compare(target.platform, running(target), FRESH, target.managed_sections).commands
-    if commands:
-        configure(target, commands)
-    assert compare(target.platform, running(target), FRESH, target.managed_sections).in_sync
+    """Back to a fresh switch as IOS does it: `write erase`, `delete flash:vlan.dat`, `reload`
+    (each prompt confirmed). The lab's model then boots its staged config: its name and the
+    enable secret the lab knows, every port empty, VLAN 1 only, VTP server."""
+    with Session(target) as session:
+        connection = session.connection
+        for command, answers in (("write erase", [""]), ("delete flash:vlan.dat", ["", ""]),
+                                 ("reload", ["no", ""])):
+            output = connection.send_command_timing(command, read_timeout=20)
+            for answer in answers:
+                if not re.search(r"\[confirm\]|\?\s*$|\[yes/no\]:\s*$", output):
+                    break
+                try:
+                    output = connection.send_command_timing(answer, read_timeout=5)
+                except Exception:  # noqa: BLE001  (the reload ends the session, as on IOS)
+                    break
+    text = running(target)
+    assert f"hostname {target.name}" in text and "vtp mode transparent" not in text, text
+    assert not re.search(r"(?m)^vlan \d", text) and "description" not in text, text
 
 
 def test_push_to_a_fresh_switch_then_nothing_to_change(switches, tmp_path):
@@ -65,15 +78,27 @@ def test_push_to_a_fresh_switch_then_nothing_to_change(switches, tmp_path):
     first = push_one(target, repository)
     assert first.ok and first.changed, first.message
     assert any(line.startswith("vlan 20") for line in first.lines)
+    # IOS's portfast warning is a warning, not a rejection: reported, the push goes on.
+    assert any("portfast should only be enabled" in warning for warning in first.warnings), first.warnings
     text = running(target)
     assert "vlan 999\n name dead" in text and "interface Vlan99\n description management" in text
     assert "interface FastEthernet0/2\n description court-ws1\n switchport access vlan 20\n switchport mode access" in text
     assert "interface FastEthernet0/7\n description unused\n switchport access vlan 999\n switchport mode access\n shutdown" in text
+    # The management plane as IOS prints it: VTYs split, hidden defaults hidden, secrets hashed.
+    assert "line vty 0 4\n" in text and "line vty 5 15\n" in text and "transport input ssh" in text
+    assert "ip domain-name lab.internal" in text and "logging trap" not in text and "snmp-server user" not in text
+    assert "\nusername netadmin privilege 15 secret 5 $1$" in text.replace(target.settings["user"], "netadmin")
+    assert target.settings["password"] not in text and target.settings["enable_secret"] not in text
+    with Session(target) as session:
+        assert target.settings["snmp_user"] in session.show("show snmp user")
     second = push_one(target, repository)
-    assert second.ok and not second.changed and second.lines == []
+    assert second.ok and not second.changed and second.lines == [], second.lines
     # the pre-push backup of the fresh switch is in the repository, with no volatile lines
     backup = (repository.file("lab-court", "court-sw1")).read_text()
-    assert "Current configuration" not in backup and "vlan 20" in backup
+    assert "Current configuration" not in backup and "hostname court-sw1" in backup
+    assert push_one(target, repository).ok  # stored again after the push: the pushed config
+    for secret in (target.settings[name] for name in ("password", "enable_secret", "snmp_auth_password")):
+        assert secret not in backup
 
 
 def test_hand_change_is_drift_and_the_next_push_removes_it(switches):
@@ -124,13 +149,15 @@ def test_rejected_command_rolls_back_to_the_pre_push_backup(switches):
     reset(target)
     configure(target, ["vlan 20", " name old-name", "exit", "interface FastEthernet0/3", " description before", "exit"])
     before = strip_volatile(target.platform, running(target))
-    # Managing the port_protection section sends `spanning-tree portfast`, which the emulator rejects.
-    rejecting = dataclasses.replace(target, settings={
-        **target.settings, "managed_sections": {"ios": ["vlans", "interfaces", "port_protection"]}})
+    # A VLAN name IOS refuses (one word only): `% Invalid input detected`, after the management
+    # plane and the first VLANs were already sent, so there is something to roll back.
+    vlans = [dict(vlan, name="two words") if vlan["id"] == max(v["id"] for v in target.addressing["vlans"])
+             else vlan for vlan in target.addressing["vlans"]]
+    rejecting = dataclasses.replace(target, addressing={**target.addressing, "vlans": vlans})
     result = push_one(rejecting)
     assert not result.ok
-    assert "rejected a command" in result.message and "No such command" in result.message
-    assert "rolled back: the device is as it was before the push" in result.message
+    assert "rejected a command" in result.message and "Invalid input detected" in result.message, result.message
+    assert "rolled back: the device is as it was before the push" in result.message, result.message
     assert strip_volatile(target.platform, running(target)) == before
     assert push_one(target).ok
 
@@ -161,12 +188,7 @@ def test_network_checks_pass_or_are_not_applicable_on_the_pushed_lab(switches, t
     assert status == 0 and report["status"] == "compliant", report["units"]["lab-court"]["failures"]
     found = outcomes(report, "court-sw1")
     assert {r["unit_id"] for r in found.values()} == {"lab-court"}
-    assert all(found[f"NET-00{n}"]["outcome"] == "pass" for n in range(1, 6)), found
-    # the management plane, hostname and spanning tree: the emulator cannot hold them
-    for check_id in ("NET-006", "NET-007", "NET-008", "NET-009", "NET-010", "NET-011", "NET-012"):
-        assert found[check_id]["outcome"] == "not_applicable", found[check_id]
-        assert "not managed on court-sw1" in found[check_id]["evidence"]
-        assert "fake-switches" in found[check_id]["evidence"]
+    assert all(found[f"NET-{n:03d}"]["outcome"] == "pass" for n in range(1, 13)), found
     assert report["units"]["lab-court"]["score"] == 100.0
     assert not outcomes(report, "pros-sw1")  # another unit's switch is not checked with lab-court
 
@@ -188,6 +210,36 @@ def test_a_stray_vlan_and_an_open_unused_port_fail_until_the_next_push(switches,
     assert report["units"]["lab-prosecutor"]["score"] == 100.0
     push = unitctl("net", "push", "--limit", "court-sw1")
     assert push.returncode == 0 and "court-sw1: changed" in push.stdout, push.stdout + push.stderr
+    status, report = network_evaluation(tmp_path, "check", "lab-court")
+    assert status == 0, report["units"]["lab-court"]["failures"]
+
+
+# Each management-plane check fails on its own fault, made by hand as a technician would; the
+# evidence of each names its fault. All at once: one evaluation, not seven.
+FAULTS = {
+    "NET-006": (["hostname court-switch"], "court-switch"),
+    "NET-007": (["line vty 5 15", " transport input telnet ssh", "exit", "ip http server"], "telnet"),
+    "NET-008": ([f"username helpdesk privilege 1 password 0 H{secrets.token_hex(4)}"], "reversible user password"),
+    "NET-009": (["no logging host 10.213.10.10"], "logging host 10.213.10.10"),
+    "NET-010": (["snmp-server community public RO"], "community"),
+    "NET-011": (["no banner login"], "banner"),
+    "NET-012": (["spanning-tree mode pvst"], "spanning-tree mode rapid-pvst"),
+}
+
+
+def test_each_management_check_fails_on_its_own_fault(switches, tmp_path):
+    target = switches["court-sw1"]
+    assert push_one(target).ok
+    configure(target, [line for lines, _ in FAULTS.values() for line in lines])
+    _, report = network_evaluation(tmp_path, "check", "lab-court")
+    found = outcomes(report, "court-sw1")
+    for check_id, (_, named) in FAULTS.items():
+        assert found[check_id]["outcome"] == "fail", found[check_id]
+        assert named in found[check_id]["evidence"], (check_id, found[check_id]["evidence"])
+    assert found["NET-002"]["outcome"] == "fail"  # each is drift the next push removes
+    assert {found[f"NET-00{n}"]["outcome"] for n in (1, 3, 4, 5)} == {"pass"}
+    pushed = push_one(target)
+    assert pushed.ok and pushed.changed, pushed.message
     status, report = network_evaluation(tmp_path, "check", "lab-court")
     assert status == 0, report["units"]["lab-court"]["failures"]
 

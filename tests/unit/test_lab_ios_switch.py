@@ -113,7 +113,7 @@ def test_the_toolkit_base_config_is_accepted_and_printed_as_ios_does(intended):
     assert problems == [] and "Invalid input" not in output
     text = running(console)
     assert "\n! Last configuration change at 22:13:20 UTC Tue Nov 14 2023 by netadmin\n" in text
-    for line in ("service timestamps debug datetime msec", "service timestamps log datetime msec localtime",
+    for line in ("service timestamps debug datetime msec localtime", "service timestamps log datetime msec localtime",
                  "service password-encryption", "hostname court-sw1", "no ip http server",
                  "no ip http secure-server", "ip domain-name lab.internal", "ip ssh version 2",
                  "ntp server 10.213.20.10", "logging host 10.213.10.10", "snmp-server group unitctl-ro v3 priv",
@@ -133,8 +133,9 @@ def test_the_toolkit_base_config_is_accepted_and_printed_as_ios_does(intended):
     assert "line vty 0 15" not in text
     # the banner: netmiko sends "banner login ^C" as typed, so '^' delimits and the 'C' is text
     assert f"\nbanner login ^CC\n{BANNER_FA}\n{BANNER_EN}\n^C\n" in text
-    # VTP server (the default): VLANs are in vlan.dat, not in the running config
-    assert not re.search(r"(?m)^vlan \d", text) and "vtp" not in text
+    # The toolkit sets VTP transparent: the switch prints its VLANs (in server mode it would not:
+    # test_vtp_server_by_default_transparent_prints_vlans)
+    assert "\nvtp mode transparent\n" in text and "\nvlan 999\n name dead\n" in text
     assert block(text, "interface FastEthernet0/5") == (
         "interface FastEthernet0/5\n description unused\n switchport access vlan 999\n switchport mode access\n"
         " shutdown\n spanning-tree portfast\n spanning-tree bpduguard enable")
@@ -236,8 +237,13 @@ def test_show_vlan_brief_as_ios_and_ntc_templates_read_it(intended):
     assert set(parsed) == {"1", "10", "20", "30", "99", "999", "1002", "1003", "1004", "1005"}
 
 
+def in_server_mode(intended: str) -> str:
+    """The rendered config without its `vtp mode transparent`: the switch stays in VTP server mode."""
+    return intended.replace("vtp mode transparent\n", "")
+
+
 def test_vtp_server_by_default_transparent_prints_vlans(intended):
-    core, console, _ = pushed(intended)
+    core, console, _ = pushed(in_server_mode(intended))
     status = console.run("show vtp status")
     assert "\nVTP Operating Mode                : Server\n" in status
     assert "Local updater ID is 10.213.23.2 on interface Vl99 (lowest numbered VLAN interface found)" in status
@@ -302,12 +308,15 @@ def test_the_toolkit_error_pattern_matches_ios_errors():
         assert re.search(IOS.error_pattern, console.send(line), flags=re.M), line
 
 
-@pytest.mark.xfail(strict=True, reason="the toolkit's IOS error_pattern ('%') takes IOS's portfast warning for "
-                                       "an error: every push of port_protection to a real switch would fail")
 def test_the_toolkit_error_pattern_does_not_take_warnings_for_errors():
+    """IOS's portfast warning is a warning: a push of port_protection must not fail on it, while
+    a real rejection of the same session still matches."""
     _, console = switch()
     output = console.send("configure terminal", "interface FastEthernet0/1", "spanning-tree portfast")
+    assert "%Warning: portfast" in output
     assert not re.search(IOS.error_pattern, output, flags=re.M)
+    rejected = console.send("spanning-tree portfas on")
+    assert re.search(IOS.error_pattern, rejected, flags=re.M), rejected
 
 
 # --- saving and reloading ----------------------------------------------------------------------
@@ -315,7 +324,7 @@ def test_the_toolkit_error_pattern_does_not_take_warnings_for_errors():
 def test_write_memory_then_reload_brings_back_the_startup_config(intended):
     clock = Clock()
     core, console = switch(clock=clock)
-    console.send("configure terminal", *intended.splitlines())
+    console.send("configure terminal", *in_server_mode(intended).splitlines())
     clock.now += 60
     assert console.run("write memory") == "Building configuration...\n[OK]\n"
     saved = core.running_config()
@@ -354,6 +363,34 @@ def test_a_reload_without_write_memory_loses_the_running_config():
     console.send("exit")
     core.reload()
     assert "hostname court-sw1" in core.running_config() and "logging host" not in core.running_config()
+
+
+def test_an_snmp_community_is_printed_with_its_access():
+    _, console = switch()
+    console.configure("snmp-server community public", "snmp-server community private RW 10")
+    text = running(console)
+    assert "snmp-server community public RO\n" in text and "snmp-server community private RW 10\n" in text
+    console.configure("no snmp-server community public RO")
+    assert "snmp-server community public" not in running(console)
+
+
+def test_write_erase_and_deleting_vlan_dat_bring_back_a_fresh_switch_at_the_next_reload(intended):
+    """How the lab puts a switch back to fresh (tests/integration/test_network.py): IOS's
+    `write erase` keeps VLANs (they are in vlan.dat), `delete flash:vlan.dat` removes them."""
+    fresh_core, _ = switch()
+    fresh = fresh_core.running_config()
+    core, console = switch()
+    console.send("configure terminal", *intended.splitlines())
+    console.run("write memory")
+    erased = console.send("write erase", "")
+    assert "Continue? [confirm]" in erased and "Erase of nvram: complete" in erased
+    assert "Delete flash:/vlan.dat? [confirm]" in console.send("delete flash:vlan.dat", "", "")
+    core.reload()
+    salted = re.compile(r"\$1\$\S+")   # the staged enable secret, hashed again with a new salt
+    assert salted.sub("<hash>", core.running_config()) == salted.sub("<hash>", fresh)
+    console = core.console()
+    console.send("enable", SECRETS["enable_secret"])   # the lab's staged enable secret still opens it
+    assert not re.search(r"(?m)^(20|99|999) ", console.run("show vlan brief"))
 
 
 def test_reload_from_the_cli_asks_to_save():

@@ -160,13 +160,17 @@ def test_push_refuses_masked_secrets_and_unmasks_known_ones(sample):
     assert "username netadmin privilege 15 secret S3cret!" in sendable(IOS, commands, real)
 
 
-def test_routeros_diff_is_missing_lines_and_drift():
+def test_routeros_diff_by_path_and_properties():
+    """compare() takes RouterOS to unitctl.network.routeros_export: `www disabled=no` is RouterOS's
+    default (no drift), a user the intent does not describe is drift for a person, never a secret."""
     intended = "/ip service\nset telnet disabled=yes\nset ssh port=22\n/system identity\nset name=r1\n"
     running = "# 2025-11-01 10:00:00 by RouterOS 7.15\n# software id = ABCD\n/ip service\nset ssh port=22\n" \
               "set www disabled=no\n/user\nadd name=x password=hunter2\n"
     comparison = compare(ROUTEROS, running, intended, ["services", "identity", "users"])
     assert comparison.commands == ["/ip service set telnet disabled=yes", "/system identity set name=r1"]
-    assert comparison.extra == ["/ip service set www disabled=no", f"/user add name=x password={MASK}"]
+    assert comparison.extra == [f"not described by the intent (/user is in a managed section): /user add name=x "
+                                f"password={MASK}"]
+    assert "hunter2" not in "\n".join(comparison.lines())
 
 
 def test_masking_and_volatile_lines():

@@ -111,6 +111,7 @@ class GlobalConfig:
     ntp_servers: list = field(default_factory=list)      # (server, prefer)
     logging_hosts: list = field(default_factory=list)
     logging_trap: str | None = DEFAULT_LOG_TRAP
+    snmp_communities: dict = field(default_factory=dict)  # community -> "RO"/"RW"[ ACL] (v1/v2c)
     snmp_groups: dict = field(default_factory=dict)      # name -> "v3 priv[ read X]"
     snmp_users: dict = field(default_factory=dict)       # name -> SnmpUser (never in the running config)
     snmp_hosts: list = field(default_factory=list)       # the words after "snmp-server host"
@@ -306,6 +307,9 @@ class IosEnabledProcessor(ExecMode, EnabledCommandProcessor):
         ("show version", "_show_version"),
         ("write", "_write"),
         ("write memory", "_write"),
+        ("write erase", "_write_erase"),
+        ("erase startup-config", "_write_erase"),
+        ("delete WORD:path", "_delete"),
         ("copy running-config startup-config", "_copy"),
         ("terminal (length|width) <0-512>", "_terminal"),
         ("enable", "_ignore"),
@@ -375,6 +379,37 @@ class IosEnabledProcessor(ExecMode, EnabledCommandProcessor):
         self.write_line("Building configuration...")
         self.core.write_memory(self.session.user)
         self.write_line("[OK]")
+
+    def _write_erase(self, match: Match) -> None:
+        self.write("Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]")
+        self.continue_to(self._write_erase_confirmed)
+
+    def _write_erase_confirmed(self, line: str) -> None:
+        self.write_line("")
+        if line.strip() and not "yes".startswith(line.strip().lower()):
+            return
+        self.core.erase_startup_config()
+        self.write_line("[OK]")
+        self.write_line("Erase of nvram: complete")
+
+    def _delete(self, match: Match) -> None:
+        """Only vlan.dat exists in the lab's flash (what `delete flash:vlan.dat` is for)."""
+        path = match.get("path")
+        if path not in ("flash:vlan.dat", "flash:/vlan.dat", "vlan.dat"):
+            self.write_line(f"%Error deleting flash:/{path.split(':')[-1].lstrip('/')} "
+                            "(No such file or directory)")
+            return
+        self.write("Delete filename [vlan.dat]? ")
+        self.continue_to(self._delete_vlan_dat_named)
+
+    def _delete_vlan_dat_named(self, line: str) -> None:
+        self.write("Delete flash:/vlan.dat? [confirm]")
+        self.continue_to(self._delete_vlan_dat_confirmed)
+
+    def _delete_vlan_dat_confirmed(self, line: str) -> None:
+        self.write_line("")
+        if not line.strip() or "yes".startswith(line.strip().lower()):
+            self.core.delete_vlan_database()
 
     def _copy(self, match: Match) -> None:
         self.write("Destination filename [startup-config]? ")
@@ -490,6 +525,11 @@ class IosConfigProcessor(IosProcessor, ConfigCommandProcessor):
         ("logging trap <0-7>:number", "_logging_trap"),
         ("no logging trap", "_no_logging_trap"),
         ("no logging trap LINE", "_no_logging_trap"),
+        ("snmp-server community WORD:community", "_snmp_community"),
+        ("snmp-server community WORD:community (RO|RW):access", "_snmp_community"),
+        ("snmp-server community WORD:community (RO|RW):access WORD:acl", "_snmp_community"),
+        ("no snmp-server community WORD:community", "_no_snmp_community"),
+        ("no snmp-server community WORD:community LINE", "_no_snmp_community"),
         ("snmp-server group WORD:group v3 (auth|noauth|priv):level", "_snmp_group"),
         ("snmp-server group WORD:group v3 (auth|noauth|priv):level (read|write):access WORD:view", "_snmp_group"),
         ("no snmp-server group WORD:group v3", "_no_snmp_group"),
@@ -685,6 +725,15 @@ class IosConfigProcessor(IosProcessor, ConfigCommandProcessor):
 
     def _no_logging_trap(self, match: Match) -> None:
         self.config.logging_trap = None
+
+    def _snmp_community(self, match: Match) -> None:
+        # IOS prints a community given without access as RO (its default).
+        access = (match.get("access") or "RO").upper()
+        self.config.snmp_communities[match.get("community")] = access + (
+            f" {match.get('acl')}" if match.get("acl") else "")
+
+    def _no_snmp_community(self, match: Match) -> None:
+        self.config.snmp_communities.pop(match.get("community"), None)
 
     def _snmp_group(self, match: Match) -> None:
         access = f" {match.get('access')} {match.get('view')}" if match.get("access") else ""
@@ -1118,12 +1167,9 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         self.saved_state: str | None = None
         # A stable, locally administered base MAC per switch (Device ID, SNMP engine ID).
         self.mac = "02" + hashlib.sha256(switch_configuration.name.encode()).hexdigest()[:10].upper()
-        if startup_config is None:
-            # Pre-staged as the lab needs it: its name, and the enable secret the lab knows.
-            secrets_given = switch_configuration.privileged_passwords
-            startup_config = f"hostname {switch_configuration.name}\n" + (
-                f"enable secret 5 {md5_crypt(secrets_given[0])}\n" if secrets_given else "")
-        self.startup_config = startup_config
+        # Pre-staged as the lab needs it: its name, and the enable secret the lab knows.
+        self.staged_name = switch_configuration.name
+        self.startup_config = self.staged_startup_config() if startup_config is None else startup_config
         self.reload()
 
     # fake-switches hooks
@@ -1208,6 +1254,24 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         port.reset()
         port.ips = []
         port.shutdown = True
+
+    def staged_startup_config(self) -> str:
+        """What a switch staged for the lab boots with: its name and the enable secret the lab
+        knows (a real `write erase` leaves nothing; the lab keeps these to reach it again)."""
+        secrets_given = self.switch_configuration.privileged_passwords
+        return f"hostname {self.staged_name}\n" + (
+            f"enable secret 5 {md5_crypt(secrets_given[0])}\n" if secrets_given else "")
+
+    def erase_startup_config(self) -> None:
+        """`write erase`: the next reload boots the staged config (VLANs stay: they are in vlan.dat)."""
+        self.startup_config = self.staged_startup_config()
+        self.nvram_updated = None
+
+    def delete_vlan_database(self) -> None:
+        """`delete flash:vlan.dat`: the next reload starts with VLAN 1 only, in VTP server mode."""
+        self.vlan_database = VlanDatabase()
+        for vlan in [v for v in self.switch_configuration.vlans if v.number != 1]:
+            self.switch_configuration.remove_vlan(vlan)
 
     def write_memory(self, user: str | None) -> None:
         self.nvram_updated = (self.clock(), user)
@@ -1325,6 +1389,7 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         elif c.logging_trap != DEFAULT_LOG_TRAP:
             lines.append(f"logging trap {c.logging_trap}")
         lines += [f"logging host {host}" for host in c.logging_hosts]
+        lines += [f"snmp-server community {name} {rest}" for name, rest in c.snmp_communities.items()]
         lines += [f"snmp-server group {name} {rest}" for name, rest in c.snmp_groups.items()]
         lines += ["snmp-server host " + " ".join(words) for words in c.snmp_hosts]
         lines.append("!")

@@ -6,10 +6,10 @@ SNMPv3 users), the intended side is cut the way the device prints it (IOS: `line
 volatile and default lines and secret-masked, so that a stored (hashed) secret never shows as a
 difference and a diff never shows a secret. IOS remediation is hier_config's, with the rules of
 unitctl.network.ios. What only a show command shows (IOS: `show snmp user`) is compared when
-that command's output is given. RouterOS has no hier_config driver worth trusting for `/export`
-syntax: there the remediation is the intended lines the router lacks (RouterOS commands are
-whole lines with their path), and running lines the intent does not have are listed as drift
-for a person to remove; an automatic `remove` by guessed `find` keys could delete the wrong item.
+that command's output is given. RouterOS has no hier_config driver: its `/export` is compared
+by path and properties (unitctl.network.routeros_export), knowing each path's identity, defaults
+and what RouterOS adds or hides; removals go by identity only where RouterOS keeps it unique,
+anything else is drift for a person.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def compare(platform: Platform, running: str, intended: str, managed,
     they show is compared too (IOS: SNMPv3 users, through `show snmp user`). Without it, what
     only they show is not compared.
     """
+    if platform.name == "routeros":
+        from unitctl.network.routeros_export import compare_routeros  # noqa: PLC0415  (import cycle)
+
+        return compare_routeros(running, intended, managed)
     before = comparable(platform, without_hidden(platform, running), managed)
     after = comparable(platform, expected(platform, intended, running), managed)
     if platform.remediate is None:
@@ -73,6 +77,14 @@ def compare(platform: Platform, running: str, intended: str, managed,
     for command, output in (shown or {}).items():
         commands += platform.shown_checks[command](comparable(platform, intended, managed), output)
     return Comparison(before, after, commands, [])
+
+
+def sendable_of(platform: Platform, comparison, source: str, removed_from: str | None = None) -> list[str]:
+    """The commands of `comparison` as they are sent: a comparison that puts back its own secrets
+    (RouterOS: `sendable()`) does so; otherwise `sendable` below. UnsafeCommand as there."""
+    if hasattr(comparison, "sendable"):
+        return comparison.sendable()
+    return sendable(platform, comparison.commands, source, removed_from)
 
 
 def sendable(platform: Platform, commands: list[str], source: str, removed_from: str | None = None) -> list[str]:

@@ -256,7 +256,8 @@ def driver():
       intended is removed with `no banner TYPE`, without its text;
     - `hostname`, `ip default-gateway`, `ip domain-name`, `ip ssh version`, `logging trap`,
       `enable secret`, `username NAME ...` (a `no username` first would lock out a session),
-      `spanning-tree mode`, and a line's `transport input`, `exec-timeout`, `login`.
+      `spanning-tree mode`, `vtp mode` (negated as `no vtp mode`: Catalyst 2960 command reference,
+      `vtp`), and a line's `transport input`, `exec-timeout`, `login`.
     A trunk's allowed VLANs are one canonical line per port (see canonical_children) and are
     never negated: the change is computed by trunk_allowed_commands instead.
     """
@@ -278,14 +279,17 @@ def driver():
                 rule(r"^banner (\S+) "),
                 *(rule(rf"^{what} ") for what in ("hostname", "ip default-gateway", r"ip domain[- ]name",
                                                   "ip ssh version", "logging trap", "enable secret",
-                                                  "spanning-tree mode")),
+                                                  "spanning-tree mode", "vtp mode")),
                 rule(r"^username (\S+) "),
                 *(rule("^line ", rf"^{what}(?: |$)") for what in ("transport input", "exec-timeout", "login")),
             ]
             return rules.model_copy(update={
                 "idempotent_commands": [*rules.idempotent_commands, *idempotent],
                 "negation_sub": [*rules.negation_sub, NegationSubRule(
-                    match_rules=(MatchRule(startswith="banner "),), search=r"(?s)^(no banner \S+) .*", replace=r"\1")],
+                    match_rules=(MatchRule(startswith="banner "),), search=r"(?s)^(no banner \S+) .*", replace=r"\1"),
+                    # `no vtp mode` (back to server); IOS refuses a mode after the `no`.
+                    NegationSubRule(match_rules=(MatchRule(startswith="vtp mode "),),
+                                    search=r"^no vtp mode \S+$", replace="no vtp mode")],
                 "post_load_callbacks": [*rules.post_load_callbacks, _fold_trunk_lists],
             })
 

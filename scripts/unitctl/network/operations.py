@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from unitctl.network.backup import BackupRepository, backup_text
-from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable
+from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable_of
 from unitctl.network.platforms import warnings
 from unitctl.network.render import MissingVariable, Target, render
 from unitctl.network.session import DeviceError, Session
@@ -79,9 +79,7 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
         result.comparison = compare(platform, running, intended, managed, read_checks(session, platform, managed))
         if check or not result.comparison.commands:
             return result
-        if not platform.save_command:
-            raise UnsafeCommand(f"pushing to {platform.name} is not supported yet; apply the diff by hand")
-        commands = sendable(platform, result.comparison.commands, intended, running)
+        commands = sendable_of(platform, result.comparison, intended, running)
         try:
             result.warnings = warnings(platform, session.configure(commands))
             session.save()
@@ -105,7 +103,7 @@ def _roll_back(target: Target, backup: str) -> str:
             now = session.running()
             back = compare(platform, now, backup, managed)
             if back.commands:
-                session.configure(sendable(platform, back.commands, backup, now))
+                session.configure(sendable_of(platform, back, backup, now))
                 session.save()
             left = compare(platform, session.running(), backup, managed).commands
     except (DeviceError, UnsafeCommand) as error:

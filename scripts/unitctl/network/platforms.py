@@ -63,13 +63,13 @@ IOS = Platform(
     netmiko_type="cisco_ios",
     sections=(
         Section("hostname", re.compile(r"^hostname ")),
-        Section("vlans", re.compile(r"^vlan \d")),
+        Section("vlans", re.compile(r"^(vlan \d|vtp )")),
         Section("port_protection", re.compile(r"^interface "), re.compile(r"^\s+spanning-tree ")),
         Section("interfaces", re.compile(r"^interface ")),
         Section("routes", re.compile(r"^ip route ")),
         Section("spanning_tree", re.compile(r"^spanning-tree ")),
         Section("management", re.compile(
-            r"^(service |no service |no ip http|ip domain|ip ssh |username |enable secret |aaa |"
+            r"^(service |no service |no ip http|ip http |ip domain|ip ssh |username |enable secret |aaa |"
             r"ntp |logging |snmp-server |banner |line |ip default-gateway |no ip domain)")),
     ),
     volatile=ios.VOLATILE,

@@ -90,6 +90,17 @@ class Session:
             raise DeviceError(f"sending the config failed: {error}") from None
         finally:
             self._leave_config_mode()
+            if any(command.lstrip().startswith("hostname ") for command in commands):
+                self._relearn_prompt()
+
+    def _relearn_prompt(self) -> None:
+        """After a new hostname the device's prompt is new: netmiko reads each command's output up
+        to the prompt it learnt at login, so it must learn it again (else the next output runs
+        into the old one, or times out)."""
+        try:
+            self.connection.set_base_prompt()
+        except Exception:  # noqa: BLE001  (a dead session has no prompt; the next call says so)
+            pass
 
     def save(self) -> None:
         if self.platform.save_command:
