@@ -34,13 +34,14 @@ USER, PASSWORD = "bench", "bench-password"
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "network_backup.json"
 TARGET_RATIO, TARGET_TOTAL_S = 10, 20
 
+# The lab's Catalyst/IOS 15.2 model (unitctl.lab.ios_switch): a full running config per switch.
 SERVER = """
 import sys
-from fake_switches.switch_factory import SwitchFactory
 from fake_switches.transports.ssh_service import SwitchSshService
 from twisted.internet import reactor
+from unitctl.lab.ios_switch import make_switch
 for index in range(int(sys.argv[1])):
-    core = SwitchFactory().get("cisco_generic", f"bench-sw{index:02d}", "")
+    core = make_switch(f"bench-sw{index:03d}", "")
     SwitchSshService(ip="127.0.0.1", port=%d + index, switch_core=core,
                      users={"%s": b"%s"}).hook_to_reactor(reactor)
 reactor.run()
@@ -50,7 +51,7 @@ reactor.run()
 def targets(count: int) -> list[Target]:
     settings = {"user": USER, "password": PASSWORD, "enable_secret": "", "timeout_s": 20,
                 "known_hosts": ""}  # the emulator's throw-away keys: nothing to check them against
-    return [Target(name=f"bench-sw{i:02d}", unit_id="bench", host={"address": "127.0.0.1", "platform": "ios"},
+    return [Target(name=f"bench-sw{i:03d}", unit_id="bench", host={"address": "127.0.0.1", "platform": "ios"},
                    settings={**settings, "port": FIRST_PORT + i}) for i in range(count)]
 
 
