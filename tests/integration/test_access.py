@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
@@ -29,11 +28,12 @@ import paramiko
 import pytest
 import yaml
 
-from unitctl.lab import secrets as labsecrets
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import address, assert_clean, copy_lab_inventory, environment, hosts_of, recap_of  # noqa: E402
+from lab_helpers import MACHINES, address, assert_clean, copy_lab_inventory, environment, hosts_of, ssh_client  # noqa: E402
+from lab_helpers import as_root as lab_as_root  # noqa: E402
+from lab_helpers import playbook as lab_playbook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 STAFF_PLAYBOOK = str(ROOT / "playbooks" / "staff.yml")
@@ -50,20 +50,13 @@ def lab(converged):
 
 
 def playbook(inventory: Path | None, *args: str, playbooks=(STAFF_PLAYBOOK,)) -> tuple[subprocess.CompletedProcess, dict]:
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), *playbooks, *args]
-    if inventory:
-        command += ["-i", str(inventory)]
-    result = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=1200)
-    recap = recap_of(result.stdout)
-    return result, recap
+    """lab_helpers.playbook, as this file's tests read it: the process and its recap."""
+    run = lab_playbook(*playbooks, *args, inventory=inventory, timeout=1200)
+    return run.result, run.recap
 
 
 def connect(address: str, user: str, key: Path) -> paramiko.SSHClient:
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(labsecrets.known_hosts_path()))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(address, username=user, key_filename=str(key), timeout=15, allow_agent=False, look_for_keys=False)
-    return client
+    return ssh_client(address, user=user, key=key)
 
 
 def login(address: str, user: str, key: Path, command: str = "id -un") -> tuple[int, str] | None:
@@ -81,19 +74,9 @@ def login(address: str, user: str, key: Path, command: str = "id -un") -> tuple[
 
 
 def as_root(address: str, command: str) -> tuple[int, str]:
-    """A command as root on a lab host: the automation account with sudo, or root on a bare host."""
-    for user, wrapped in (("unitctl", "sudo -n /bin/sh -c " + shlex.quote(command)), ("root", command)):
-        try:
-            client = connect(address, user, labsecrets.lab_key_path())
-        except paramiko.AuthenticationException:
-            continue
-        try:
-            _, stdout, stderr = client.exec_command(wrapped, timeout=60)
-            output = stdout.read().decode() + stderr.read().decode()
-            return stdout.channel.recv_exit_status(), output.strip()
-        finally:
-            client.close()
-    raise AssertionError(f"{address}: neither the automation account nor root may log in")
+    """A command as root on a lab host (lab_helpers.as_root: sudo when provisioned, root when bare)."""
+    machine = next(machine for machine in MACHINES.values() if machine.address == address)
+    return lab_as_root(machine, command, timeout=60)
 
 
 def keypair(folder: Path, user: str) -> tuple[Path, str]:

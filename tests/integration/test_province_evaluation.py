@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from lab_helpers import MACHINES, ROOT, assert_ok, environment, recap_of, sudo_on, unitctl
+from lab_helpers import MACHINES, assert_ok, playbook, sudo_on, unitctl
 from unitctl import paths
 from unitctl.network import load_targets
 from unitctl.network.session import Session
@@ -62,10 +61,9 @@ def failures(report: dict) -> set[tuple[str, str, str]]:
 
 
 def site(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *args],
-                            cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=2400)
-    recap = recap_of(result.stdout)
-    return result, recap
+    """lab_helpers.playbook (playbooks first, then options): the process and its recap."""
+    run = playbook(*args, timeout=2400)
+    return run.result, run.recap
 
 
 def court_switch():
