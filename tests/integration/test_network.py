@@ -24,6 +24,8 @@ import pytest
 
 from lab_helpers import unitctl
 from unitctl import paths
+from unitctl.lab import secrets as labsecrets
+from unitctl.lab import services as labservices
 from unitctl.network import BackupRepository, audit, backup_one, load_targets, push_one, run_many
 from unitctl.network.platforms import strip_volatile
 from unitctl.network.session import Session
@@ -162,9 +164,31 @@ def test_rejected_command_rolls_back_to_the_pre_push_backup(switches):
     assert push_one(target).ok
 
 
+def every_lab_secret() -> list[str]:
+    """Every value of the lab's vaults: the switches' credentials (not the login name) and the
+    services' secrets (archive share, backup and UPS passwords)."""
+    found = [value for key, value in labsecrets.network_credentials().items() if key != "network_user"]
+    services = labservices.secrets_path()
+    stack = [json.loads(services.read_text())] if services.exists() else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and len(item) >= 8:
+            found.append(item)
+    return found
+
+
 def test_backup_commits_once_and_only_on_change(switches):
     first = unitctl("net", "backup")
     assert first.returncode == 0, first.stdout + first.stderr
+    backups = list((paths.LAB_STATE_DIR / "network-backups").rglob("*.cfg"))
+    assert backups, "no backup written"
+    secrets_found = [(backup.name, secret[:3] + "...") for backup in backups for secret in every_lab_secret()
+                     if secret in backup.read_text()]
+    assert not secrets_found, f"a vault value is readable in a backup: {secrets_found}"
     again = unitctl("net", "backup")
     assert again.returncode == 0 and "no change" in again.stdout, again.stdout
     assert "court-sw1: backed up (unchanged)" in again.stdout

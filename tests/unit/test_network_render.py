@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,20 @@ ALL_IOS_SECTIONS = ["hostname", "management", "spanning_tree", "vlans", "interfa
 @pytest.fixture(scope="module")
 def sample():
     return {target.name: target for target in load_targets(INVENTORY_DIR / "qom.unitctl.yml")}
+
+
+def test_a_vars_file_made_after_the_first_load_is_read(tmp_path):
+    """In one process (the test suite; `unitctl lab up` writes the lab's vault after the unit tests
+    loaded the lab), a group_vars file that appears later is read by the next load."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
+    network = inventory / "group_vars" / "lab" / "network.yml"
+    network.write_text(network.read_text().replace("network_timeout_s: 20\n", ""))
+    first = {t.name: t for t in load_targets(inventory / "lab.unitctl.yml")}["court-sw1"]
+    assert first.settings["timeout_s"] != 7  # the province's default, from group_vars/all
+    (inventory / "group_vars" / "lab" / "timeouts.yml").write_text("---\nnetwork_timeout_s: 7\n")
+    again = {t.name: t for t in load_targets(inventory / "lab.unitctl.yml")}["court-sw1"]
+    assert again.settings["timeout_s"] == 7
 
 
 def test_every_sample_device_matches_its_golden_config(sample):

@@ -31,6 +31,11 @@ def load_targets(source: str | Path, limit: str | None = None) -> list[Target]:
     from ansible.plugins.loader import init_plugin_loader  # noqa: PLC0415
     from ansible.vars.manager import VariableManager  # noqa: PLC0415
 
+    from ansible.plugins.vars import host_group_vars  # noqa: PLC0415
+
+    # Ansible keeps, per process, which group_vars/host_vars files exist: a file made since the
+    # first load (the lab's vault, written by `unitctl lab up`) would never be read.
+    host_group_vars.FOUND.clear()
     loader = DataLoader()
     if not _VAULT_SECRETS:  # Ansible allows setting these up once per process
         init_plugin_loader()  # lookups such as ansible.builtin.env live behind the collection loader
