@@ -18,8 +18,8 @@ from unitctl.network import load_targets, render
 from unitctl.network.compare import UnsafeCommand, comparable
 from unitctl.network.platforms import MASK, ROUTEROS
 from unitctl.network.render import Target
-from unitctl.network.routeros_export import (compare_routeros, entries, logical_lines, parse, quote, selector_of,
-                                      unquote)
+from unitctl.network.routeros_export import (compare_routeros, entries, is_secret, logical_lines, parse, quote,
+                                              selector_of, unquote)
 from unitctl.network.routeros_paths import PATHS, identity_table, path_info
 from unitctl.paths import INVENTORY_DIR
 
@@ -486,3 +486,20 @@ def test_wrapping_as_routeros_wraps():
                  "connection-nat-state=dstnat"]) == [
         "add action=accept chain=forward comment=\\",
         '    "Allow forward traffic for port redirections and DMZ" \\', "    connection-nat-state=dstnat"]
+
+
+def test_what_backups_mask_the_comparison_masks_too():
+    """One rule for what is secret (unitctl.network.routeros.SECRETS): an SNMP v1/v2c community's
+    name, an IPsec secret, a WPA2 key and a BGP MD5 key never show in a comparison, while the
+    commands sent carry the real values."""
+    running = ("/ip ipsec identity\nadd peer=p1 secret=OLDSECRETx\n"
+               "/snmp community\nadd addresses=192.0.2.0/24 name=OLDCOMMUNITY\n")
+    intended = ("/ip ipsec identity\nadd peer=p1 secret=NEWSECRETx\n"
+                "/snmp community\nadd addresses=192.0.2.0/24 name=NEWCOMMUNITY\n")
+    comparison = compare_routeros(running, intended, ["snmp", "firewall"])
+    shown = "\n".join([*comparison.lines(), comparison.before, comparison.after, *comparison.unverifiable])
+    assert comparison.commands and not any(secret in shown for secret in ("OLDCOMMUNITY", "NEWCOMMUNITY"))
+    assert "/snmp community add addresses=192.0.2.0/24 name=NEWCOMMUNITY" in comparison.sendable()
+    assert "/snmp community remove [ find name=OLDCOMMUNITY ]" in comparison.sendable()
+    assert all(is_secret(name) for name in ("secret", "wpa2-pre-shared-key", "tcp-md5-key", "authentication-password"))
+    assert not any(is_secret(name) for name in ("name", "address", "comment"))

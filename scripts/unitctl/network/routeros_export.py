@@ -49,10 +49,11 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Iterable
 
-from unitctl.network.platforms import MASK, ROUTEROS, section_of
-from unitctl.network.routeros_paths import PATH_ORDER, SECRET_PROPERTIES, PathInfo, path_info
+from unitctl.network.platforms import MASK, ROUTEROS, mask_line, section_of
+from unitctl.network.routeros_paths import PATH_ORDER, PathInfo, path_info
 
 VERBS = frozenset({"add", "set", "remove", "enable", "disable", "move", "unset", "comment", "print", "export",
                    "edit", "find"})
@@ -311,8 +312,16 @@ def normalise(info: PathInfo, prop: str, value: str | None) -> str | None:
     return value
 
 
+@lru_cache(maxsize=None)
+def _secret_name(prop: str) -> bool:
+    return MASK in mask_line(ROUTEROS, f" {prop}=x")
+
+
 def is_secret(prop: str, value: str | None = None) -> bool:
-    return prop in SECRET_PROPERTIES or value == MASK
+    """A property RouterOS prints as a secret wherever it appears, by the platform's own rules
+    (unitctl.network.routeros.SECRETS), or a value already masked. What is a secret only in its
+    context (an SNMP v1/v2c community's name) is masked on the whole line (canonical, render)."""
+    return value == MASK or _secret_name(prop)
 
 
 # --- entries ------------------------------------------------------------------------------------
@@ -402,7 +411,7 @@ def canonical(info: PathInfo, entry: Entry) -> str:
     if entry.target:
         words.append(entry.target)
     words += [f"{k}={MASK if is_secret(k, v) else quote(v)}" for k, v in props]
-    return " ".join(words)
+    return mask_line(ROUTEROS, " ".join(words))
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -428,7 +437,8 @@ class RouterCommand:
                 words.append(f"{prop}={MASK}")
             else:
                 words.append(f"{prop}={quote(value)}")
-        return " ".join(words)
+        line = " ".join(words)
+        return mask_line(ROUTEROS, line) if masked else line
 
 
 @dataclass

@@ -25,10 +25,6 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-# Property names whose values are secrets wherever they appear (masked in every output).
-SECRET_PROPERTIES = frozenset({"password", "authentication-password", "encryption-password", "secret",
-                               "private-key", "preshared-key", "auth-password", "passphrase"})
-
 # Every list path: an entry is enabled and has no comment unless it says so (API-DATA: every path
 # with `disabled` has `default=False`, `comment` is `remove_value=''`).
 COMMON_DEFAULTS = {"disabled": "no", "comment": ""}
