@@ -104,6 +104,21 @@ def masked(text: str) -> str:
     ("ntp authentication-key 1 md5 0822455D0A16 7", "ntp authentication-key 1 md5 <masked>"),
     ("key config-key password-encrypt masterkey", "key config-key password-encrypt <masked>"),
     ("archive\n path ftp://backup:ftpPass@192.0.2.9/$h", "archive\n path ftp://backup:<masked>@192.0.2.9/$h"),
+    # found by a newcomer trying to break the masking
+    ("crypto isakmp client configuration group VPNGRP\n key 6 EzVpnGroupKey",
+     "crypto isakmp client configuration group VPNGRP\n key <masked>"),
+    ("interface Vlan10\n ipv6 ospf authentication ipsec spi 500 md5 0123456789ABCDEF0123456789ABCDEF",
+     "interface Vlan10\n ipv6 ospf authentication ipsec spi 500 md5 <masked>"),
+    ("router ospfv3 1\n area 0 authentication ipsec spi 256 sha1 0123456789ABCDEF0123456789ABCDEF01234567",
+     "router ospfv3 1\n area 0 authentication ipsec spi 256 sha1 <masked>"),
+    ("router eigrp NAMED\n address-family ipv4 autonomous-system 1\n  af-interface default\n"
+     "   authentication mode hmac-sha-256 7 EigrpHmacKey",
+     "router eigrp NAMED\n address-family ipv4 autonomous-system 1\n  af-interface default\n"
+     "   authentication mode hmac-sha-256 <masked>"),
+    ("mpls ldp neighbor 192.0.2.70 password 7 LdpPass", "mpls ldp neighbor 192.0.2.70 password <masked>"),
+    ("ip msdp password peer 192.0.2.71 7 MsdpPass", "ip msdp password peer 192.0.2.71 <masked>"),
+    ("snmp mib community-map MapComm context ctx1", "snmp mib community-map <masked> context ctx1"),
+    ("vtp password VtpSecret", "vtp password <masked>"),
 ])
 def test_every_secret_ios_prints_is_masked(line, expected):
     assert masked(line) == expected
@@ -150,6 +165,21 @@ def test_routeros_secrets_and_communities():
         "/snmp community\nset [ find default=yes ] name=<masked>\nadd addresses=192.0.2.0/24 name=<masked>\n"
         "add authentication-password=<masked> encryption-password=<masked> name=v3user security=private\n"
         "/snmp\nset enabled=yes trap-community=<masked>\n")
+    # found by a newcomer: dotted wifi names, RoMON, NTP and RIP keys, and a secret that /export
+    # wrapped onto the next line (masked whole, the command joined)
+    assert mask_secrets(ROUTEROS, (
+        "/interface wifi\nadd configuration.ssid=Guest security.passphrase=\"Guest Pass 1\"\n"
+        "set [ find default-name=wifi1 ] security.authentication-types=wpa2-psk .passphrase=StaffPass123\n"
+        "/interface wireless security-profiles\nadd management-protection-key=MgmtProtKey1 name=p\n"
+        "/tool romon\nset secrets=RomonSecret1,RomonSecret2\n/system ntp key\nadd key=NtpSecret key-id=1\n"
+        "/interface wireguard\nadd name=wg1 private-key=\\\n    \"aGVsbG9TZWNyZXQ=\"\n"
+        "/ppp secret\nadd name=u1 password=\"Very\\\n    SecretTail\" service=l2tp\n")) == (
+        "/interface wifi\nadd configuration.ssid=Guest security.passphrase=<masked>\n"
+        "set [ find default-name=wifi1 ] security.authentication-types=wpa2-psk .passphrase=<masked>\n"
+        "/interface wireless security-profiles\nadd management-protection-key=<masked> name=p\n"
+        "/tool romon\nset secrets=<masked>\n/system ntp key\nadd key=<masked> key-id=1\n"
+        "/interface wireguard\nadd name=wg1 private-key=<masked>\n"
+        "/ppp secret\nadd name=u1 password=<masked> service=l2tp\n")
     # the same rule on a flattened line (the form RouterOS diffs are made of)
     assert mask_line(ROUTEROS, "/snmp community add name=monitor2c") == "/snmp community add name=<masked>"
     assert mask_line(ROUTEROS, "/interface bridge add name=bridge-lan") == "/interface bridge add name=bridge-lan"

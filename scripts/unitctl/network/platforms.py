@@ -118,6 +118,18 @@ ROUTEROS = Platform(
 PLATFORMS = {platform.name: platform for platform in (IOS, ROUTEROS)}
 
 
+# RouterOS `/export` wraps a long command: `\` at the end of a line, the rest on the next one
+# after its indentation (MikroTik manual, Scripting: "line joining"). A wrap may fall anywhere,
+# between a secret's name and its value or inside a quoted value.
+_CONTINUATION = re.compile(r"\\\n[ \t]*")
+
+
+def config_lines(platform: Platform, text: str) -> list[str]:
+    """The config's lines as the device means them: RouterOS's wrapped commands joined into one
+    line each (so that a secret split over two lines is masked whole), IOS's as printed."""
+    return (text if platform.block_indent else _CONTINUATION.sub("", text)).splitlines()
+
+
 def strip_volatile(platform: Platform, text: str) -> str:
     """The config without lines that change on their own, so that a diff means a change."""
     return "\n".join(line for line in text.splitlines()
@@ -177,7 +189,7 @@ def walk(platform: Platform, lines: list[str]) -> Iterator[tuple[tuple[str, ...]
 def mask_secrets(platform: Platform, text: str) -> str:
     """The config with every secret replaced by `<masked>` (backups and diffs never show one)."""
     return "\n".join(line if banner else mask_line(platform, line, parents)
-                     for parents, line, banner in walk(platform, text.splitlines())) + "\n"
+                     for parents, line, banner in walk(platform, config_lines(platform, text))) + "\n"
 
 
 def unmask_map(platform: Platform, text: str) -> dict[tuple[str, ...], str | None]:
@@ -189,7 +201,7 @@ def unmask_map(platform: Platform, text: str) -> dict[tuple[str, ...], str | Non
     masked command means cannot be known.
     """
     real: dict[tuple[str, ...], str | None] = {}
-    for parents, line, banner in walk(platform, text.splitlines()):
+    for parents, line, banner in walk(platform, config_lines(platform, text)):
         masked = mask_line(platform, line, parents)
         if banner or masked == line:
             continue
@@ -205,7 +217,7 @@ def without_hidden(platform: Platform, text: str) -> str:
     if not platform.hidden:
         return text
     kept = []
-    for parents, line, banner in walk(platform, text.splitlines()):
+    for parents, line, banner in walk(platform, config_lines(platform, text)):
         if not banner and any(rule.pattern.search(line) and (rule.parent is None or (
                 parents and rule.parent.search(parents[-1]))) for rule in platform.hidden):
             continue
@@ -243,7 +255,7 @@ def flatten(platform: Platform, text: str) -> list[str]:
     if platform.block_indent:
         return text.splitlines()
     lines, path = [], ""
-    for raw in text.replace("\\\n    ", "").splitlines():
+    for raw in config_lines(platform, text):
         line = raw.strip()
         if _is_path(line):
             path = line

@@ -11,13 +11,21 @@ _MANUAL = "MikroTik RouterOS manual (help.mikrotik.com)"
 # A value is a "quoted string" or one word; the argument's name is kept.
 _VALUE = r"""(?:"(?:[^"\\]|\\.)*"|\S+)"""
 SECRETS = (
-    secret(r"((?:^|\s)(?:[\w-]*-)?(?:password|secret|pre-shared-key|passphrase|private-key|preshared-key"
-           r"|auth-key|authentication-key|tcp-md5-key|trap-community)=)" + _VALUE,
+    # A name may be dotted (RouterOS 7's wifi and CAPsMAN: `security.passphrase=`, or `.passphrase=`
+    # after a `security.` property on the same line).
+    secret(r"((?:^|\s)(?:[\w.-]*[-.])?(?:password|secret|pre-shared-key|passphrase|private-key|preshared-key"
+           r"|auth-key|authentication-key|tcp-md5-key|trap-community|management-protection-key)=)" + _VALUE,
            f"{_MANUAL}: /user password=, /ppp secret password=, /snmp community authentication-password= "
            "and encryption-password=, /snmp trap-community=, /ip ipsec identity secret=, ipsec-secret=, "
            "/interface wireless security-profiles wpa-pre-shared-key= and wpa2-pre-shared-key=, /interface "
            "wifi security passphrase=, /interface wireguard private-key= and peers preshared-key=, /routing "
-           "ospf interface-template auth-key=, /routing bgp connection tcp-md5-key=, authentication-key="),
+           "ospf interface-template auth-key=, /routing bgp connection tcp-md5-key=, authentication-key=, "
+           "/interface wireless security-profiles management-protection-key=, /interface wifi and "
+           "/caps-man configuration security.passphrase="),
+    secret(r"((?:^|\s)secrets=)" + _VALUE, f"{_MANUAL}: /tool romon secrets= (RoMON's shared secrets)",
+           parent=r"^/tool romon\b"),
+    secret(r"((?:^|\s)key=)" + _VALUE, f"{_MANUAL}: /system ntp key key= (NTP symmetric keys), "
+           "/routing rip keys key=", parent=r"^/(?:system ntp key|routing rip keys)\b"),
     secret(r"((?:^|\s)static-key-\d=)" + _VALUE,
            f"{_MANUAL}: /interface wireless security-profiles static-key-0...3= (WEP keys)"),
     # SNMP v1/v2c has no user and no password: the community's name is what a manager must know
