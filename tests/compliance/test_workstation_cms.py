@@ -3,21 +3,14 @@ certificate verification on (roles province_trust, cms_browser; in the lab roles
 
 from __future__ import annotations
 
-import json
-
+from firefox_probe import firefox_state
 from unitctl.compliance import check
 from workstation_facts import FIX, WORKSTATIONS, package_installed, require_component, root_output
 
 CMS_POLICY = "inventory/group_vars/all/cms.yml"
 TRUST_POLICY = "inventory/group_vars/all/trust.yml"
-POLICIES_FILE = "/etc/firefox-esr/policies/policies.json"
+POLICIES_FILE = "/etc/firefox/policies/policies.json"   # where Firefox reads them (roles/cms_browser)
 TRUST_DIR = "/usr/local/share/ca-certificates/unitctl"
-
-
-def firefox_policies(host) -> dict:
-    policies = host.file(POLICIES_FILE)
-    assert policies.exists, f"{POLICIES_FILE} is missing"
-    return json.loads(policies.content_string).get("policies", {})
 
 
 @check(id="WS-007", title_en="The province CA is in the system trust store",
@@ -34,34 +27,58 @@ def test_province_ca_trusted(host, policy):
         assert body and body in bundle.replace("\n", ""), f"{path} is not in the system bundle (update-ca-certificates)"
 
 
+def firefox(host, url: str) -> dict:
+    """Firefox's own view on `host` (firefox_probe), asked once per host and run."""
+    key = (host.backend.get_hostname(), url)
+    if key not in _FIREFOX:
+        _FIREFOX[key] = firefox_state(host, url)
+    state = _FIREFOX[key]
+    assert "error" not in state, f"Firefox could not be asked: {state['error']}"
+    if state["policies"] != 1:
+        where = "present" if host.file(POLICIES_FILE).exists else "missing"
+        raise AssertionError(f"Firefox's policy engine is not active (status {state['policies']}; "
+                             f"{POLICIES_FILE} is {where})")
+    return state
+
+
+_FIREFOX: dict = {}
+
+
 @check(id="WS-008", title_en="Firefox opens the CMS, with updates off", title_fa="فایرفاکس سامانهٔ مدیریت پرونده را باز می‌کند و به‌روزرسانی خودکارش خاموش است",
        severity="high", applies_to=WORKSTATIONS, policy=CMS_POLICY, fix=FIX)
 def test_firefox_points_at_the_cms(host, inventory_host, policy, request):
+    """In a fresh profile Firefox has the CMS as its locked home page, may not update itself, and
+    opens the CMS over HTTPS without a certificate error."""
     require_component(request.config, inventory_host, policy, "cms_browser")
     assert package_installed(host, "firefox-esr"), "firefox-esr is not installed"
-    policies = firefox_policies(host)
     url = policy["province_cms_url"]
-    assert policies.get("Homepage", {}).get("URL") == url, f"home page is {policies.get('Homepage')}, not {url}"
-    assert url in [b.get("url") for b in policies.get("ManagedBookmarks", [])], "the CMS is not a managed bookmark"
-    assert policies.get("DisableAppUpdate") is True, "Firefox updates itself (DisableAppUpdate is not true)"
+    state = firefox(host, url)
+    assert state["homepage"].rstrip("/") == url.rstrip("/") and state["homepage_locked"], \
+        f"Firefox's home page is {state['homepage']!r} (locked: {state['homepage_locked']}), not {url} locked"
+    assert state["app_update_allowed"] is False, "Firefox may update itself (the DisableAppUpdate policy is not in force)"
+    assert not state["navigate_error"], f"Firefox does not open {url}: {state['navigate_error']}"
 
 
 @check(id="WS-009", title_en="Firefox trusts the province CA and uses the province proxy",
        title_fa="فایرفاکس به مرجع صدور استان اعتماد دارد و از پراکسی استان استفاده می‌کند", severity="high",
        applies_to=WORKSTATIONS, policy=TRUST_POLICY, fix=FIX)
 def test_firefox_trust_and_proxy(host, inventory_host, policy, request):
+    """The province CA is in Firefox's own certificate store (on Linux Firefox does not read the
+    system's), and Firefox uses the province proxy when the province has one."""
     require_component(request.config, inventory_host, policy, "cms_browser")
-    policies = firefox_policies(host)
-    installed = policies.get("Certificates", {}).get("Install", [])
+    state = firefox(host, policy["province_cms_url"])
     for entry in policy.get("province_ca_certificates") or []:
         path = f"{TRUST_DIR}/{entry['name']}.crt"
-        assert path in installed, f"Firefox does not install {path}"
-        assert host.file(path).exists, f"{path} is missing"
+        fingerprint = host.run(f"openssl x509 -noout -fingerprint -sha256 -in {path}").stdout.strip()
+        assert "=" in fingerprint, f"{path} is missing or not a certificate"
+        assert fingerprint.split("=", 1)[1].upper() in state["fingerprints"], \
+            f"{entry['name']} ({fingerprint}) is not in Firefox's certificate store"
     proxy = policy.get("province_http_proxy") or ""
     if proxy:
-        assert policies.get("Proxy", {}).get("HTTPProxy") == proxy, f"proxy is {policies.get('Proxy')}, not {proxy}"
+        assert state["proxy_type"] == 1 and state["http_proxy"] == proxy, \
+            f"Firefox's proxy is {state['http_proxy']} (type {state['proxy_type']}), not {proxy}"
     else:
-        assert "Proxy" not in policies, "a proxy is set though the province has none"
+        assert state["proxy_type"] != 1, f"Firefox uses a proxy ({state['http_proxy']}) though the province has none"
 
 
 @check(id="WS-010", title_en="A desktop launcher opens the CMS", title_fa="میان‌بر رومیزی سامانهٔ مدیریت پرونده وجود دارد",
@@ -90,6 +107,6 @@ def test_cms_reachable_with_verification(host, policy):
 @check(id="WS-012", title_en="The province CA key is never on a workstation", title_fa="کلید خصوصی مرجع صدور استان روی ایستگاه کاری نیست",
        severity="high", applies_to=WORKSTATIONS, policy=TRUST_POLICY, fix=FIX)
 def test_no_private_keys_in_trust_dir(host):
-    keys = root_output(host, f"grep -rl 'PRIVATE KEY' {TRUST_DIR} /etc/firefox-esr 2>/dev/null || true").split()
+    keys = root_output(host, f"grep -rl 'PRIVATE KEY' {TRUST_DIR} /etc/firefox /etc/firefox-esr 2>/dev/null || true").split()
     assert not keys, f"private keys found: {keys}"
     assert host.file(TRUST_DIR).is_directory, f"{TRUST_DIR} is missing (the province CA was never installed)"

@@ -78,7 +78,7 @@ def test_archive_credentials_private(host, inventory_host, policy, request):
 # marks the component as there.
 COMPONENTS = {
     "cms_browser": {"packages": ["firefox-esr", "firefox-esr-l10n-fa"],
-                    "files": ["/etc/firefox-esr/policies/policies.json", "/usr/share/applications/unitctl-cms.desktop"],
+                    "files": ["/etc/firefox/policies/policies.json", "/usr/share/applications/unitctl-cms.desktop"],
                     "units": []},
     "office_printing": {"packages": ["libreoffice-writer", "libreoffice-l10n-fa", "cups", "cups-daemon", "cups-client",
                                      "cups-filters"],

@@ -1,8 +1,9 @@
 """Network devices against the lab's switches: the toolkit's Catalyst 2960-X / IOS 15.2 model on
 fake-switches (unitctl.lab.ios_switch, docs/lab-switch.md), which prints and refuses as IOS does.
 
-Every managed section, the management plane included: a push to a fresh switch, a second push
-that sends nothing, drift from a hand change, per-device failures, a real IOS rejection rolled
+Every managed section, the management plane included: a push to a fresh switch (staged with its
+address on VLAN 1, moved to the management VLAN without losing the session), a second push that
+sends nothing, a management VLAN move, drift from a hand change, per-device failures, a real IOS rejection rolled
 back to the pre-push config, check mode, backups without a secret, and the NET compliance checks
 (`unitctl check`/`evaluate`): all pass on a pushed switch and each fails on its own fault.
 
@@ -22,7 +23,7 @@ import time
 
 import pytest
 
-from lab_helpers import unitctl
+from lab_helpers import copy_lab_inventory, edit_unit_file, unitctl
 from unitctl import paths
 from unitctl.lab import secrets as labsecrets
 from unitctl.lab import services as labservices
@@ -55,17 +56,24 @@ def configure(target, commands: list[str]) -> None:
 def reset(target) -> None:
     """Back to a fresh switch as IOS does it: `write erase`, `delete flash:vlan.dat`, `reload`
     (each prompt confirmed). The lab's model then boots its staged config: its name and the
-    enable secret the lab knows, every port empty, VLAN 1 only, VTP server."""
+    enable secret the lab knows and its address on VLAN 1, every port empty, VLAN 1 only, VTP
+    server."""
+    question = r"\[confirm\]|\?\s*$|\[yes/no\]:\s*$"
     with Session(target) as session:
         connection = session.connection
-        for command, answers in (("write erase", [""]), ("delete flash:vlan.dat", ["", ""]),
-                                 ("reload", ["no", ""])):
-            output = connection.send_command_timing(command, read_timeout=20)
-            for answer in answers:
-                if not re.search(r"\[confirm\]|\?\s*$|\[yes/no\]:\s*$", output):
+        for command in ("write erase", "delete flash:vlan.dat", "reload"):
+            # Each read ends at the switch's question or prompt, not after a quiet spell. A
+            # question is answered as a technician would: Enter to confirm or take the default
+            # name, "no" to saving the running config before the reload.
+            output = connection.send_command(command, expect_string=f"{question}|#\\s*$", read_timeout=20,
+                                             cmd_verify=False, strip_prompt=False)
+            for _ in range(3):
+                if not re.search(question, output):
                     break
+                answer = "no" if re.search(r"\[yes/no\]:\s*$", output) else ""
                 try:
-                    output = connection.send_command_timing(answer, read_timeout=5)
+                    output = connection.send_command(answer, expect_string=f"{question}|#\\s*$", read_timeout=10,
+                                                     cmd_verify=False, strip_prompt=False)
                 except Exception:  # noqa: BLE001  (the reload ends the session, as on IOS)
                     break
     text = running(target)
@@ -84,6 +92,8 @@ def test_push_to_a_fresh_switch_then_nothing_to_change(switches, tmp_path):
     assert any("portfast should only be enabled" in warning for warning in first.warnings), first.warnings
     text = running(target)
     assert "vlan 999\n name dead" in text and "interface Vlan99\n description management" in text
+    # staged on VLAN 1, the switch was moved to its management VLAN without losing the session
+    assert "interface Vlan1\n no ip address\n shutdown" in text, text
     assert "interface FastEthernet0/2\n description court-ws1\n switchport access vlan 20\n switchport mode access" in text
     assert "interface FastEthernet0/7\n description unused\n switchport access vlan 999\n switchport mode access\n shutdown" in text
     # The management plane as IOS prints it: VTYs split, hidden defaults hidden, secrets hashed.
@@ -162,6 +172,50 @@ def test_rejected_command_rolls_back_to_the_pre_push_backup(switches):
     assert "rolled back: the device is as it was before the push" in result.message, result.message
     assert strip_volatile(target.platform, running(target)) == before
     assert push_one(target).ok
+
+
+def management_vlan_renumbered(folder, old: int, new: int):
+    """A copy of the lab inventory where the court's management VLAN is renumbered (same subnet,
+    same switch address), as a technician would edit addressing.yml and hosts.yml."""
+    source = copy_lab_inventory(folder)
+
+    def renumber_vlan(data):
+        for vlan in data["addressing"]["vlans"]:
+            if vlan["id"] == old:
+                vlan["id"] = new
+
+    def renumber_on_devices(data):
+        for host in data["hosts"]:
+            if host.get("vlan") == old:
+                host["vlan"] = new
+            for port in host.get("ports", []):
+                if old in port.get("vlans", []):
+                    port["vlans"] = sorted({*port["vlans"], new} - {old})
+
+    edit_unit_file(source, "lab-court", "addressing.yml", renumber_vlan)
+    edit_unit_file(source, "lab-court", "hosts.yml", renumber_on_devices)
+    return source
+
+
+def test_a_management_vlan_move_completes_without_losing_the_device(switches, tmp_path):
+    """VLAN 99 -> 199 on the switch the toolkit is talking to: the new VLAN, its carrying on the
+    uplink and its SVI first, then the address moves in one write, then the old path goes. The
+    lab switch drops a session whose path is cut and refuses one with no path at all."""
+    target = switches["court-sw1"]
+    address = target.host["address"]
+    assert push_one(target).ok
+    moved = management_vlan_renumbered(tmp_path, 99, 199)
+    push = unitctl("net", "push", "-i", str(moved), "--limit", "court-sw1")
+    assert push.returncode == 0 and "court-sw1: changed" in push.stdout, push.stdout + push.stderr
+    text = running(target)   # a new session to the same address: the device is still there
+    assert f"interface Vlan199\n description management\n ip address {address} " in text, text
+    assert not re.search(r"(?m)^vlan 99$", text) and "interface Vlan99\n" not in text
+    assert re.search(r"(?m)^ switchport trunk allowed vlan 10,20,30,199$", text), text
+    again = unitctl("net", "drift", "-i", str(moved), "--limit", "court-sw1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    # and back with the committed inventory
+    assert push_one(target).ok
+    assert f"interface Vlan99\n description management\n ip address {address} " in running(target)
 
 
 def every_lab_secret() -> list[str]:

@@ -2,7 +2,8 @@
 playbooks/cms_standin.yml) on the lab province converged once (conftest's `converged`; check mode
 and idempotence are proven for the whole province in test_converge.py).
 
-The WS checks failed on a bare workstation and pass on the converged ones; end to end, a Persian
+The WS checks failed on a bare workstation and pass on the converged ones; Firefox itself, in a
+fresh profile, takes the province policies only from where it reads them; end to end, a Persian
 page made by LibreOffice Writer is printed to the branch printer's lab queue (CUPS printing to PDF)
 and found as a completed job and as the PDF file; a role input of the wrong type stops the role at
 its start with the argument spec's message, changing nothing.
@@ -88,6 +89,35 @@ def test_persian_page_prints_to_the_branch_queue(converged):
     # The Persian text was set in a Persian-capable font (LibreOffice embeds the font it used).
     status, fonts = run_as(host, f"sudo -n grep -ao 'FontName */[A-Za-z+_-]*' {files.split()[0]}")
     assert "NotoNaskhArabic" in fonts, f"the page was not set in a Persian font: {fonts}"
+
+
+def firefox_results(tmp_path: Path) -> dict[tuple[str, str], dict]:
+    results = compliance(tmp_path / f"firefox-{time.monotonic_ns()}.json", units=["lab-court"],
+                         keyword="test_firefox")
+    return {(r["check_id"], r["host"]): r for r in results}
+
+
+def test_firefox_ignores_policies_where_it_does_not_read_them(converged, tmp_path):
+    """Policies under the Debian package's name (/etc/firefox-esr/policies/, where this role once
+    wrote them) are not read: Firefox in a fresh profile shows the policy engine inactive and
+    WS-008/WS-009 fail; back where Firefox reads them, both pass (asked of Firefox itself)."""
+    host = COURT_WORKSTATIONS[0]
+    moved = run_as(host, "sudo -n sh -c 'mkdir -p /etc/firefox-esr/policies && "
+                         "mv /etc/firefox/policies/policies.json /etc/firefox-esr/policies/'")
+    assert moved[0] == 0, moved
+    try:
+        unread = firefox_results(tmp_path)
+    finally:
+        back = run_as(host, "sudo -n sh -c 'mv /etc/firefox-esr/policies/policies.json /etc/firefox/policies/ "
+                            "&& rmdir /etc/firefox-esr/policies'")
+    assert back[0] == 0, back
+    for check_id in ("WS-008", "WS-009"):
+        result = unread[(check_id, host)]
+        assert result["outcome"] == "fail" and "policy engine is not active" in result["evidence"], result
+    read = firefox_results(tmp_path)
+    outcomes = {key: (r["outcome"], r["evidence"][:300]) for key, r in read.items()}
+    assert read[("WS-008", host)]["outcome"] == read[("WS-009", host)]["outcome"] == "pass", outcomes
+    assert all(outcome in ("pass", "not_applicable") for outcome, _ in outcomes.values()), outcomes
 
 
 def test_wrong_input_type_is_refused_at_the_role_start(converged):

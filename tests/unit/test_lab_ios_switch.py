@@ -385,6 +385,8 @@ def test_write_erase_and_deleting_vlan_dat_bring_back_a_fresh_switch_at_the_next
     erased = console.send("write erase", "")
     assert "Continue? [confirm]" in erased and "Erase of nvram: complete" in erased
     assert "Delete flash:/vlan.dat? [confirm]" in console.send("delete flash:vlan.dat", "", "")
+    # the switch runs with its VLANs until it boots without the file
+    assert re.search(r"(?m)^99 ", console.run("show vlan brief"))
     core.reload()
     salted = re.compile(r"\$1\$\S+")   # the staged enable secret, hashed again with a new salt
     assert salted.sub("<hash>", core.running_config()) == salted.sub("<hash>", fresh)

@@ -423,7 +423,7 @@ class FakeConnection:
         self.sent.append(list(commands))
         output = "\n".join(f"sw1(config)#{command}" for command in commands) + "\n" + (
             self.answers.pop(0) if self.answers else "")
-        match = re.search(options["error_pattern"], output, flags=re.M)
+        match = re.search(options["error_pattern"], output, flags=re.M) if options.get("error_pattern") else None
         if match:
             raise ConfigInvalidException(f"Invalid input detected at command: x, matched error: {match.group(0)}")
         return output
@@ -448,6 +448,12 @@ def test_a_banner_is_sent_alone_so_that_netmiko_handles_it_as_a_banner():
     assert connection.sent[1] == ["banner login ^", "Authorised staff only.", "^"]
     # netmiko 4.8 turns its echo check off for a call with a line matching its bypass_commands
     assert re.search(r"^banner .*$", connection.sent[1][0])
+
+
+def test_a_banner_the_device_refuses_is_a_rejection():
+    refused = FakeConnection(["", "% Invalid input detected at '^' marker."])
+    with pytest.raises(DeviceError, match="rejected a command"):
+        session_with(refused).configure(["hostname sw1", "banner login ^\nAuthorised staff only.\n^"])
 
 
 # --- 7. warnings are reported, rejections fail ----------------------------------------------------

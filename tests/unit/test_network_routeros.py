@@ -10,18 +10,26 @@ each with the exact command a push would send. Documentation addresses only (RFC
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
+from unitctl.lab import routeros_ssh
 from unitctl.lab.routeros_model import RouterOSError, RouterOSModel, wrap
-from unitctl.network import load_targets, render
+from unitctl.network import load_targets, push_one, render
 from unitctl.network.compare import UnsafeCommand, comparable
 from unitctl.network.platforms import MASK, ROUTEROS
 from unitctl.network.render import Target
 from unitctl.network.routeros_export import (compare_routeros, entries, is_secret, logical_lines, parse, quote,
                                               selector_of, unquote)
 from unitctl.network.routeros_paths import PATHS, identity_table, path_info
-from unitctl.paths import INVENTORY_DIR
+from unitctl.network.session import Session
+from unitctl.paths import INVENTORY_DIR, PROJECT_ROOT
 
 ALL_SECTIONS = ["identity", "interfaces", "vlans", "addresses", "dns", "ntp", "logging", "snmp", "users",
                 "services", "firewall"]
@@ -503,3 +511,78 @@ def test_what_backups_mask_the_comparison_masks_too():
     assert "/snmp community remove [ find name=OLDCOMMUNITY ]" in comparison.sendable()
     assert all(is_secret(name) for name in ("secret", "wpa2-pre-shared-key", "tcp-md5-key", "authentication-password"))
     assert not any(is_secret(name) for name in ("name", "address", "comment"))
+
+
+# --- a push through netmiko, over SSH, to the model (unitctl.lab.routeros_ssh) -------------------
+
+@pytest.fixture
+def served(router, tmp_path):
+    """The model served over SSH on the loopback address as a factory-reset router with its
+    uplink; the router's target pointed at it, with the host key known and the secrets given."""
+    key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {key.with_suffix('.pub').read_text()}")
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT / "scripts"),
+               **{routeros_ssh.PASSWORD_VARIABLE: SECRETS["password"]})
+    server = subprocess.Popen([sys.executable, "-m", "unitctl.lab.routeros_ssh", "127.0.0.1", str(port),
+                               "MikroTik", SECRETS["user"], str(key)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "the RouterOS model did not listen"
+                time.sleep(0.1)
+        target = dataclasses.replace(
+            router, host={**router.host, "address": "127.0.0.1"},
+            settings={**router.settings, **SECRETS, "port": port, "known_hosts": str(known_hosts),
+                      "managed_sections": {"routeros": ALL_SECTIONS}, "timeout_s": 20})
+        with Session(target) as session:
+            session.configure(["/ip dhcp-client add interface=ether1"])
+        yield target
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_push_through_netmiko_backs_up_sends_the_difference_and_verifies(served):
+    first = push_one(served)
+    assert first.ok and first.changed, first.message
+    assert len(first.lines) == 34 and "/ip dhcp-client\nadd interface=ether1" in first.backup
+    with Session(served) as session:
+        shown = session.running()
+    assert "/interface bridge\nadd" in shown and "name=sample-court-rtr1" in shown
+    assert not any(secret in shown for secret in SECRETS.values() if secret != "netadmin")
+    again = push_one(served)
+    assert again.ok and not again.changed and again.lines == [], again.lines
+
+
+def test_a_refused_line_rolls_the_router_back_to_its_backup(served):
+    assert push_one(served).ok
+    with Session(served) as session:
+        before = session.running()
+    # a port the RB4011 does not have: RouterOS refuses the bridge port that names it
+    missing = dataclasses.replace(served, host={**served.host, "ports": served.host["ports"] + [
+        {"port": "ether99", "mode": "trunk", "vlans": [10], "description": "no such port"}]})
+    result = push_one(missing)
+    assert not result.ok and "rejected a command" in result.message, result.message
+    assert "rolled back: the device is as it was before the push" in result.message, result.message
+    with Session(served) as session:
+        assert session.running() == before
+
+
+def test_every_refusal_of_the_model_is_an_error_to_the_toolkit():
+    """Each message the model refuses a line with (as RouterOS words it) is caught by the
+    platform's error pattern: a refused line never passes for a line taken."""
+    source = (PROJECT_ROOT / "scripts" / "unitctl" / "lab" / "routeros_model.py").read_text()
+    messages = re.findall(r'RouterOSError\(f?"([^"]+)"\)', source)
+    assert len(messages) >= 10
+    missed = [m for m in messages if "model does not" not in m and not re.search(ROUTEROS.error_pattern, m)]
+    assert missed == []

@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
 
 import pytest
 

@@ -13,6 +13,7 @@ run (which it clears: stale namespaces, links, processes and overlay directories
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import os
 import shutil
@@ -49,6 +50,7 @@ SERVICE_STOP_GRACE_S = 5
 class Switch:
     name: str
     address: str
+    netmask: str | None = None   # of the management VLAN's subnet: the switch is staged with it
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,20 @@ def load_plan(units_dir: Path | None = None) -> LabPlan:
             machines.append(Machine(host["name"], host["address"], unit.id))
         elif host.get("function") == "network_device":
             if host.get("platform") in EMULATED_PLATFORMS:
-                switches.append(Switch(host["name"], host["address"]))
+                switches.append(Switch(host["name"], host["address"], _netmask(unit, host)))
     if any(machine.netns == labswitches.netns() for machine in machines):
         raise LabError(f"a lab host may not be named {labswitches.NETNS_SUFFIX!r}")
     policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
     return LabPlan(tuple(machines), tuple(switches),
                    policy.get("province_automation_user", "unitctl"))
+
+
+def _netmask(unit, host: dict) -> str | None:
+    """The netmask of the subnet of the VLAN a device's address is in (its management VLAN)."""
+    for vlan in unit.vlans:
+        if vlan.get("id") == host.get("vlan") and vlan.get("subnet"):
+            return str(ipaddress.ip_network(vlan["subnet"], strict=False).netmask)
+    return None
 
 
 # --- state --------------------------------------------------------------------------------
@@ -252,7 +262,7 @@ def _start_switches(state: dict, plan: LabPlan) -> None:
         return
     labnet.create_namespace(labswitches.NETNS_SUFFIX, [s.address for s in plan.switches])
     process = labswitches.start(
-        [{"name": s.name, "address": s.address,
+        [{"name": s.name, "address": s.address, "netmask": s.netmask,
           "host_key": str(labsecrets.host_key_path(s.name))} for s in plan.switches],
         labsecrets.credentials_path())
     state["switches"] = {**process.record(), "names": [s.name for s in plan.switches],

@@ -1026,6 +1026,20 @@ class IosInterfaceProcessor(SubMode, ConfigInterfaceCommandProcessor):
             self.port.vendor_specific["bpduguard"] = match.get("state")
 
     def _ip_address(self, match: Match) -> None:
+        # IOS refuses an address whose subnet overlaps another interface's ("% 10.0.0.0 overlaps
+        # with Vlan99"), not only the same address as fake-switches does.
+        try:
+            new = IPNetwork(f"{match.get('address')}/{match.get('mask')}")
+        except Exception:  # noqa: BLE001  (netaddr raises several types for a bad mask)
+            self.write_line("% Bad mask /0 for address " + str(match.get("address")))
+            return
+        for port in self.switch_configuration.ports:
+            if port is self.port or not isinstance(port, VlanPort):
+                continue
+            for existing in port.ips:
+                if new.ip in existing or existing.ip in new:
+                    self.write_line(f"% {new.cidr.ip} overlaps with {port.name}")
+                    return
         self.do_ip("address", match.get("address"), match.get("mask"))
 
     def _no_ip_address(self, match: Match) -> None:
@@ -1165,10 +1179,12 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         self.last_change: tuple[float, str | None] | None = None
         self.nvram_updated: tuple[float, str | None] | None = None
         self.saved_state: str | None = None
+        self.vlan_dat_deleted = False   # `delete flash:vlan.dat`, read at the next reload
         # A stable, locally administered base MAC per switch (Device ID, SNMP engine ID).
         self.mac = "02" + hashlib.sha256(switch_configuration.name.encode()).hexdigest()[:10].upper()
         # Pre-staged as the lab needs it: its name, and the enable secret the lab knows.
         self.staged_name = switch_configuration.name
+        self.staged_management: str | None = None    # "ADDRESS MASK" on Vlan1, see make_switch
         self.startup_config = self.staged_startup_config() if startup_config is None else startup_config
         self.reload()
 
@@ -1188,9 +1204,10 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         processor.session = _Session(user if user is not None else _ssh_user(terminal_controller))
         return CiscoShellSession(processor)
 
-    def console(self, user: str | None = "admin") -> "Console":
-        """An in-process session (no transport): for tests and for trying the model by hand."""
-        return Console(self, user)
+    def console(self, user: str | None = "admin", address: str | None = None) -> "Console":
+        """An in-process session (no transport): for tests and for trying the model by hand.
+        With `address`, as if over SSH to it (Console, PathWatch)."""
+        return Console(self, user, address)
 
     # Context for the parser
     def interface_types(self) -> list[str]:
@@ -1259,8 +1276,38 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         """What a switch staged for the lab boots with: its name and the enable secret the lab
         knows (a real `write erase` leaves nothing; the lab keeps these to reach it again)."""
         secrets_given = self.switch_configuration.privileged_passwords
-        return f"hostname {self.staged_name}\n" + (
+        staged = f"hostname {self.staged_name}\n" + (
             f"enable secret 5 {md5_crypt(secrets_given[0])}\n" if secrets_given else "")
+        if self.staged_management:  # reached as a technician stages one: its address on VLAN 1
+            staged += f"interface Vlan1\n ip address {self.staged_management}\n no shutdown\n"
+        return staged
+
+    def management_path_up(self, address: str) -> bool:
+        """Whether a session to `address` can still reach the switch: the address is on an SVI
+        that is not shut down, whose VLAN exists and is carried by a port that is up (a trunk
+        allowing it, or an access port in it). docs/lab-switch.md: the management path."""
+        configuration = self.switch_configuration
+        for svi in configuration.ports:
+            if not isinstance(svi, VlanPort) or svi.shutdown or not any(str(ip.ip) == address for ip in svi.ips):
+                continue
+            vlan = svi.vlan_id
+            if vlan != 1 and configuration.get_vlan(vlan) is None:
+                return False
+            return any(self._carries(port, vlan) for port in configuration.get_physical_ports())
+        return False
+
+    def holds_address(self, address: str) -> bool:
+        """Whether any SVI has `address` (up or not)."""
+        return any(isinstance(svi, VlanPort) and any(str(ip.ip) == address for ip in svi.ips)
+                   for svi in self.switch_configuration.ports)
+
+    @staticmethod
+    def _carries(port, vlan: int) -> bool:
+        if port.shutdown:
+            return False
+        if port.mode == "trunk":
+            return port.trunk_vlans is None or vlan in port.trunk_vlans
+        return (port.access_vlan or 1) == vlan
 
     def erase_startup_config(self) -> None:
         """`write erase`: the next reload boots the staged config (VLANs stay: they are in vlan.dat)."""
@@ -1268,10 +1315,15 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         self.nvram_updated = None
 
     def delete_vlan_database(self) -> None:
-        """`delete flash:vlan.dat`: the next reload starts with VLAN 1 only, in VTP server mode."""
+        """`delete flash:vlan.dat`: the VLANs the switch runs with stay until the next reload, which
+        starts with VLAN 1 only, in VTP server mode (the file is read at boot)."""
+        self.vlan_dat_deleted = True
+
+    def _boot_without_vlan_dat(self) -> None:
         self.vlan_database = VlanDatabase()
         for vlan in [v for v in self.switch_configuration.vlans if v.number != 1]:
             self.switch_configuration.remove_vlan(vlan)
+        self.vlan_dat_deleted = False
 
     def write_memory(self, user: str | None) -> None:
         self.nvram_updated = (self.clock(), user)
@@ -1282,6 +1334,8 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         """Power-cycle: the running config is lost, the saved startup config is parsed again
         (VLANs come from vlan.dat unless both it and the startup config say VTP transparent)."""
         configuration = self.switch_configuration
+        if self.vlan_dat_deleted:
+            self._boot_without_vlan_dat()
         configuration.ports = []
         for name in self.port_names:
             configuration.add_port(configuration.new("Port", name))
@@ -1555,6 +1609,37 @@ class _CollectingTerminal(TerminalController):
         pass
 
 
+class PathWatch:
+    """Cuts a session whose management path the switch has just lost (docs/lab-switch.md).
+
+    A session that reached the switch over its management path (`management_path_up` for the
+    address it connected to) is cut when, after the lines that arrived together have run, the
+    path is gone: as on a real switch, a vty still runs the lines it has already received after
+    its address has gone, and a path restored within them keeps the session (TCP retransmits).
+    A session that did not come over the path (the lab's stand-in for a console, or an erased
+    switch) is never cut. A switch that holds the address on an SVI but has no path to it is
+    unreachable: a new session to it is refused (`refused`)."""
+
+    def __init__(self, core: "CatalystSwitchCore", address: str | None):
+        self.core, self.address = core, address
+        self.on_path = False
+        self.cut = False
+        self.refused = address is not None and core.holds_address(address) and not core.management_path_up(address)
+        self.check()
+
+    def check(self) -> bool:
+        """After a chunk of input: False when the session has just been cut."""
+        if self.address is None or self.cut:
+            return not self.cut
+        if self.core.management_path_up(self.address):
+            self.on_path = True
+        elif self.on_path:
+            self.cut = True
+            logging.getLogger("unitctl.lab.ios_switch").warning(
+                "%s: management path to %s cut; session dropped", self.core.switch_configuration.name, self.address)
+        return not self.cut
+
+
 class Console:
     """A session on a switch without any transport: send lines, read what the switch printed.
 
@@ -1562,18 +1647,28 @@ class Console:
     >>> console.send("enable", "s3cret")
     >>> console.run("show vtp status").splitlines()[10]
     'VTP Operating Mode                : Server'
+
+    With `address`, the session behaves as one made over SSH to that address: the lines of one
+    `send()` arrive together, and a session whose management path they cut is gone
+    (ConnectionError on the next send).
     """
 
-    def __init__(self, core: CatalystSwitchCore, user: str | None):
+    def __init__(self, core: CatalystSwitchCore, user: str | None, address: str | None = None):
+        self.path = PathWatch(core, address)
+        if self.path.refused:
+            raise ConnectionError(f"{address} does not answer: no path to it on {core.switch_configuration.name}")
         self.core, self.terminal = core, _CollectingTerminal()
         self.session = core.launch("console", self.terminal, user=user)
         self.open = True
 
     def send(self, *lines: str) -> str:
         """Send lines as typed (Enter after each); everything printed since, prompts included."""
+        if self.path.cut:
+            raise ConnectionError(f"the session to {self.path.address} was cut")
         self.terminal.written.clear()
         for line in lines:
             self.open = self.session.receive(line) and self.open
+        self.open = self.path.check() and self.open
         return "".join(self.terminal.written)
 
     def run(self, command: str) -> str:
@@ -1592,17 +1687,19 @@ class Console:
 
 
 def make_switch(name: str, enable_secret: str, vtp_mode: str = "server", ports=None, clock=time.time,
-                startup_config: str | None = None) -> CatalystSwitchCore:
-    """A switch made through fake-switches' own factory (the lab's way), with this model's options."""
+                startup_config: str | None = None, management: str | None = None) -> CatalystSwitchCore:
+    """A switch made through fake-switches' own factory (the lab's way), with this model's options.
+    `management` ("ADDRESS MASK") stages the switch as a technician does: the address on
+    `interface Vlan1`, every port in VLAN 1; `write erase` and a reload come back to it."""
     core = SwitchFactory(MAPPING).get(MODEL_NAME, name, enable_secret, ports=ports)
-    if vtp_mode != "server" or clock is not time.time or startup_config is not None:
+    if vtp_mode != "server" or clock is not time.time or startup_config is not None or management:
         core.clock = clock
         core.vlan_database.mode = vtp_mode
-        if startup_config is not None:
-            core.startup_config = startup_config
+        core.staged_management = management
+        core.startup_config = core.staged_startup_config() if startup_config is None else startup_config
         core.reload()
     return core
 
 
 MAPPING = {**DEFAULT_MAPPING, MODEL_NAME: CatalystSwitchCore}
-__all__ = ["CatalystSwitchCore", "Console", "MAPPING", "MODEL_NAME", "PORTFAST_WARNING", "make_switch"]
+__all__ = ["CatalystSwitchCore", "Console", "MAPPING", "MODEL_NAME", "PORTFAST_WARNING", "PathWatch", "make_switch"]

@@ -1,7 +1,7 @@
 """A tiny in-process model of a RouterOS 7 router's configuration: it runs the commands the toolkit
-sends and prints `/export` the way RouterOS does. No network, no emulator: a test double for
-`unitctl.network.routeros_export`, so that a push (compare, send, read back, compare again) and a
-roll-back can be exercised offline.
+sends and prints `/export` the way RouterOS does: a stand-in for `unitctl.network.routeros_export`'s
+tests, in-process or served over SSH by unitctl.lab.routeros_ssh, so that a push (compare, send
+through netmiko, read back, compare again) and a roll-back can be exercised without a router.
 
     router = RouterOSModel()                  # as after a reset without the default configuration
     router.run("/ip address add address=192.0.2.1/24 interface=ether2")

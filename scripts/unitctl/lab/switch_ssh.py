@@ -5,6 +5,10 @@ Persian character was dropped before the switch saw the line, so a banner sent o
 arrived as empty lines. Here bytes from 0x80 up are kept as characters of the line (the line is
 decoded as UTF-8 when it ends, as fake-switches already does). Used by unitctl.lab.switches:
 `use_utf8_shell(listening_port)` after fake-switches' SwitchSshService has set up the port.
+
+The shell also watches the switch's management path (unitctl.lab.ios_switch.PathWatch): the
+input of one SSH data message runs as a whole, then a session whose path it cut is dropped at the
+TCP level, as the client of a real switch would see it.
 """
 
 from __future__ import annotations
@@ -23,9 +27,27 @@ class Utf8SwitchShell(SwitchSSHShell):
         super().keystrokeReceived(keyID, modifier)
 
 
+class PathWatchingProtocol(insults.ServerProtocol):
+    watch = None   # a PathWatch, set by Utf8Avatar.openShell
+    tcp = None     # the TCP transport under the SSH connection
+
+    def dataReceived(self, data):
+        super().dataReceived(data)
+        if self.watch is not None and not self.watch.check():
+            self.tcp.abortConnection()
+
+
 class Utf8Avatar(SSHDemoAvatar):
     def openShell(self, protocol):
-        server_protocol = insults.ServerProtocol(Utf8SwitchShell, self, switch_core=self.switch_core)
+        from unitctl.lab.ios_switch import PathWatch  # noqa: PLC0415  (lab-only module)
+
+        server_protocol = PathWatchingProtocol(Utf8SwitchShell, self, switch_core=self.switch_core)
+        tcp = self.conn.transport.transport
+        if hasattr(self.switch_core, "management_path_up"):
+            server_protocol.watch, server_protocol.tcp = PathWatch(self.switch_core, tcp.getHost().host), tcp
+            if server_protocol.watch.refused:  # no path to this address: as unreachable as can be
+                tcp.abortConnection()
+                return
         server_protocol.makeConnection(protocol)
         protocol.makeConnection(session.wrapProtocol(server_protocol))
 

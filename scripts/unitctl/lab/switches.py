@@ -8,8 +8,9 @@ of the key fake-switches ships, whose private half is public.
 
 Each switch is the lab's Catalyst/IOS 15.2 model (unitctl.lab.ios_switch, docs/lab-switch.md),
 a fake-switches model created through fake-switches' own factory. It starts as a pre-staged
-switch does: its hostname and the lab's enable secret saved, everything else at IOS defaults,
-VTP in server mode (the factory default: VLANs are in vlan.dat, not in the running config).
+switch does: its hostname, the lab's enable secret and its management address on `interface
+Vlan1` saved, everything else at IOS defaults, VTP in server mode (the factory default: VLANs are
+in vlan.dat, not in the running config).
 
 Run as a module to serve: `python -m unitctl.lab.switches CONFIG.json`.
 """
@@ -46,8 +47,8 @@ def log_path() -> Path:
 
 
 def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> LabProcess:
-    """Start the emulator for `switches` ({name, address, host_key}) and wait until each
-    one answers SSH."""
+    """Start the emulator for `switches` ({name, address, netmask, host_key}) and wait until each
+    one answers SSH. Each switch is staged with its address on VLAN 1 (make_switch)."""
     config_path().write_text(json.dumps(
         {"switches": switches, "credentials": str(credentials_file)}, indent=2))
     env = dict(os.environ, PYTHONPATH=str(paths.PROJECT_ROOT / "scripts"))
@@ -77,7 +78,8 @@ def serve(config_file: Path) -> None:
     users = {credentials["network_user"]: credentials["network_password"].encode()}
     for switch in config["switches"]:
         core = make_switch(switch["name"], credentials["enable_secret"],
-                           vtp_mode=switch.get("vtp_mode", LAB_VTP_MODE))
+                           vtp_mode=switch.get("vtp_mode", LAB_VTP_MODE),
+                           management=f"{switch['address']} {switch['netmask']}" if switch.get("netmask") else None)
         service = SwitchSshService(ip=switch["address"], port=22, switch_core=core,
                                    users=users)
         listening = service.hook_to_reactor(reactor)

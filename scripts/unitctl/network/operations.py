@@ -11,6 +11,11 @@ before the push (computed by the same remediation, from the device's state back 
 and says whether that worked. What the device remarks on a line it took (an IOS %Warning) is
 kept in the Result's warnings, for the technician to read; it is not a failure.
 
+A push never cuts the path it reaches the device by (unitctl.network.management_path): lines
+that would are held until the device has been read again after the new path is in place (a
+management VLAN move is two rounds, with the switch-over sent in one write between them); a
+push whose only lines left would cut the path fails, saying which, and is rolled back.
+
 Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
 users, only in `show snmp user`), a diff, push and verification also read that show command.
 A roll-back does not: the pre-push backup holds no such lines to go back to.
@@ -19,14 +24,20 @@ A roll-back does not: the pre-push backup holds no such lines to go back to.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable
 
 from unitctl.network.backup import BackupRepository, backup_text
-from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable_of
+from unitctl.network.compare import Comparison, UnsafeCommand, compare, sendable, sendable_of
+from unitctl.network.management_path import PushPlan
 from unitctl.network.platforms import warnings
 from unitctl.network.render import MissingVariable, Target, render
-from unitctl.network.session import DeviceError, Session
+from unitctl.network.session import DeviceError, Session, SessionLost
+
+# A push is a few rounds at most: the difference, then (after a management switch-over) the
+# lines that would have cut the old path.
+MAX_ROUNDS = 3
 
 
 @dataclass
@@ -72,21 +83,18 @@ def _backed_up(result: Result, target: Target, repository: BackupRepository | No
 def push_one(target: Target, repository: BackupRepository | None = None, check: bool = False) -> Result:
     intended = render(target)  # a missing variable stops here, before any connection
     platform, managed = target.platform, target.managed_sections
-    with Session(target) as session:
+    with ExitStack() as stack:
+        session = stack.enter_context(Session(target))
         running = session.running()
         result = _backed_up(Result(target.name, target.unit_id, intended=intended), target,
                             repository if not check else None, running)
         result.comparison = compare(platform, running, intended, managed, read_checks(session, platform, managed))
         if check or not result.comparison.commands:
             return result
-        commands = sendable_of(platform, result.comparison, intended, running)
         try:
-            result.warnings = warnings(platform, session.configure(commands))
+            session, printed = _converge(target, stack, session, intended, running, result.comparison)
+            result.warnings = warnings(platform, printed)
             session.save()
-            left = compare(platform, session.running(), intended, managed,
-                           read_checks(session, platform, managed)).commands
-            if left:
-                raise DeviceError("after the push the managed sections still differ: " + "; ".join(left))
         except DeviceError as error:
             result.ok = False
             result.message = f"push failed: {error}; {_roll_back(target, running)}"
@@ -95,21 +103,67 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
     return result
 
 
+class StillDifferent(DeviceError):
+    """The device's managed sections still differ from the goal after the last round."""
+
+
+def _converge(target: Target, stack: ExitStack, session: Session, goal: str, running: str,
+              comparison: Comparison | None = None, with_checks: bool = True) -> tuple[Session, str]:
+    """Bring the managed sections to `goal` (a real config: intended, or a backup), never cutting
+    the path the toolkit reaches the device by (platform.plan_push): each round sends what is
+    safe now, then the switch-over in one write, then reads the device again; lines held back as
+    cutting the old path are sent in the next round, once the path has moved.
+
+    Returns the session in use (a new one, entered on `stack`, when the switch-over ended the
+    old) and what the device printed. `with_checks`: also compare what only show commands show
+    (a push; a roll-back to a backup has no such lines to go back to). DeviceError (UnsafeCommand
+    as sendable's) when a line is rejected, the device does not come back after a switch-over or
+    only path-cutting lines are left; StillDifferent after MAX_ROUNDS rounds."""
+    platform, managed, address = target.platform, target.managed_sections, target.host["address"]
+    printed = []
+    for _ in range(MAX_ROUNDS):
+        if comparison is None:
+            comparison = compare(platform, running, goal, managed,
+                                 read_checks(session, platform, managed) if with_checks else None)
+        if not comparison.commands:
+            return session, "".join(printed)
+        if platform.plan_push is None or hasattr(comparison, "sendable"):
+            plan = PushPlan(comparison.commands, [], [])
+        else:
+            plan = platform.plan_push(running, goal, comparison.commands, address)
+        if plan.blocked:
+            why = f" (the address cannot move yet: {plan.waiting})" if plan.waiting else ""
+            raise DeviceError(f"not sent, as they would cut the management path to {address}{why}: "
+                              + "; ".join(line.strip() for line in plan.held))
+        if plan.now:
+            sent = sendable_of(platform, comparison, goal, running) if plan.now == comparison.commands \
+                else sendable(platform, plan.now, goal, running)
+            printed.append(session.configure(sent))
+        if plan.switchover:
+            try:
+                printed.append(session.configure_at_once(plan.switchover))
+            except SessionLost:
+                session = stack.enter_context(Session(target))  # DeviceError if the device is lost
+        running, comparison = session.running(), None
+    left = compare(platform, running, goal, managed,
+                   read_checks(session, platform, managed) if with_checks else None).commands
+    if left:
+        raise StillDifferent("the managed sections still differ: " + "; ".join(left))
+    return session, "".join(printed)
+
+
 def _roll_back(target: Target, backup: str) -> str:
-    """Bring the managed sections back to `backup` (the pre-push running config) on a fresh session."""
-    platform, managed = target.platform, target.managed_sections
+    """Bring the managed sections back to `backup` (the pre-push running config) on a fresh
+    session, with the same care for the management path as the push."""
     try:
-        with Session(target) as session:
-            now = session.running()
-            back = compare(platform, now, backup, managed)
-            if back.commands:
-                session.configure(sendable_of(platform, back, backup, now))
-                session.save()
-            left = compare(platform, session.running(), backup, managed).commands
+        with ExitStack() as stack:
+            session = stack.enter_context(Session(target))
+            session, _ = _converge(target, stack, session, backup, session.running(), with_checks=False)
+            session.save()
+    except StillDifferent as error:
+        return f"ROLL-BACK INCOMPLETE, {error} from the pre-push backup"
     except (DeviceError, UnsafeCommand) as error:
         return f"ROLL-BACK FAILED ({error}): restore the pre-push backup by hand"
-    if left:
-        return "ROLL-BACK INCOMPLETE, still different from the pre-push backup: " + "; ".join(left)
     return "rolled back: the device is as it was before the push"
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from unitctl.network import ios, routeros
+from unitctl.network import ios, management_path, routeros
 from unitctl.network.rules import Hidden, Secret, Section, compiled
 
 MASK = "<masked>"
@@ -51,6 +51,13 @@ class Platform:
     typed: Callable[[str], str] | None = None  # a command as it is typed (IOS: a banner's delimiter)
     # show command -> (intended config, its output) -> commands for what only that command shows
     shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
+    # (running, intended, commands, address) -> what to send now, in one write, and after a new
+    # read, so as never to cut the path to the device (unitctl.network.management_path)
+    plan_push: Callable[[str, str, list[str], str], management_path.PushPlan] | None = None
+    # How the prompt ends after each config line (netmiko's `terminator`: the device's name may
+    # change mid-push), and the command that renames the device (its prompt is learnt again).
+    prompt_end: str = "#"
+    renames: str = r"^hostname "
 
     def checks(self, managed) -> list[str]:
         """The show commands to read besides the running config, for these managed sections."""
@@ -87,6 +94,7 @@ IOS = Platform(
     align=ios.align_line_ranges,
     typed=ios.typed_banner,
     shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
+    plan_push=management_path.plan,
 )
 
 ROUTEROS = Platform(
@@ -113,6 +121,8 @@ ROUTEROS = Platform(
     show_command="/export",
     error_pattern=routeros.ERROR_PATTERN,
     templates={"edge": "routeros/edge.rsc.j2"},
+    prompt_end=r"\] > ?",
+    renames=r"^/system identity set ",
 )
 
 PLATFORMS = {platform.name: platform for platform in (IOS, ROUTEROS)}

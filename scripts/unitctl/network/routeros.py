@@ -43,4 +43,9 @@ VOLATILE = compiled(
     r"uptime",
 )
 
-ERROR_PATTERN = r"bad command name|expected end of command|syntax error|failure:|invalid value"
+# What RouterOS's terminal prints for a line it refused (it changes nothing then): the parser's
+# messages (`bad command name`, `expected end of command`, `syntax error`, `ambiguous value`,
+# `invalid value`), a value that names nothing (`input does not match any value of interface`,
+# `no such item`, `expected item number or name`) and the menu's own `failure: ...`.
+ERROR_PATTERN = (r"bad command name|expected end of command|syntax error|failure:|invalid value|ambiguous value"
+                 r"|input does not match any value|no such item|expected item number or name|out of range")

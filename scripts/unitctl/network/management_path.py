@@ -1,0 +1,271 @@
+"""Never cut the path the toolkit reaches an IOS switch by (its management address).
+
+The toolkit talks to a switch over SSH to its management address, which lives on an SVI
+(`interface Vlan99` with `ip address`). That path holds while the SVI has the address and is not
+shut down, its VLAN exists and at least one port that is up carries the VLAN (a trunk allowing
+it, or an access port in it). A remediation sent line by line in hier_config's order can cut it
+half way: moving the management VLAN from 99 to 199 starts with `no vlan 99` and
+`no interface Vlan99`, and the session dies before the new VLAN and SVI exist.
+
+`plan()` splits a remediation into what is sent now, the switch-over and what is held:
+- now: everything that leaves the current path standing (the new VLAN, the new SVI without its
+  address, the uplink's `switchport trunk allowed vlan add 199`);
+- switch-over: when the address moves to another SVI, the address leaves the old SVI and is set
+  on the new one in one write (IOS refuses an address on a second SVI in the same subnet,
+  "% 10.0.0.0 overlaps with Vlan99", so the move cannot be made by adding first). A vty reads the
+  lines already received after its address has gone, so the block completes, and the session
+  goes on over the new SVI when the upstream carries the new VLAN;
+- held: what would cut the path as it stands (removing the old SVI, VLAN or the uplink's
+  carrying of it). A push sends them only after the device has been read again: by then the path
+  has moved and they no longer cut it. A line that cuts the path it is on is never sent.
+
+Sources: Cisco IOS 15.2 Catalyst 2960-X configuration guides (VLANs, "Configuring Switch
+Interfaces": SVIs; IP addressing: "overlaps with" refusal), and the practice of sending a
+management move as one block, with the new path built first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_SVI = re.compile(r"^interface Vlan(\d+)$", re.IGNORECASE)
+_ADDRESS = re.compile(r"^ip address (\S+) (\S+)$")
+_ALLOWED = re.compile(r"^switchport trunk allowed vlan (?:(add|remove|except) )?(\S+)$")
+
+
+@dataclass
+class Port:
+    """A physical port as far as carrying VLANs goes."""
+
+    name: str
+    mode: str = "access"          # access, trunk (dynamic modes count as access)
+    access_vlan: int = 1
+    allowed: set[int] | None = None   # trunk: None allows every VLAN
+    shutdown: bool = False
+
+    def carries(self, vlan: int) -> bool:
+        if self.shutdown:
+            return False
+        if self.mode == "trunk":
+            return self.allowed is None or vlan in self.allowed
+        return self.access_vlan == vlan
+
+
+@dataclass
+class Path:
+    """How the device's management address is reached: its SVI, that SVI's VLAN, and the ports
+    that carry the VLAN."""
+
+    address: str
+    svi: str                       # "interface Vlan99" as the config names it
+    vlan: int
+    carriers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PushPlan:
+    now: list[str]                 # sent first, as a normal push
+    switchover: list[str]          # then sent in one write: the address moves to its new SVI
+    held: list[str]                # would cut the path as it stands: sent after a new read
+    waiting: str = ""              # why the switch-over is not made yet (the new path not ready)
+
+    @property
+    def blocked(self) -> bool:
+        """Nothing can be sent, yet something is left: only lines that cut the path."""
+        return not self.now and not self.switchover and bool(self.held)
+
+
+def vlan_list(text: str) -> set[int]:
+    """`10,20,30-32` -> {10, 20, 30, 31, 32}; `all` and `none` are not lists (ValueError)."""
+    result: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        result.update(range(int(low), int(high or low) + 1))
+    return result
+
+
+def _blocks(text: str) -> list[list[str]]:
+    result: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("!"):
+            continue
+        if line[:1].isspace() and result:
+            result[-1].append(line.strip())
+        else:
+            result.append([line.strip()])
+    return result
+
+
+def _apply(port: Port, child: str) -> None:
+    """What one interface line does to the VLANs a port carries."""
+    words = child.split()
+    if child == "shutdown":
+        port.shutdown = True
+    elif child == "no shutdown":
+        port.shutdown = False
+    elif child.startswith("switchport mode "):
+        port.mode = "trunk" if words[2] == "trunk" else "access"
+    elif child.startswith("no switchport mode"):
+        port.mode = "access"
+    elif child.startswith("switchport access vlan "):
+        port.access_vlan = int(words[3])
+    elif child.startswith("no switchport access vlan"):
+        port.access_vlan = 1
+    elif child.startswith("no switchport trunk allowed vlan"):
+        port.allowed = None        # IOS: every VLAN allowed again
+    elif (allowed := _ALLOWED.match(child)) is not None:
+        operation, value = allowed.groups()
+        every = set(range(1, 4095))
+        if value in ("all", "none"):
+            listed = every if value == "all" else set()
+        else:
+            listed = vlan_list(value)
+        current = every if port.allowed is None else port.allowed
+        port.allowed = {None: listed, "add": current | listed, "remove": current - listed,
+                        "except": every - listed}[operation]
+
+
+def ports(config: str) -> dict[str, Port]:
+    """The physical ports of an IOS config and the VLANs each carries, by interface line."""
+    result = {}
+    for block in _blocks(config):
+        top = block[0]
+        if not top.startswith("interface ") or _SVI.match(top):
+            continue
+        port = Port(top)
+        for child in block[1:]:
+            _apply(port, child)
+        result[top] = port
+    return result
+
+
+def path_of(config: str, address: str) -> Path | None:
+    """The path to `address` in an IOS config: the SVI holding it (not shut down), or None."""
+    for block in _blocks(config):
+        svi = _SVI.match(block[0])
+        if svi is None or "shutdown" in block[1:]:
+            continue
+        for child in block[1:]:
+            found = _ADDRESS.match(child)
+            if found and found.group(1) == address:
+                vlan = int(svi.group(1))
+                carriers = [name for name, port in ports(config).items() if port.carries(vlan)]
+                return Path(address, block[0], vlan, carriers)
+    return None
+
+
+def svi_address(config: str, svi: str) -> tuple[str, str] | None:
+    """The (address, mask) an SVI's block sets in `config`, or None."""
+    for block in _blocks(config):
+        if block[0] == svi:
+            for child in block[1:]:
+                if (found := _ADDRESS.match(child)) is not None:
+                    return found.group(1), found.group(2)
+    return None
+
+
+def vlan_exists(config: str, vlan: int) -> bool:
+    """Whether `vlan` is defined in a config that lists its VLANs (VTP transparent), or is VLAN 1."""
+    return vlan == 1 or any(_vlan_line_lists(block[0], vlan) for block in _blocks(config))
+
+
+def _vlan_line_lists(line: str, vlan: int) -> bool:
+    match = re.match(r"^vlan ([\d,-]+)$", line)
+    return bool(match) and vlan in vlan_list(match.group(1))
+
+
+def _groups(commands: list[str]) -> list[list[str]]:
+    """Remediation commands as top-level lines, each with its indented children."""
+    groups: list[list[str]] = []
+    for command in commands:
+        if command[:1].isspace() and groups:
+            groups[-1].append(command)
+        else:
+            groups.append([command])
+    return groups
+
+
+def _cuts(path: Path, group: list[str], carriers_left: set[str], running_ports: dict[str, Port]) -> list[int]:
+    """Indexes in `group` (0: its top line) of the lines that cut `path`."""
+    top, children = group[0].strip(), [line.strip() for line in group[1:]]
+    if top == f"no {path.svi}":
+        return [0]
+    negated_vlan = re.match(r"^no vlan ([\d,-]+)$", top)
+    if negated_vlan and path.vlan in vlan_list(negated_vlan.group(1)):
+        return [0]
+    cutting = []
+    if top == path.svi:
+        for index, child in enumerate(children, start=1):
+            address = _ADDRESS.match(child)
+            if child == "shutdown" or child.startswith("no ip address") or (address and address.group(1) != path.address):
+                cutting.append(index)
+    elif _vlan_line_lists(top, path.vlan):
+        cutting = [index for index, child in enumerate(children, start=1)
+                   if child in ("shutdown", "state suspend")]
+    elif top in running_ports and top in carriers_left:
+        port = Port(**vars(running_ports[top]))
+        for index, child in enumerate(children, start=1):
+            _apply(port, child)
+            if not port.carries(path.vlan) and carriers_left == {top}:
+                cutting.append(index)
+                port = Port(**vars(running_ports[top]))  # the line is held: the port stays as it was
+        if not cutting and not port.carries(path.vlan):
+            carriers_left.discard(top)
+    return cutting
+
+
+def plan(running: str, intended: str, commands: list[str], address: str) -> PushPlan:
+    """Split a remediation (in send order, children indented) into now, switch-over and held,
+    for a device reached at `address`. Without a path in `running` (a switch reached by its
+    console, or an address the config does not hold) everything is sent now."""
+    path = path_of(running, address)
+    if path is None:
+        return PushPlan(list(commands), [], [])
+    running_ports = ports(running)
+    carriers_left = set(path.carriers)
+    new_path = path_of(intended, address)
+    moving = new_path is not None and new_path.svi != path.svi
+    waiting = _not_ready(running, new_path) if moving else ""
+    now: list[str] = []
+    held: list[str] = []
+    switchover: list[str] = []
+    for group in _groups(commands):
+        cutting = set(_cuts(path, group, carriers_left, running_ports))
+        if 0 in cutting:
+            held.extend(group)
+            continue
+        sent, kept = [group[0]], [group[0]]
+        for index, line in enumerate(group[1:], start=1):
+            moved_here = moving and group[0].strip() == new_path.svi and _ADDRESS.match(line.strip())
+            if moved_here and _ADDRESS.match(line.strip()).group(1) == address:
+                if waiting:
+                    kept.append(line)
+                else:
+                    switchover = [path.svi, " no ip address", new_path.svi, line]
+            elif index in cutting:
+                kept.append(line)
+            else:
+                sent.append(line)
+        # a block whose every line is held is not opened for its `exit` alone
+        if len(group) == 1 or any(line.strip() != "exit" for line in sent[1:]):
+            now.extend(sent)
+        if len(kept) > 1:
+            held.extend(kept)
+    return PushPlan(now, switchover, held, waiting)
+
+
+def _not_ready(running: str, new_path: Path) -> str:
+    """Why the address cannot move to `new_path`'s SVI yet, as `running` stands ("" when it can):
+    the SVI must exist and be up, its VLAN exist and a port that is up carry it."""
+    blocks = {block[0]: block[1:] for block in _blocks(running)}
+    vlan = new_path.vlan
+    if new_path.svi not in blocks:
+        return f"{new_path.svi} does not exist yet"
+    if "shutdown" in blocks[new_path.svi]:
+        return f"{new_path.svi} is shut down"
+    if not vlan_exists(running, vlan):
+        return f"VLAN {vlan} does not exist yet"
+    if not any(port.carries(vlan) for port in ports(running).values()):
+        return f"no port that is up carries VLAN {vlan} (an uplink's allowed VLANs?)"
+    return ""
