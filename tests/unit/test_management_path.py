@@ -251,3 +251,16 @@ def test_a_move_to_a_vlan_the_uplink_does_not_carry_is_refused_and_rolled_back(l
     assert "rolled back: the device is as it was before the push" in result.message, result.message
     assert svi_with(ModelSession.core, lab_switch.host["address"]) == "Vlan99"
     assert ModelSession.core.running_config().split("\n", 3)[3] == before.split("\n", 3)[3]
+
+
+def test_a_rejected_push_is_rolled_back_snmpv3_users_included(lab_switch):
+    """IOS refuses a VLAN name of two words after the management plane (its SNMPv3 user
+    included) was sent: the roll-back takes the user away too, so "rolled back" is true."""
+    core = ModelSession.core
+    vlans = [dict(vlan, name="two words") if vlan["id"] == 999 else vlan for vlan in lab_switch.addressing["vlans"]]
+    rejecting = dataclasses.replace(lab_switch, addressing={**lab_switch.addressing, "vlans": vlans})
+    result = operations.push_one(rejecting)
+    assert not result.ok and "Invalid input detected" in result.message, result.message
+    assert "rolled back: the device is as it was before the push" in result.message, result.message
+    assert not core.config.snmp_users
+    assert svi_with(core, lab_switch.host["address"]) == "Vlan1"

@@ -562,3 +562,13 @@ def test_the_network_module_marks_every_secret_input_no_log():
         {"device": {"name": "sw1"}, "unit": {"id": "lab-court"}, "addressing": {}, "unit_hosts": [],
          "settings": {"user": "netadmin", "timeout_s": 30}, "secrets": secrets})
     assert validated.error_messages == [] and validated._no_log_values == set(secrets.values())
+
+
+def test_a_roll_back_takes_away_the_snmpv3_users_the_push_added():
+    before = ("User name: unitctl-old\nEngine ID: 80\nstorage-type: nonvolatile\t active\n"
+              "Authentication Protocol: SHA\nPrivacy Protocol: AES128\nGroup-name: unitctl-ro\n\n")
+    now = before + ("User name: unitctl-monitor\nEngine ID: 80\nstorage-type: nonvolatile\t active\n"
+                    "Authentication Protocol: SHA\nPrivacy Protocol: AES128\nGroup-name: unitctl-ro\n\n")
+    assert ios.snmp_users_added(before, now) == ["no snmp-server user unitctl-monitor unitctl-ro v3"]
+    assert ios.snmp_users_added(now, before) == []   # a user the push removed cannot come back
+    assert IOS.shown_undo[ios.SHOW_SNMP_USER] is ios.snmp_users_added

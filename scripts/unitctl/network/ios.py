@@ -503,3 +503,12 @@ def snmp_user_commands(intended: str, output: str) -> list[str]:
     return ([f"no snmp-server user {user['user_name']} {user['group_name']} v3"
              for user in unintended_snmp_users(intended, users)]
             + [wanted[name]["line"] for name in wanted if name in differing])
+
+
+def snmp_users_added(before: str, now: str) -> list[str]:
+    """What takes away the SNMPv3 users `show snmp user` lists `now` but did not list `before`
+    (a roll-back: the running config never shows them, so the pre-push backup cannot). Users
+    that were there before and are gone cannot be put back: IOS shows no key."""
+    earlier = {user["user_name"] for user in parse_snmp_users(before)}
+    return [f"no snmp-server user {user['user_name']} {user['group_name']} v3"
+            for user in parse_snmp_users(now) if user["user_name"] not in earlier]

@@ -18,7 +18,8 @@ push whose only lines left would cut the path fails, saying which, and is rolled
 
 Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
 users, only in `show snmp user`), a diff, push and verification also read that show command.
-A roll-back does not: the pre-push backup holds no such lines to go back to.
+A roll-back cannot put such lines back (the pre-push backup holds none), so it reads the command
+again and says "ROLL-BACK INCOMPLETE" when its output differs from before the push.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
         running = session.running()
         result = _backed_up(Result(target.name, target.unit_id, intended=intended), target,
                             repository if not check else None, running)
-        result.comparison = compare(platform, running, intended, managed, read_checks(session, platform, managed))
+        shown = read_checks(session, platform, managed)
+        result.comparison = compare(platform, running, intended, managed, shown)
         if check or not result.comparison.commands:
             return result
         try:
@@ -97,7 +99,7 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
             session.save()
         except DeviceError as error:
             result.ok = False
-            result.message = f"push failed: {error}; {_roll_back(target, running)}"
+            result.message = f"push failed: {error}; {_roll_back(target, running, shown)}"
             return result
     result.changed = True
     return result
@@ -152,18 +154,34 @@ def _converge(target: Target, stack: ExitStack, session: Session, goal: str, run
     return session, "".join(printed)
 
 
-def _roll_back(target: Target, backup: str) -> str:
+def _roll_back(target: Target, backup: str, shown: dict[str, str] | None = None) -> str:
     """Bring the managed sections back to `backup` (the pre-push running config) on a fresh
-    session, with the same care for the management path as the push."""
+    session, with the same care for the management path as the push. "rolled back" only when the
+    device reads back as the backup, and what only show commands show (`shown`, read before the
+    push: IOS SNMPv3 users) as it was: what the push added there is taken away (platform.
+    shown_undo); otherwise what is left, said plainly."""
+    platform, managed = target.platform, target.managed_sections
     try:
         with ExitStack() as stack:
             session = stack.enter_context(Session(target))
             session, _ = _converge(target, stack, session, backup, session.running(), with_checks=False)
+            now = read_checks(session, platform, managed)
+            undo = [line for command in now if shown is not None and command in platform.shown_undo
+                    for line in platform.shown_undo[command](shown[command], now[command])]
+            if undo:
+                session.configure(undo)
+                now = read_checks(session, platform, managed)
             session.save()
     except StillDifferent as error:
         return f"ROLL-BACK INCOMPLETE, {error} from the pre-push backup"
     except (DeviceError, UnsafeCommand) as error:
         return f"ROLL-BACK FAILED ({error}): restore the pre-push backup by hand"
+    changed = [command for command in now if shown is not None and now[command] != shown.get(command)]
+    if changed:
+        # the backup holds no such lines to go back to (IOS never prints SNMPv3 users)
+        return ("ROLL-BACK INCOMPLETE: the running config is as before the push, but what "
+                + ", ".join(f"`{command}`" for command in changed)
+                + " shows differs from before it: compare and put it back by hand")
     return "rolled back: the device is as it was before the push"
 
 

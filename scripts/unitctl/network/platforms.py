@@ -51,6 +51,9 @@ class Platform:
     typed: Callable[[str], str] | None = None  # a command as it is typed (IOS: a banner's delimiter)
     # show command -> (intended config, its output) -> commands for what only that command shows
     shown_checks: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
+    # show command -> (its output before a push, now) -> commands a roll-back sends to undo what
+    # the push added there
+    shown_undo: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
     # (running, intended, commands, address) -> what to send now, in one write, and after a new
     # read, so as never to cut the path to the device (unitctl.network.management_path)
     plan_push: Callable[[str, str, list[str], str], management_path.PushPlan] | None = None
@@ -94,6 +97,7 @@ IOS = Platform(
     align=ios.align_line_ranges,
     typed=ios.typed_banner,
     shown_checks={ios.SHOW_SNMP_USER: ios.snmp_user_commands},
+    shown_undo={ios.SHOW_SNMP_USER: ios.snmp_users_added},
     plan_push=management_path.plan,
 )
 
