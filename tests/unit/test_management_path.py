@@ -116,8 +116,9 @@ def test_without_a_path_everything_is_sent_as_it_is():
 
 # --- whole pushes against the lab's Catalyst model ---------------------------------------------
 
-SECRETS = {"user": "netadmin", "password": "lab-password-1", "enable_secret": "lab-enable-1",
-           "snmp_auth_password": "lab-auth-1", "snmp_priv_password": "lab-priv-1"}
+# Made up here, as the vault would give them.
+SECRETS = {"user": "netadmin", **{name: f"lab-{name}-1" for name in
+                                  ("password", "enable_secret", "snmp_auth_password", "snmp_priv_password")}}
 
 
 class ModelSession:

@@ -23,7 +23,7 @@ from unitctl.lab import routeros_ssh
 from unitctl.lab.routeros_model import RouterOSError, RouterOSModel, wrap
 from unitctl.network import load_targets, push_one, render
 from unitctl.network.compare import UnsafeCommand, comparable
-from unitctl.network.platforms import MASK, ROUTEROS
+from unitctl.network.platforms import MASK, ROUTEROS, mask_secrets
 from unitctl.network.render import Target
 from unitctl.network.routeros_export import (compare_routeros, entries, is_secret, logical_lines, parse, quote,
                                               selector_of, unquote)
@@ -527,7 +527,7 @@ def served(router, tmp_path):
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(f"[127.0.0.1]:{port} {key.with_suffix('.pub').read_text()}")
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT / "scripts"),
-               **{routeros_ssh.PASSWORD_VARIABLE: SECRETS["password"]})
+               **{routeros_ssh.CREDENTIAL_ENVIRONMENT: SECRETS["password"]})
     server = subprocess.Popen([sys.executable, "-m", "unitctl.lab.routeros_ssh", "127.0.0.1", str(port),
                                "MikroTik", SECRETS["user"], str(key)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -586,3 +586,33 @@ def test_every_refusal_of_the_model_is_an_error_to_the_toolkit():
     assert len(messages) >= 10
     missed = [m for m in messages if "model does not" not in m and not re.search(ROUTEROS.error_pattern, m)]
     assert missed == []
+
+
+@pytest.mark.parametrize(("line", "masked"), [
+    # a v1/v2c community whose comment mentions a v3 setting is still a v1/v2c community
+    ('add addresses=192.0.2.0/24 comment="security=private" name=c0mmunity',
+     'add addresses=192.0.2.0/24 comment="security=private" name=<masked>'),
+    ('add comment="x name=y" name=c0mmunity', 'add comment="x name=y" name=<masked>'),
+    ('add authentication-password=v3pass name=monitor security=private',
+     'add authentication-password=<masked> name=monitor security=private'),
+])
+def test_a_quoted_comment_neither_hides_nor_takes_a_community_name(line, masked):
+    assert mask_secrets(ROUTEROS, f"/snmp community\n{line}\n").splitlines()[1] == masked
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # text inside a quoted value is not a property: the comment is kept as written
+    ('/ip firewall filter\nadd action=accept chain=input comment="old password=xyz kept"\n', True),
+    # an NTP server's auth-key= names a /system ntp key: not a secret
+    ("/system ntp client servers\nadd address=192.0.2.1 auth-key=1\n", True),
+    # OSPF's auth-key= is the key itself
+    ("/routing ospf interface-template\nadd area=a auth=md5 auth-key=0spfkey auth-id=1\n", False),
+])
+def test_what_is_and_is_not_a_routeros_secret(text, kept):
+    assert (mask_secrets(ROUTEROS, text) == text) is kept, mask_secrets(ROUTEROS, text)
+
+
+def test_a_quoted_password_with_a_space_is_masked_whole():
+    quoted = '"' + SECRETS["password"] + ' two"'
+    text = "/user\nadd group=full name=bob password={}\n".format(quoted)
+    assert mask_secrets(ROUTEROS, text) == f"/user\nadd group=full name=bob password={MASK}\n"

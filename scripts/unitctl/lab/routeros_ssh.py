@@ -31,7 +31,7 @@ from zope.interface import implementer
 
 from unitctl.lab.routeros_model import RouterOSError, RouterOSModel
 
-PASSWORD_VARIABLE = "UNITLAB_ROUTEROS_PASSWORD"
+CREDENTIAL_ENVIRONMENT = "UNITLAB_ROUTEROS_PASSWORD"
 BANNER = ("\n\n  MikroTik RouterOS {version} (c) 1999-2024       https://www.mikrotik.com/\n\n"
           "Press F1 for help\n\n")
 
@@ -134,7 +134,7 @@ def main(argv: list[str]) -> None:
     address, port, name, user, host_key_file = argv
     core = RouterOSCore(name)
     core.user = user
-    password = os.environ[PASSWORD_VARIABLE]   # not on the command line, where `ps` shows it
+    password = os.environ[CREDENTIAL_ENVIRONMENT]   # not on the command line, where `ps` shows it
     listen(reactor, core, address, int(port), {user: password.encode()}, host_key_file)
     logging.info("RouterOS %s listening on %s:%s", name, address, port)
     reactor.run()

@@ -155,13 +155,23 @@ def _masked(match: re.Match) -> str:
     return f"{head}{'' if head.endswith(('=', ':')) else ' '}{MASK}"
 
 
+# A RouterOS quoted value ("a \"b\" c"): text inside it is the value, never a property name.
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def mask_line(platform: Platform, line: str, parents: tuple[str, ...] = ()) -> str:
     """One line with its secrets masked; `parents` are the lines it is under (IOS blocks, the
-    RouterOS `/path`). Masking a masked line changes nothing."""
+    RouterOS `/path`). Masking a masked line changes nothing. On RouterOS a match that starts
+    inside a quoted value (`comment="old password=x"`) is text, not a property, and is kept."""
     context = parents[-1] if parents else line
     for rule in platform.secrets:
         if rule.parent is None or rule.parent.search(context):
-            line = rule.pattern.sub(_masked, line)
+            if platform.block_indent:
+                line = rule.pattern.sub(_masked, line)
+            else:
+                quoted = [match.span() for match in _QUOTED.finditer(line)]
+                line = rule.pattern.sub(lambda m: m.group(0) if any(a < m.start() < b for a, b in quoted)
+                                        else _masked(m), line)
     return line
 
 
