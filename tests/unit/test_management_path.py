@@ -83,7 +83,7 @@ def test_the_address_waits_until_its_new_vlan_is_carried():
     built = RUNNING_99 + "vlan 199\n name management\ninterface Vlan199\n description management\n"
     intended = INTENDED_199.replace("10,199", "10,99")   # the uplink was not given the new VLAN
     result = plan(built, intended, IOS.remediate(built, intended), ADDRESS)
-    assert result.blocked and "no port that is up carries VLAN 199" in result.waiting
+    assert result.blocked and "no uplink that is up carries VLAN 199" in result.waiting
 
 
 def test_taking_the_management_vlan_off_the_only_uplink_is_never_sent():
@@ -177,12 +177,16 @@ class ModelSession:
     def save(self):
         self._send("write memory")
 
+    def local_address(self):
+        return "10.213.0.1"   # the lab's controller, off the switches' management subnets
+
 
 @pytest.fixture
 def lab_switch(monkeypatch):
     target = next(t for t in load_targets(paths.LAB_INVENTORY) if t.name == "court-sw1")
     target = dataclasses.replace(target, settings={**target.settings, **SECRETS})
-    core = make_switch("court-sw1", SECRETS["enable_secret"], management=f"{target.host['address']} 255.255.255.0")
+    core = make_switch("court-sw1", SECRETS["enable_secret"], management=f"{target.host['address']} 255.255.255.0",
+                       gateway="10.213.23.1")
     monkeypatch.setattr(ModelSession, "core", core)
     monkeypatch.setattr(ModelSession, "opened", 0)
     monkeypatch.setattr(operations, "Session", ModelSession)
@@ -248,7 +252,7 @@ def test_a_move_to_a_vlan_the_uplink_does_not_carry_is_refused_and_rolled_back(l
     result = operations.push_one(moved(lab_switch, carry=False))
     assert not result.ok
     assert "would cut the management path" in result.message, result.message
-    assert "no port that is up carries VLAN 199" in result.message, result.message
+    assert "no uplink that is up carries VLAN 199" in result.message, result.message
     assert "rolled back: the device is as it was before the push" in result.message, result.message
     assert svi_with(ModelSession.core, lab_switch.host["address"]) == "Vlan99"
     assert ModelSession.core.running_config().split("\n", 3)[3] == before.split("\n", 3)[3]
@@ -265,3 +269,48 @@ def test_a_rejected_push_is_rolled_back_snmpv3_users_included(lab_switch):
     assert "rolled back: the device is as it was before the push" in result.message, result.message
     assert not core.config.snmp_users
     assert svi_with(core, lab_switch.host["address"]) == "Vlan1"
+
+
+TWO_PORTS = RUNNING_99 + "interface GigabitEthernet1/0/2\n switchport access vlan 99\n switchport mode access\n"
+
+
+def test_a_desk_port_in_the_management_vlan_is_not_the_way_in():
+    """A technician's access port in VLAN 99 does not make the only trunk dispensable."""
+    intended = TWO_PORTS.replace("10,99", "10")
+    result = plan(TWO_PORTS, intended, IOS.remediate(TWO_PORTS, intended), ADDRESS)
+    assert result.blocked and " switchport trunk allowed vlan remove 99" in result.held
+
+
+@pytest.mark.parametrize("change", [
+    # the only uplink made a routed port
+    (" switchport mode trunk\n", " switchport mode trunk\n no switchport\n"),
+    # the management VLAN becomes the uplink's native (untagged) VLAN
+    (" switchport mode trunk\n", " switchport mode trunk\n switchport trunk native vlan 99\n"),
+    # the default gateway goes, with nothing in its place, and the toolkit is off-subnet
+    ("ip default-gateway 192.0.2.1\n", "ip route 0.0.0.0 0.0.0.0 192.0.2.1\n"),
+])
+def test_more_ways_of_cutting_the_path_are_held(change):
+    intended = RUNNING_99.replace(*change)
+    result = plan(RUNNING_99, intended, IOS.remediate(RUNNING_99, intended), ADDRESS, peer="198.51.100.7")
+    assert result.held, result
+    assert not any(line.strip() in ("no switchport", "switchport trunk native vlan 99") or
+                   line.startswith("no ip default-gateway") for line in result.now), result.now
+
+
+def test_removing_the_gateway_is_safe_from_the_management_subnet():
+    intended = RUNNING_99.replace("ip default-gateway 192.0.2.1\n", "")
+    assert not plan(RUNNING_99, intended, IOS.remediate(RUNNING_99, intended), ADDRESS, peer="192.0.2.50").held
+
+
+def test_abbreviated_interface_names_are_the_same_interfaces():
+    running = RUNNING_99.replace("interface GigabitEthernet1/0/48", "interface Gi1/0/48")
+    intended = RUNNING_99.replace("10,99", "10")
+    assert path_of(running, ADDRESS).carriers == ["interface GigabitEthernet1/0/48"]
+    commands = ["interface Gi1/0/48", " switchport trunk allowed vlan remove 99", " exit"]
+    assert plan(running, intended, commands, ADDRESS).blocked
+    assert path_of(RUNNING_99.replace("interface Vlan99", "interface vlan99"), ADDRESS).svi == "interface Vlan99"
+
+
+def test_a_dynamic_access_vlan_is_read_not_a_crash():
+    running = RUNNING_99 + "interface GigabitEthernet1/0/3\n switchport access vlan dynamic\n"
+    assert path_of(running, ADDRESS).vlan == 99

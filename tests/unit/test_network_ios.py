@@ -522,6 +522,9 @@ def test_a_push_with_a_warning_succeeds_and_reports_it(switch, monkeypatch):
         def save(self):
             pass
 
+        def local_address(self):
+            return None
+
     monkeypatch.setattr(operations, "Session", FakeSession)
     result = operations.push_one(switch)
     assert result.ok and result.changed, result.message

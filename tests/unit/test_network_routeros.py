@@ -584,8 +584,22 @@ def test_every_refusal_of_the_model_is_an_error_to_the_toolkit():
     source = (PROJECT_ROOT / "scripts" / "unitctl" / "lab" / "routeros_model.py").read_text()
     messages = re.findall(r'RouterOSError\(f?"([^"]+)"\)', source)
     assert len(messages) >= 10
-    missed = [m for m in messages if "model does not" not in m and not re.search(ROUTEROS.error_pattern, m)]
+    missed = [m for m in messages if not re.search(ROUTEROS.error_pattern, m)]
     assert missed == []
+
+
+@pytest.mark.parametrize("output", [
+    "value of mtu out of range (0..65535)", "missing value(s) of argument(s) interface",
+    "not enough permissions (9)", "expected command name (line 1 column 2)", "invalid internal item number",
+    "action timed out - try again, if error continues contact MikroTik support and send a supout file (13)",
+])
+def test_routeros_refusals_on_their_own_line_are_errors(output):
+    assert re.search(ROUTEROS.error_pattern, f"[netadmin@rtr1] > /some command\n{output}\n[netadmin@rtr1] > ")
+
+
+def test_a_command_whose_own_text_reads_like_a_refusal_is_not_one():
+    echoed = '[netadmin@rtr1] > /interface ethernet set [ find default-name=ether5 ] comment="spare - AP out of range"\n'
+    assert not re.search(ROUTEROS.error_pattern, echoed + "[netadmin@rtr1] > ")
 
 
 @pytest.mark.parametrize(("line", "masked"), [

@@ -51,6 +51,7 @@ class Switch:
     name: str
     address: str
     netmask: str | None = None   # of the management VLAN's subnet: the switch is staged with it
+    gateway: str | None = None   # the management VLAN's gateway, staged as its default gateway
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def load_plan(units_dir: Path | None = None) -> LabPlan:
             machines.append(Machine(host["name"], host["address"], unit.id))
         elif host.get("function") == "network_device":
             if host.get("platform") in EMULATED_PLATFORMS:
-                switches.append(Switch(host["name"], host["address"], _netmask(unit, host)))
+                switches.append(Switch(host["name"], host["address"], *_management_vlan(unit, host)))
     if any(machine.netns == labswitches.netns() for machine in machines):
         raise LabError(f"a lab host may not be named {labswitches.NETNS_SUFFIX!r}")
     policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
@@ -83,12 +84,12 @@ def load_plan(units_dir: Path | None = None) -> LabPlan:
                    policy.get("province_automation_user", "unitctl"))
 
 
-def _netmask(unit, host: dict) -> str | None:
-    """The netmask of the subnet of the VLAN a device's address is in (its management VLAN)."""
+def _management_vlan(unit, host: dict) -> tuple[str | None, str | None]:
+    """The netmask and gateway of the VLAN a device's address is in (its management VLAN)."""
     for vlan in unit.vlans:
         if vlan.get("id") == host.get("vlan") and vlan.get("subnet"):
-            return str(ipaddress.ip_network(vlan["subnet"], strict=False).netmask)
-    return None
+            return str(ipaddress.ip_network(vlan["subnet"], strict=False).netmask), vlan.get("gateway")
+    return None, None
 
 
 # --- state --------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def _start_switches(state: dict, plan: LabPlan) -> None:
         return
     labnet.create_namespace(labswitches.NETNS_SUFFIX, [s.address for s in plan.switches])
     process = labswitches.start(
-        [{"name": s.name, "address": s.address, "netmask": s.netmask,
+        [{"name": s.name, "address": s.address, "netmask": s.netmask, "gateway": s.gateway,
           "host_key": str(labsecrets.host_key_path(s.name))} for s in plan.switches],
         labsecrets.credentials_path())
     state["switches"] = {**process.record(), "names": [s.name for s in plan.switches],

@@ -1185,6 +1185,7 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
         # Pre-staged as the lab needs it: its name, and the enable secret the lab knows.
         self.staged_name = switch_configuration.name
         self.staged_management: str | None = None    # "ADDRESS MASK" on Vlan1, see make_switch
+        self.staged_gateway: str | None = None
         self.startup_config = self.staged_startup_config() if startup_config is None else startup_config
         self.reload()
 
@@ -1280,6 +1281,8 @@ class CatalystSwitchCore(BaseCiscoSwitchCore, Context):
             f"enable secret 5 {md5_crypt(secrets_given[0])}\n" if secrets_given else "")
         if self.staged_management:  # reached as a technician stages one: its address on VLAN 1
             staged += f"interface Vlan1\n ip address {self.staged_management}\n no shutdown\n"
+        if self.staged_gateway:
+            staged += f"ip default-gateway {self.staged_gateway}\n"
         return staged
 
     def management_path_up(self, address: str) -> bool:
@@ -1687,15 +1690,17 @@ class Console:
 
 
 def make_switch(name: str, enable_secret: str, vtp_mode: str = "server", ports=None, clock=time.time,
-                startup_config: str | None = None, management: str | None = None) -> CatalystSwitchCore:
+                startup_config: str | None = None, management: str | None = None,
+                gateway: str | None = None) -> CatalystSwitchCore:
     """A switch made through fake-switches' own factory (the lab's way), with this model's options.
-    `management` ("ADDRESS MASK") stages the switch as a technician does: the address on
-    `interface Vlan1`, every port in VLAN 1; `write erase` and a reload come back to it."""
+    `management` ("ADDRESS MASK") and `gateway` stage the switch as a technician does: the
+    address on `interface Vlan1`, the default gateway, every port in VLAN 1; `write erase` and a
+    reload come back to it."""
     core = SwitchFactory(MAPPING).get(MODEL_NAME, name, enable_secret, ports=ports)
     if vtp_mode != "server" or clock is not time.time or startup_config is not None or management:
         core.clock = clock
         core.vlan_database.mode = vtp_mode
-        core.staged_management = management
+        core.staged_management, core.staged_gateway = management, gateway
         core.startup_config = core.staged_startup_config() if startup_config is None else startup_config
         core.reload()
     return core

@@ -155,7 +155,7 @@ class RouterOSModel:
                 raise RouterOSError("no such item")
             return [table[number]]
         if selector and selector[0][0] == "":
-            raise RouterOSError(f"the model does not evaluate {target}")
+            raise RouterOSError(f"failure: the model does not evaluate {target}")
         found = [item for item in table if all(
             normalise(info, k, effective(info, Entry(path, "entry", item.props), k) or "") == normalise(info, k, v)
             for k, v in selector)]

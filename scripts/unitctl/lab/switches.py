@@ -8,8 +8,8 @@ of the key fake-switches ships, whose private half is public.
 
 Each switch is the lab's Catalyst/IOS 15.2 model (unitctl.lab.ios_switch, docs/lab-switch.md),
 a fake-switches model created through fake-switches' own factory. It starts as a pre-staged
-switch does: its hostname, the lab's enable secret and its management address on `interface
-Vlan1` saved, everything else at IOS defaults, VTP in server mode (the factory default: VLANs are
+switch does: its hostname, the lab's enable secret, its management address on `interface
+Vlan1` and its default gateway saved, everything else at IOS defaults, VTP in server mode (the factory default: VLANs are
 in vlan.dat, not in the running config).
 
 Run as a module to serve: `python -m unitctl.lab.switches CONFIG.json`.
@@ -47,8 +47,9 @@ def log_path() -> Path:
 
 
 def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> LabProcess:
-    """Start the emulator for `switches` ({name, address, netmask, host_key}) and wait until each
-    one answers SSH. Each switch is staged with its address on VLAN 1 (make_switch)."""
+    """Start the emulator for `switches` ({name, address, netmask, gateway, host_key}) and wait
+    until each one answers SSH. Each switch is staged with its address on VLAN 1 and its default
+    gateway (make_switch)."""
     config_path().write_text(json.dumps(
         {"switches": switches, "credentials": str(credentials_file)}, indent=2))
     env = dict(os.environ, PYTHONPATH=str(paths.PROJECT_ROOT / "scripts"))
@@ -79,7 +80,8 @@ def serve(config_file: Path) -> None:
     for switch in config["switches"]:
         core = make_switch(switch["name"], credentials["enable_secret"],
                            vtp_mode=switch.get("vtp_mode", LAB_VTP_MODE),
-                           management=f"{switch['address']} {switch['netmask']}" if switch.get("netmask") else None)
+                           management=f"{switch['address']} {switch['netmask']}" if switch.get("netmask") else None,
+                           gateway=switch.get("gateway"))
         service = SwitchSshService(ip=switch["address"], port=22, switch_core=core,
                                    users=users)
         listening = service.hook_to_reactor(reactor)

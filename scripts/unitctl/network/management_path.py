@@ -26,6 +26,7 @@ management move as one block, with the new path built first.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -42,10 +43,12 @@ class Port:
     mode: str = "access"          # access, trunk (dynamic modes count as access)
     access_vlan: int = 1
     allowed: set[int] | None = None   # trunk: None allows every VLAN
+    native_vlan: int = 1
     shutdown: bool = False
+    routed: bool = False          # `no switchport`: a layer 3 port carries no VLAN
 
     def carries(self, vlan: int) -> bool:
-        if self.shutdown:
+        if self.shutdown or self.routed:
             return False
         if self.mode == "trunk":
             return self.allowed is None or vlan in self.allowed
@@ -61,6 +64,7 @@ class Path:
     svi: str                       # "interface Vlan99" as the config names it
     vlan: int
     carriers: list[str] = field(default_factory=list)
+    mask: str = "255.255.255.255"
 
 
 @dataclass
@@ -97,10 +101,29 @@ def _blocks(text: str) -> list[list[str]]:
     return result
 
 
+def canonical(line: str) -> str:
+    """An `interface` line with IOS's full interface name (netutils: `Gi1/0/48` ->
+    `GigabitEthernet1/0/48`, `vlan99` -> `Vlan99`); any other line as it is."""
+    if not line.lower().startswith("interface "):
+        return line
+    from netutils.interface import canonical_interface_name  # noqa: PLC0415  (only when needed)
+
+    name = canonical_interface_name(line.split(None, 1)[1].strip())
+    return "interface " + re.sub(r"^VLAN(?=\d)", "Vlan", name, flags=re.IGNORECASE)
+
+
+def _number(word: str) -> int | None:
+    return int(word) if word.isdigit() else None   # `switchport access vlan dynamic`, a name
+
+
 def _apply(port: Port, child: str) -> None:
     """What one interface line does to the VLANs a port carries."""
     words = child.split()
-    if child == "shutdown":
+    if child == "no switchport":
+        port.routed = True
+    elif child == "switchport":
+        port.routed = False
+    elif child == "shutdown":
         port.shutdown = True
     elif child == "no shutdown":
         port.shutdown = False
@@ -109,9 +132,13 @@ def _apply(port: Port, child: str) -> None:
     elif child.startswith("no switchport mode"):
         port.mode = "access"
     elif child.startswith("switchport access vlan "):
-        port.access_vlan = int(words[3])
+        port.access_vlan = _number(words[3]) or 0
     elif child.startswith("no switchport access vlan"):
         port.access_vlan = 1
+    elif child.startswith("switchport trunk native vlan "):
+        port.native_vlan = _number(words[4]) or 0
+    elif child.startswith("no switchport trunk native vlan"):
+        port.native_vlan = 1
     elif child.startswith("no switchport trunk allowed vlan"):
         port.allowed = None        # IOS: every VLAN allowed again
     elif (allowed := _ALLOWED.match(child)) is not None:
@@ -120,7 +147,10 @@ def _apply(port: Port, child: str) -> None:
         if value in ("all", "none"):
             listed = every if value == "all" else set()
         else:
-            listed = vlan_list(value)
+            try:
+                listed = vlan_list(value)
+            except ValueError:
+                listed = set()
         current = every if port.allowed is None else port.allowed
         port.allowed = {None: listed, "add": current | listed, "remove": current - listed,
                         "except": every - listed}[operation]
@@ -130,7 +160,7 @@ def ports(config: str) -> dict[str, Port]:
     """The physical ports of an IOS config and the VLANs each carries, by interface line."""
     result = {}
     for block in _blocks(config):
-        top = block[0]
+        top = canonical(block[0])
         if not top.startswith("interface ") or _SVI.match(top):
             continue
         port = Port(top)
@@ -143,22 +173,32 @@ def ports(config: str) -> dict[str, Port]:
 def path_of(config: str, address: str) -> Path | None:
     """The path to `address` in an IOS config: the SVI holding it (not shut down), or None."""
     for block in _blocks(config):
-        svi = _SVI.match(block[0])
+        top = canonical(block[0])
+        svi = _SVI.match(top)
         if svi is None or "shutdown" in block[1:]:
             continue
         for child in block[1:]:
             found = _ADDRESS.match(child)
             if found and found.group(1) == address:
                 vlan = int(svi.group(1))
-                carriers = [name for name, port in ports(config).items() if port.carries(vlan)]
-                return Path(address, block[0], vlan, carriers)
+                return Path(address, top, vlan, carriers_of(ports(config), vlan), found.group(2))
     return None
+
+
+def carriers_of(all_ports: dict[str, Port], vlan: int) -> list[str]:
+    """The ports that may carry the toolkit's traffic for `vlan`: the trunks carrying it when there
+    are any (an uplink to a core switch or router is a trunk; a desk in the management VLAN is
+    not the way in), else every port carrying it (a switch staged on VLAN 1, reached through an
+    access port)."""
+    carrying = {name: port for name, port in all_ports.items() if port.carries(vlan)}
+    trunks = [name for name, port in carrying.items() if port.mode == "trunk"]
+    return trunks or list(carrying)
 
 
 def svi_address(config: str, svi: str) -> tuple[str, str] | None:
     """The (address, mask) an SVI's block sets in `config`, or None."""
     for block in _blocks(config):
-        if block[0] == svi:
+        if canonical(block[0]) == svi:
             for child in block[1:]:
                 if (found := _ADDRESS.match(child)) is not None:
                     return found.group(1), found.group(2)
@@ -186,19 +226,25 @@ def _groups(commands: list[str]) -> list[list[str]]:
     return groups
 
 
-def _cuts(path: Path, group: list[str], carriers_left: set[str], running_ports: dict[str, Port]) -> list[int]:
-    """Indexes in `group` (0: its top line) of the lines that cut `path`."""
-    top, children = group[0].strip(), [line.strip() for line in group[1:]]
+def _cuts(path: Path, group: list[str], carriers_left: set[str], running_ports: dict[str, Port],
+          gateway_needed: bool) -> list[int]:
+    """Indexes in `group` (0: its top line) of the lines that cut `path`. `gateway_needed`: the
+    toolkit is off the management subnet and the remediation sets no default gateway again, so
+    removing it cuts the way back."""
+    top, children = canonical(group[0].strip()), [line.strip() for line in group[1:]]
     if top == f"no {path.svi}":
         return [0]
     negated_vlan = re.match(r"^no vlan ([\d,-]+)$", top)
     if negated_vlan and path.vlan in vlan_list(negated_vlan.group(1)):
         return [0]
+    if top.startswith("no ip default-gateway") and gateway_needed:
+        return [0]
     cutting = []
     if top == path.svi:
         for index, child in enumerate(children, start=1):
             address = _ADDRESS.match(child)
-            if child == "shutdown" or child.startswith("no ip address") or (address and address.group(1) != path.address):
+            if child == "shutdown" or child.startswith("no ip address") or (
+                    child.startswith("ip address") and (address is None or address.group(1) != path.address)):
                 cutting.append(index)
     elif _vlan_line_lists(top, path.vlan):
         cutting = [index for index, child in enumerate(children, start=1)
@@ -206,18 +252,22 @@ def _cuts(path: Path, group: list[str], carriers_left: set[str], running_ports: 
     elif top in running_ports and top in carriers_left:
         port = Port(**vars(running_ports[top]))
         for index, child in enumerate(children, start=1):
+            before = Port(**vars(port))
             _apply(port, child)
-            if not port.carries(path.vlan) and carriers_left == {top}:
+            # the management VLAN going on or off the native (untagged) VLAN of the way in
+            native = path.vlan in (before.native_vlan, port.native_vlan) and before.native_vlan != port.native_vlan
+            if native or (not port.carries(path.vlan) and carriers_left == {top}):
                 cutting.append(index)
-                port = Port(**vars(running_ports[top]))  # the line is held: the port stays as it was
+                port = before  # the line is held: the port stays as it was
         if not cutting and not port.carries(path.vlan):
             carriers_left.discard(top)
     return cutting
 
 
-def plan(running: str, intended: str, commands: list[str], address: str) -> PushPlan:
+def plan(running: str, intended: str, commands: list[str], address: str, peer: str | None = None) -> PushPlan:
     """Split a remediation (in send order, children indented) into now, switch-over and held,
-    for a device reached at `address`. Without a path in `running` (a switch reached by its
+    for a device reached at `address` from `peer` (the toolkit's own address as the device sees
+    it; None: unknown, taken as off-subnet). Without a path in `running` (a switch reached by its
     console, or an address the config does not hold) everything is sent now."""
     path = path_of(running, address)
     if path is None:
@@ -226,18 +276,21 @@ def plan(running: str, intended: str, commands: list[str], address: str) -> Push
     carriers_left = set(path.carriers)
     new_path = path_of(intended, address)
     moving = new_path is not None and new_path.svi != path.svi
-    waiting = _not_ready(running, new_path) if moving else ""
+    waiting = _not_ready(running, new_path, path) if moving else ""
+    on_subnet = peer is not None and ipaddress.ip_address(peer) in ipaddress.ip_network(
+        f"{path.address}/{path.mask}", strict=False)
+    gateway_needed = not on_subnet and not any(command.startswith("ip default-gateway ") for command in commands)
     now: list[str] = []
     held: list[str] = []
     switchover: list[str] = []
     for group in _groups(commands):
-        cutting = set(_cuts(path, group, carriers_left, running_ports))
+        cutting = set(_cuts(path, group, carriers_left, running_ports, gateway_needed))
         if 0 in cutting:
             held.extend(group)
             continue
         sent, kept = [group[0]], [group[0]]
         for index, line in enumerate(group[1:], start=1):
-            moved_here = moving and group[0].strip() == new_path.svi and _ADDRESS.match(line.strip())
+            moved_here = moving and canonical(group[0].strip()) == new_path.svi and _ADDRESS.match(line.strip())
             if moved_here and _ADDRESS.match(line.strip()).group(1) == address:
                 if waiting:
                     kept.append(line)
@@ -255,10 +308,12 @@ def plan(running: str, intended: str, commands: list[str], address: str) -> Push
     return PushPlan(now, switchover, held, waiting)
 
 
-def _not_ready(running: str, new_path: Path) -> str:
+def _not_ready(running: str, new_path: Path, old_path: Path) -> str:
     """Why the address cannot move to `new_path`'s SVI yet, as `running` stands ("" when it can):
-    the SVI must exist and be up, its VLAN exist and a port that is up carry it."""
-    blocks = {block[0]: block[1:] for block in _blocks(running)}
+    the SVI must exist and be up, its VLAN exist, a port that may be the way in (carriers_of)
+    carry it, and no SVI but the old one hold an address in the subnet (IOS would refuse it,
+    after the old SVI had already lost the address)."""
+    blocks = {canonical(block[0]): block[1:] for block in _blocks(running)}
     vlan = new_path.vlan
     if new_path.svi not in blocks:
         return f"{new_path.svi} does not exist yet"
@@ -266,6 +321,9 @@ def _not_ready(running: str, new_path: Path) -> str:
         return f"{new_path.svi} is shut down"
     if not vlan_exists(running, vlan):
         return f"VLAN {vlan} does not exist yet"
-    if not any(port.carries(vlan) for port in ports(running).values()):
-        return f"no port that is up carries VLAN {vlan} (an uplink's allowed VLANs?)"
+    all_ports = ports(running)
+    if not carriers_of(all_ports, vlan) or (any(all_ports[name].mode == "trunk" for name in old_path.carriers)
+                                           and all(all_ports[name].mode != "trunk"
+                                                   for name in carriers_of(all_ports, vlan))):
+        return f"no uplink that is up carries VLAN {vlan} (an uplink trunk's allowed VLANs?)"
     return ""

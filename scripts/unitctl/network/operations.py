@@ -36,9 +36,10 @@ from unitctl.network.platforms import warnings
 from unitctl.network.render import MissingVariable, Target, render
 from unitctl.network.session import DeviceError, Session, SessionLost
 
-# A push is a few rounds at most: the difference, then (after a management switch-over) the
-# lines that would have cut the old path.
-MAX_ROUNDS = 3
+# A push is a few rounds at most: the difference, the switch-over once the new path is built,
+# then the lines that would have cut the old path (a spare round or two for a device that takes
+# a moment, e.g. a new SVI coming up).
+MAX_ROUNDS = 5
 
 
 @dataclass
@@ -97,9 +98,10 @@ def push_one(target: Target, repository: BackupRepository | None = None, check: 
             session, printed = _converge(target, stack, session, intended, running, result.comparison)
             result.warnings = warnings(platform, printed)
             session.save()
-        except DeviceError as error:
+        except Exception as error:  # noqa: BLE001  (whatever stopped it, the device goes back)
+            why = error if isinstance(error, DeviceError) else f"unexpected error: {type(error).__name__}: {error}"
             result.ok = False
-            result.message = f"push failed: {error}; {_roll_back(target, running, shown)}"
+            result.message = f"push failed: {why}; {_roll_back(target, running, shown)}"
             return result
     result.changed = True
     return result
@@ -132,7 +134,7 @@ def _converge(target: Target, stack: ExitStack, session: Session, goal: str, run
         if platform.plan_push is None or hasattr(comparison, "sendable"):
             plan = PushPlan(comparison.commands, [], [])
         else:
-            plan = platform.plan_push(running, goal, comparison.commands, address)
+            plan = platform.plan_push(running, goal, comparison.commands, address, session.local_address())
         if plan.blocked:
             why = f" (the address cannot move yet: {plan.waiting})" if plan.waiting else ""
             raise DeviceError(f"not sent, as they would cut the management path to {address}{why}: "

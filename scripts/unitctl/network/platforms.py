@@ -54,9 +54,9 @@ class Platform:
     # show command -> (its output before a push, now) -> commands a roll-back sends to undo what
     # the push added there
     shown_undo: dict[str, Callable[[str, str], list[str]]] = field(default_factory=dict)
-    # (running, intended, commands, address) -> what to send now, in one write, and after a new
-    # read, so as never to cut the path to the device (unitctl.network.management_path)
-    plan_push: Callable[[str, str, list[str], str], management_path.PushPlan] | None = None
+    # (running, intended, commands, address, peer) -> what to send now, in one write, and after a
+    # new read, so as never to cut the path to the device (unitctl.network.management_path)
+    plan_push: Callable[..., management_path.PushPlan] | None = None
     # How the prompt ends after each config line (netmiko's `terminator`: the device's name may
     # change mid-push), and the command that renames the device (its prompt is learnt again).
     prompt_end: str = "#"

@@ -51,9 +51,14 @@ VOLATILE = compiled(
     r"uptime",
 )
 
-# What RouterOS's terminal prints for a line it refused (it changes nothing then): the parser's
-# messages (`bad command name`, `expected end of command`, `syntax error`, `ambiguous value`,
-# `invalid value`), a value that names nothing (`input does not match any value of interface`,
-# `no such item`, `expected item number or name`) and the menu's own `failure: ...`.
-ERROR_PATTERN = (r"bad command name|expected end of command|syntax error|failure:|invalid value|ambiguous value"
-                 r"|input does not match any value|no such item|expected item number or name|out of range")
+# What RouterOS's terminal prints, on a line of its own, for a line it refused (it changes nothing
+# then): the parser's messages (`bad command name`, `expected end of command`, `expected command
+# name`, `syntax error`, `ambiguous value`, `invalid value`, `missing value(s) of argument(s)`,
+# `value of X out of range`), a value that names nothing (`input does not match any value of
+# interface`, `no such item`, `expected item number or name`, `invalid internal item number`),
+# `not enough permissions`, `action timed out` and the menu's own `failure: ...`. Anchored at
+# the line's start: the echoed command's own text (a comment saying "out of range") is no refusal.
+ERROR_PATTERN = (r"(?m)^\s*(?:bad command name|expected end of command|expected command name|syntax error|failure:"
+                 r"|invalid value|invalid internal item number|ambiguous value|input does not match any value"
+                 r"|no such item|expected item number or name|value of \S+ out of range|missing value"
+                 r"|not enough permissions|action timed out)")

@@ -120,6 +120,13 @@ class Session:
             if any(re.match(self.platform.renames, command.lstrip()) for command in commands):
                 self._relearn_prompt()
 
+    def local_address(self) -> str | None:
+        """The toolkit's own address on this session, as the device sees it (None: unknown)."""
+        try:
+            return self.connection.remote_conn.get_transport().sock.getsockname()[0]
+        except Exception:  # noqa: BLE001  (a session without a socket: none to tell)
+            return None
+
     def configure_at_once(self, commands: list[str]) -> str:
         """Send config lines in a single write, so that the device runs all of them even when the
         first ones take away the address this session came to and the last ones put it on
