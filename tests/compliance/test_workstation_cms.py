@@ -3,6 +3,8 @@ certificate verification on (roles province_trust, cms_browser; in the lab roles
 
 from __future__ import annotations
 
+import shlex
+
 from firefox_probe import firefox_state
 from unitctl.compliance import check
 from workstation_facts import FIX, WORKSTATIONS, package_installed, require_component, root_output
@@ -56,6 +58,7 @@ def test_firefox_points_at_the_cms(host, inventory_host, policy, request):
     assert state["homepage"].rstrip("/") == url.rstrip("/") and state["homepage_locked"], \
         f"Firefox's home page is {state['homepage']!r} (locked: {state['homepage_locked']}), not {url} locked"
     assert state["app_update_allowed"] is False, "Firefox may update itself (the DisableAppUpdate policy is not in force)"
+    assert url in state["bookmarks"], f"the CMS is not among Firefox's managed bookmarks ({state['bookmarks']})"
     assert not state["navigate_error"], f"Firefox does not open {url}: {state['navigate_error']}"
 
 
@@ -69,10 +72,10 @@ def test_firefox_trust_and_proxy(host, inventory_host, policy, request):
     state = firefox(host, policy["province_cms_url"])
     for entry in policy.get("province_ca_certificates") or []:
         path = f"{TRUST_DIR}/{entry['name']}.crt"
-        fingerprint = host.run(f"openssl x509 -noout -fingerprint -sha256 -in {path}").stdout.strip()
+        fingerprint = host.run(f"openssl x509 -noout -fingerprint -sha256 -in {shlex.quote(path)}").stdout.strip()
         assert "=" in fingerprint, f"{path} is missing or not a certificate"
-        assert fingerprint.split("=", 1)[1].upper() in state["fingerprints"], \
-            f"{entry['name']} ({fingerprint}) is not in Firefox's certificate store"
+        assert fingerprint.split("=", 1)[1].upper() in state["trusted"], \
+            f"Firefox does not trust {entry['name']} ({fingerprint}) as a CA for TLS servers"
     proxy = policy.get("province_http_proxy") or ""
     if proxy:
         assert state["proxy_type"] == 1 and state["http_proxy"] == proxy, \

@@ -528,9 +528,9 @@ def served(router, tmp_path):
     known_hosts.write_text(f"[127.0.0.1]:{port} {key.with_suffix('.pub').read_text()}")
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT / "scripts"),
                **{routeros_ssh.CREDENTIAL_ENVIRONMENT: SECRETS["password"]})
+    log = (tmp_path / "routeros.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "unitctl.lab.routeros_ssh", "127.0.0.1", str(port),
-                               "MikroTik", SECRETS["user"], str(key)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "MikroTik", SECRETS["user"], str(key)], env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -538,7 +538,8 @@ def served(router, tmp_path):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "the RouterOS model did not listen"
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    f"the RouterOS model did not listen: {(tmp_path / 'routeros.log').read_text()[-1000:]}"
                 time.sleep(0.1)
         target = dataclasses.replace(
             router, host={**router.host, "address": "127.0.0.1"},
@@ -549,7 +550,12 @@ def served(router, tmp_path):
         yield target
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
 
 
 def test_a_push_through_netmiko_backs_up_sends_the_difference_and_verifies(served):
