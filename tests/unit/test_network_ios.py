@@ -133,6 +133,7 @@ def test_every_secret_ios_prints_is_masked(line, expected):
     "interface Vlan10\n standby 3 authentication md5 key-chain HSRPCHAIN",  # a key chain's name
     "interface Vlan10\n ip rip authentication key-chain RIPKEYS",
     "service password-encryption", "banner login ^C\n password in a banner is text\n^C",
+    "archive\n path tftp://192.0.2.9:69/cfg/$h@$t",   # a port and a path, then @: no userinfo (RFC 3986)
 ])
 def test_names_and_numbers_that_are_not_secrets_are_kept(line):
     assert masked(line) == line

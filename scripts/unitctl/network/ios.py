@@ -110,7 +110,7 @@ SECRETS = (
     secret(r"^(\s*ip nhrp authentication) \S+", "Cisco IOS IP Addressing Services Command Reference: "
                                                "ip nhrp authentication string"),
     # A password in a URL (archive path, ip ftp, copy sources): scheme://user:PASSWORD@host
-    secret(r"^(.*?\b[a-z]+://[^:/@\s]+:)[^@\s]+(?=@)", "RFC 3986 3.2.1: user:password in a URL's userinfo"),
+    secret(r"^(.*?\b[a-z]+://[^:/@\s]+:)[^@\s/]+(?=@)", "RFC 3986 3.2.1: user:password in a URL's userinfo"),
 )
 
 # --- volatile lines --------------------------------------------------------------------------
