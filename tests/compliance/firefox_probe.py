@@ -96,10 +96,11 @@ try:
     error, _ = command(sock, 3, "Marionette:SetContext", {"value": "chrome"})
     if error:
         raise SystemExit(json.dumps({"error": "no chrome context: %s" % error}))
-    for attempt in range(20):  # policies apply while the first window opens
+    for attempt in range(20):  # the policy engine starts while the first window opens
         error, state = command(sock, 4 + attempt, "WebDriver:ExecuteScript", {"script": STATE, "args": []})
         result = state["value"] if not error else {"error": error}
-        if error or result["policies"] == 1 or time.monotonic() > deadline - 40:
+        # -1: not read yet; 0 (inactive) or 2 (failed) is final
+        if error or result["policies"] != -1 or time.monotonic() > deadline - 40:
             break
         time.sleep(0.5)
     if "error" not in result:
