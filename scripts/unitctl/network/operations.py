@@ -13,8 +13,9 @@ kept in the Result's warnings, for the technician to read; it is not a failure.
 
 A push never cuts the path it reaches the device by (unitctl.network.management_path): lines
 that would are held until the device has been read again after the new path is in place (a
-management VLAN move is two rounds, with the switch-over sent in one write between them); a
-push whose only lines left would cut the path fails, saying which, and is rolled back.
+management VLAN move is three rounds: build the new path, switch the address over in one write,
+take the old path away); a push whose only lines left would cut the path fails, saying which,
+and is rolled back.
 
 Where the platform keeps part of the managed config out of the running config (IOS: SNMPv3
 users, only in `show snmp user`), a diff, push and verification also read that show command.
@@ -176,7 +177,7 @@ def _roll_back(target: Target, backup: str, shown: dict[str, str] | None = None)
             session.save()
     except StillDifferent as error:
         return f"ROLL-BACK INCOMPLETE, {error} from the pre-push backup"
-    except (DeviceError, UnsafeCommand) as error:
+    except Exception as error:  # noqa: BLE001  (a DeviceError, UnsafeCommand or a surprise: said plainly)
         return f"ROLL-BACK FAILED ({error}): restore the pre-push backup by hand"
     changed = [command for command in now if shown is not None and now[command] != shown.get(command)]
     if changed:
