@@ -169,7 +169,7 @@ WARNING_PATTERN = r"^\s*%.*\S"
 # the rest `... allowed vlan add 400,401,...`. So the lines of a port are folded into one set,
 # compared as a set, and changed with `add` and `remove`, never through a negation.
 ALLOWED = "switchport trunk allowed vlan "
-_ALLOWED_LINE = re.compile(r"^switchport trunk allowed vlan (?:(add|remove|except) )?(\S+)$")
+ALLOWED_LINE = re.compile(r"^switchport trunk allowed vlan (?:(add|remove|except) )?(\S+)$")
 ALL_VLANS = frozenset(range(1, 4095))
 
 
@@ -200,7 +200,7 @@ def allowed_vlans(lines) -> frozenset[int] | None:
     """The VLANs a port's child lines allow on its trunk (None: no allowed-VLAN line, all VLANs)."""
     allowed = None
     for line in lines:
-        match = _ALLOWED_LINE.match(line.strip())
+        match = ALLOWED_LINE.match(line.strip())
         if not match:
             continue
         verb, vlans = match.group(1), vlan_set(match.group(2))
@@ -218,7 +218,7 @@ def canonical_children(lines: list[str]) -> list[str]:
         return list(lines)
     result, placed = [], False
     for line in lines:
-        if _ALLOWED_LINE.match(line.strip()):
+        if ALLOWED_LINE.match(line.strip()):
             if not placed:
                 result.append(ALLOWED + vlan_lists(allowed)[0])
                 placed = True

@@ -2,8 +2,11 @@
 
 The toolkit talks to a switch over SSH to its management address, which lives on an SVI
 (`interface Vlan99` with `ip address`). That path holds while the SVI has the address and is not
-shut down, its VLAN exists and at least one port that is up carries the VLAN (a trunk allowing
-it, or an access port in it). A remediation sent line by line in hier_config's order can cut it
+shut down, its VLAN exists and a port that may be the way in carries the VLAN: an uplink trunk
+allowing it (or, on a switch with no trunk carrying it, such as one staged on VLAN 1, an access
+port in it), neither routed nor with the management VLAN moved on or off its native VLAN; and,
+seen from off the management subnet, while a default gateway stays. A remediation sent line by
+line in hier_config's order can cut it
 half way: moving the management VLAN from 99 to 199 starts with `no vlan 99` and
 `no interface Vlan99`, and the session dies before the new VLAN and SVI exist.
 
@@ -15,9 +18,10 @@ half way: moving the management VLAN from 99 to 199 starts with `no vlan 99` and
   "% 10.0.0.0 overlaps with Vlan99", so the move cannot be made by adding first). A vty reads the
   lines already received after its address has gone, so the block completes, and the session
   goes on over the new SVI when the upstream carries the new VLAN;
-- held: what would cut the path as it stands (removing the old SVI, VLAN or the uplink's
-  carrying of it). A push sends them only after the device has been read again: by then the path
-  has moved and they no longer cut it. A line that cuts the path it is on is never sent.
+- held: what would cut the path as it stands (removing the old SVI, its address or VLAN, the
+  uplink's carrying of it, the default gateway). A push sends them only after the device has
+  been read again: by then the path has moved and they no longer cut it. A line that cuts the
+  path it is on is never sent. Interface names are compared in IOS's full form (netutils).
 
 Sources: Cisco IOS 15.2 Catalyst 2960-X configuration guides (VLANs, "Configuring Switch
 Interfaces": SVIs; IP addressing: "overlaps with" refusal), and the practice of sending a
@@ -30,9 +34,10 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from unitctl.network.ios import ALL_VLANS, ALLOWED_LINE, vlan_set
+
 _SVI = re.compile(r"^interface Vlan(\d+)$", re.IGNORECASE)
 _ADDRESS = re.compile(r"^ip address (\S+) (\S+)$")
-_ALLOWED = re.compile(r"^switchport trunk allowed vlan (?:(add|remove|except) )?(\S+)$")
 
 
 @dataclass
@@ -81,12 +86,11 @@ class PushPlan:
 
 
 def vlan_list(text: str) -> set[int]:
-    """`10,20,30-32` -> {10, 20, 30, 31, 32}; `all` and `none` are not lists (ValueError)."""
-    result: set[int] = set()
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        result.update(range(int(low), int(high or low) + 1))
-    return result
+    """`10,20,30-32` -> {10, 20, 30, 31, 32} (ios.vlan_set: netutils); empty when malformed."""
+    try:
+        return set(vlan_set(text))
+    except ValueError:
+        return set()
 
 
 def _blocks(text: str) -> list[list[str]]:
@@ -141,16 +145,10 @@ def _apply(port: Port, child: str) -> None:
         port.native_vlan = 1
     elif child.startswith("no switchport trunk allowed vlan"):
         port.allowed = None        # IOS: every VLAN allowed again
-    elif (allowed := _ALLOWED.match(child)) is not None:
+    elif (allowed := ALLOWED_LINE.match(child)) is not None:
         operation, value = allowed.groups()
-        every = set(range(1, 4095))
-        if value in ("all", "none"):
-            listed = every if value == "all" else set()
-        else:
-            try:
-                listed = vlan_list(value)
-            except ValueError:
-                listed = set()
+        every = set(ALL_VLANS)
+        listed = vlan_list(value)
         current = every if port.allowed is None else port.allowed
         port.allowed = {None: listed, "add": current | listed, "remove": current - listed,
                         "except": every - listed}[operation]
