@@ -9,8 +9,8 @@ of the key fake-switches ships, whose private half is public.
 Each switch is the lab's Catalyst/IOS 15.2 model (unitctl.lab.ios_switch, docs/lab-switch.md),
 a fake-switches model created through fake-switches' own factory. It starts as a pre-staged
 switch does: its hostname, the lab's enable secret, its management address on `interface
-Vlan1` and its default gateway saved, everything else at IOS defaults, VTP in server mode (the factory default: VLANs are
-in vlan.dat, not in the running config).
+Vlan1` and its default gateway saved, everything else at IOS defaults, VTP in server mode (the
+factory default: VLANs are in vlan.dat, not in the running config).
 
 Run as a module to serve: `python -m unitctl.lab.switches CONFIG.json`.
 """
