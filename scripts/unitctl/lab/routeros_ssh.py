@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 
-from twisted.conch.ssh import factory, keys
+from twisted.conch.ssh import factory
 from twisted.cred import checkers, credentials, error, portal
 from twisted.internet import defer
 from zope.interface import implementer
@@ -117,14 +117,12 @@ class RouterOSLogin:
 
 def listen(reactor, core: RouterOSCore, address: str, port: int, users: dict[str, bytes], host_key_file: str):
     """Serve `core` over SSH on address:port; returns the listening port."""
-    from unitctl.lab.switch_ssh import Utf8Realm  # noqa: PLC0415  (its shell keeps UTF-8 text)
+    from unitctl.lab.switch_ssh import Utf8Realm, use_host_key  # noqa: PLC0415  (its shell keeps UTF-8 text)
 
     ssh_factory = factory.SSHFactory()
     ssh_factory.portal = portal.Portal(Utf8Realm(core))
     ssh_factory.portal.registerChecker(RouterOSLogin(users))
-    host_key = keys.Key.fromFile(host_key_file)
-    ssh_factory.publicKeys = {host_key.sshType(): host_key.public()}
-    ssh_factory.privateKeys = {host_key.sshType(): host_key}
+    use_host_key(ssh_factory, host_key_file)
     return reactor.listenTCP(port=port, factory=ssh_factory, interface=address)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from fake_switches.terminal.ssh import SwitchSSHShell
 from fake_switches.transports.ssh_service import SSHDemoAvatar, SSHDemoRealm
 from twisted.conch.insults import insults
-from twisted.conch.ssh import session
+from twisted.conch.ssh import keys, session
 
 
 class Utf8SwitchShell(SwitchSSHShell):
@@ -56,6 +56,13 @@ class Utf8Realm(SSHDemoRealm):
     def requestAvatar(self, avatarId, mind, *interfaces):
         interface, _, logout = super().requestAvatar(avatarId, mind, *interfaces)
         return interface, Utf8Avatar(avatarId, switch_core=self.switch_core), logout
+
+
+def use_host_key(ssh_factory, host_key_file: str) -> None:
+    """Present the lab's own host key (recorded in the lab's known_hosts), not fake-switches'."""
+    host_key = keys.Key.fromFile(host_key_file)
+    ssh_factory.publicKeys = {host_key.sshType(): host_key.public()}
+    ssh_factory.privateKeys = {host_key.sshType(): host_key}
 
 
 def use_utf8_shell(listening_port) -> None:

@@ -68,11 +68,10 @@ def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> 
 def serve(config_file: Path) -> None:
     """Serve every configured switch until killed."""
     from fake_switches.transports.ssh_service import SwitchSshService  # noqa: PLC0415  (lab-only deps)
-    from twisted.conch.ssh import keys  # noqa: PLC0415
     from twisted.internet import reactor  # noqa: PLC0415
 
     from unitctl.lab.ios_switch import make_switch  # noqa: PLC0415
-    from unitctl.lab.switch_ssh import use_utf8_shell  # noqa: PLC0415
+    from unitctl.lab.switch_ssh import use_host_key, use_utf8_shell  # noqa: PLC0415
 
     config = json.loads(config_file.read_text())
     credentials = json.loads(Path(config["credentials"]).read_text())
@@ -86,9 +85,7 @@ def serve(config_file: Path) -> None:
                                    users=users)
         listening = service.hook_to_reactor(reactor)
         use_utf8_shell(listening)   # the Persian banner reaches the switch whole
-        host_key = keys.Key.fromFile(switch["host_key"])
-        listening.factory.publicKeys = {host_key.sshType(): host_key.public()}
-        listening.factory.privateKeys = {host_key.sshType(): host_key}
+        use_host_key(listening.factory, switch["host_key"])
     reactor.run()
 
 
