@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from server_facts import SERVERS, root_run
 from unit_facts import unit_of
 
@@ -77,3 +79,22 @@ def test_nut_secrets_private(host):
         found = root_run(host, f"stat -c %a /etc/nut/{name}")
         assert found.rc == 0, f"/etc/nut/{name} is missing"
         assert int(found.stdout.strip(), 8) & 0o007 == 0, f"/etc/nut/{name} is readable by everyone ({found.stdout.strip()})"
+
+
+@check(id="PWR-006", title_en="A UPS silent on battery is judged by its last reading, not shut down at full charge",
+       title_fa="UPS خاموش‌مانده در حالت باتری بر پایهٔ آخرین خوانش سنجیده می‌شود، نه خاموشی با باتری پر",
+       severity="high", applies_to=SERVERS, policy="inventory/group_vars/all/power.yml (province_ups_lost_link_*)",
+       fix=FIX)
+def test_lost_link_rule(host):
+    watcher = host.service("unitctl-power-watch")
+    assert watcher.is_running and watcher.is_enabled, "the lost-link watcher (unitctl-power-watch) is not running and enabled"
+    # The watcher reads the UPS every few seconds: a stale reading means it cannot (or does not) watch.
+    found = root_run(host, "cat /run/unitctl-power/last-reading.json && echo && date +%s")
+    assert found.rc == 0, "the watcher has never read the UPS"
+    reading, now = found.stdout.strip().rsplit("\n", 1)
+    last = json.loads(reading)
+    age = int(now) - last["at"]
+    assert age < 60, f"the watcher's last reading of the UPS is {age:.0f} s old"
+    deadtime = [line.split()[1] for line in _conf_text(host, "upsmon.conf").splitlines() if line.startswith("DEADTIME ")]
+    assert deadtime and int(deadtime[0]) >= 300, \
+        f"upsmon's DEADTIME is {deadtime}: upsmon itself would power the server off soon after a silent UPS on battery"

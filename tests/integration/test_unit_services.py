@@ -237,6 +237,54 @@ def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
     assert ok(SERVER, "systemctl is-active nut-monitor") == "active"
 
 
+def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
+    """The province's rule (roles/power, unitctl-power-watch): a driver gone silent while on battery at
+    full charge does not power the server off (NUT alone did, about 22 s later); silent after a low
+    reading, the shutdown policy fires at once."""
+    events, marker, status_file = "/var/log/nut-events.log", "/var/lib/unitctl/power/shutdown-requested", "/etc/nut/dummy.dev"
+    state = "/run/unitctl-power/last-reading.json"
+    ok(SERVER, f"rm -f {marker}")
+    start_line = int(ok(SERVER, f"wc -l < {events}"))
+    original = ok(SERVER, f"cat {status_file}")
+
+    def new_events() -> str:
+        return ok(SERVER, f"tail -n +{start_line + 1} {events}")
+
+    def last_reading() -> dict:
+        return json.loads(ok(SERVER, f"cat {state} 2>/dev/null || echo '{{}}'"))
+
+    def ups_says(status: str, charge: int, runtime: int) -> None:
+        ok(SERVER, f"printf 'ups.status: {status}\\nbattery.charge: {charge}\\nbattery.runtime: {runtime}\\n' > {status_file}")
+
+    def marker_written() -> bool:
+        return ok(SERVER, f"test -e {marker} && echo yes || echo no") == "yes"
+
+    try:
+        ups_says("OB", 100, 1800)
+        wait_for(lambda: last_reading().get("status") == "OB", 60, "the watcher reading OB")
+        ok(SERVER, "systemctl stop nut-driver@ups")
+        silenced = time.monotonic()
+        wait_for(lambda: "link lost on battery" in new_events(), 30, "the watcher seeing the link lost")
+        assert "shutdown at " in new_events() and "estimate" in new_events(), new_events()
+        time.sleep(max(0.0, 30 - (time.monotonic() - silenced)))  # past upsmon's old 15 s DEADTIME + polls
+        assert not marker_written(), f"full charge, link lost: the server must stay up\n{new_events()}"
+        assert ok(SERVER, "systemctl is-active nut-monitor") == "active"
+
+        ups_says("OB", 20, 600)
+        ok(SERVER, "systemctl start nut-driver@ups")
+        wait_for(lambda: last_reading().get("charge") == 20, 60, "the watcher reading 20 %")
+        ok(SERVER, "systemctl stop nut-driver@ups")
+        silenced = time.monotonic()
+        wait_for(marker_written, 60, "the shutdown policy after a low last reading")
+        FIGURES["low_reading_silent_to_policy_s"] = time.monotonic() - silenced
+        assert "shutting down through upsmon" in new_events() and "20 %" in new_events(), new_events()
+    finally:
+        ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {status_file}; rm -f /etc/killpower {marker}; "
+                   "systemctl restart nut-driver@ups && systemctl restart nut-server && systemctl restart nut-monitor")
+    wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "the UPS back to OL")
+    wait_for(lambda: last_reading().get("status") == "OL", 30, "the watcher reading OL again")
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 BAD_INPUTS = [
