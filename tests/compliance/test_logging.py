@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from server_facts import CENTRE, UNIT_SERVERS, root_output
+from server_facts import CENTRE, UNIT_SERVERS, root_output, root_run
 from unitctl.compliance import check
 
 FIX = "playbooks/servers.yml"
 POLICY = "inventory/group_vars/all/logging.yml"
-FORWARD = "/etc/rsyslog.d/60-unitctl-forward.conf"
-COLLECTOR = "/etc/rsyslog.d/50-unitctl-collector.conf"
+UPLOAD_STATE = "/var/lib/private/systemd/journal-upload/state"
+UPLOAD_DROPIN = "/etc/systemd/system/systemd-journal-upload.service.d/unitctl.conf"
+# An entry older than this and not yet acknowledged by the collector means the upload is stuck.
+MAX_UPLOAD_LAG_S = 600
 
 
 @check(id="LOG-001", title_en="rsyslog is running and enabled", title_fa="سرویس ثبت رویداد (rsyslog) فعال و در حال اجراست",
@@ -19,24 +21,34 @@ def test_rsyslog_running(host):
     assert service.is_enabled, "rsyslog is not enabled at boot"
 
 
-@check(id="LOG-002", title_en="Logs are forwarded to the provincial collector over TCP with a disk queue",
-       title_fa="رویدادها از راه TCP و با صف روی دیسک به گردآورندهٔ استان فرستاده می‌شوند", severity="high",
-       applies_to=UNIT_SERVERS, policy=POLICY, fix=FIX)
+@check(id="LOG-002", title_en="The collector has acknowledged every log entry older than ten minutes (HTTPS, province CA)",
+       title_fa="گردآورندهٔ استان دریافت همهٔ رویدادهای کهنه‌تر از ده دقیقه را تأیید کرده است (HTTPS، گواهی استان)",
+       severity="high", applies_to=UNIT_SERVERS, policy=POLICY, fix=FIX)
 def test_forwarding_to_collector(host, policy):
-    assert host.file(FORWARD).exists, f"{FORWARD} is missing: logs stay on the server"
-    text = host.file(FORWARD).content_string
-    assert f'target="{policy["province_syslog_collector"]}"' in text, "logs go elsewhere than the collector"
-    assert f'port="{policy["province_syslog_port"]}"' in text
-    assert 'protocol="tcp"' in text, "not forwarded over TCP"
-    assert "queue.filename=" in text and 'queue.saveOnShutdown="on"' in text, "no disk-assisted queue"
+    dropin = root_run(host, f"cat {UPLOAD_DROPIN}")
+    assert dropin.rc == 0, "systemd-journal-upload is not set up: logs stay on the server"
+    assert f"--url=https://{policy['province_syslog_collector']}:" in dropin.stdout, "logs go elsewhere than the collector, or not over HTTPS"
+    assert host.service("systemd-journal-upload").is_enabled, "systemd-journal-upload is not enabled at boot"
+    # Its place in the journal is saved only after the collector answered an upload (the file says
+    # "do not parse", but its one LAST_CURSOR line is how the uploader itself resumes).
+    state = root_run(host, f"sed -n 's/^LAST_CURSOR=//p' {UPLOAD_STATE}")
+    assert state.rc == 0 and state.stdout.strip(), "the collector has never acknowledged an upload from this server"
+    waiting = root_output(host, f"journalctl --after-cursor='{state.stdout.strip()}' --until=-{MAX_UPLOAD_LAG_S}s "
+                                "-o short-iso --no-pager -q | head -3")
+    assert not waiting.strip(), \
+        f"entries older than {MAX_UPLOAD_LAG_S // 60} minutes wait for the collector's acknowledgement:\n{waiting}"
 
 
-@check(id="LOG-003", title_en="The centre's collector receives on TCP and keeps one folder per host",
-       title_fa="گردآورندهٔ رویداد مرکز استان روی TCP دریافت می‌کند و برای هر میزبان پوشهٔ جدا دارد",
+@check(id="LOG-003", title_en="The centre's collector takes uploads over HTTPS and keeps each unit server's journal",
+       title_fa="گردآورندهٔ مرکز استان رویدادها را روی HTTPS می‌گیرد و دفتر رویداد هر کارساز واحد را نگه می‌دارد",
        severity="high", applies_to=CENTRE, policy=POLICY, fix="playbooks/centre.yml")
 def test_collector_listening(host, policy):
-    port = policy["province_syslog_port"]
-    listening = root_output(host, f"ss -Hltn 'sport = :{port}'")
-    assert listening.strip(), f"nothing listens on TCP {port}"
-    assert host.file(COLLECTOR).exists, f"{COLLECTOR} is missing"
-    assert "/var/log/units/" in host.file(COLLECTOR).content_string
+    port = policy["province_log_upload_port"]
+    assert root_output(host, f"ss -Hltn 'sport = :{port}'").strip(), f"nothing listens on TCP {port}"
+    # An upload over plain HTTP is refused: the collector speaks TLS only.
+    plain = host.run(f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' -X POST http://127.0.0.1:{port}/upload")
+    assert plain.stdout.strip() in ("000", ""), f"the collector answered plain HTTP ({plain.stdout.strip()})"
+    tls = host.run(f"curl -sk -m 10 -o /dev/null -w '%{{http_code}}' https://127.0.0.1:{port}/upload")
+    assert tls.stdout.strip() not in ("000", ""), "the collector does not answer over HTTPS"
+    journals = root_output(host, "ls /var/log/journal/remote/ 2>/dev/null").split()
+    assert journals, "the collector has received no journal from any unit server"

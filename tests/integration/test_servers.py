@@ -3,13 +3,15 @@
 The proofs of convergence (check mode, idempotence, checks passing) are the whole province's, in
 test_converge.py. Here: the baseline's checks failed on the bare unit servers; root may not log
 in and the automation account may; end to end, a log line written on a unit server reaches the
-centre's collector and a CMS workstation gets time from its unit server; a role input of the
+centre's collector, and none is lost while the collector is away or the sender restarts; a CMS
+workstation gets time from its unit server; a role input of the
 wrong type (or missing) stops the role at its start, changing nothing.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -48,13 +50,45 @@ def test_root_cannot_log_in_and_automation_can(converged, server):
     assert login_works(server, AUTOMATION_USER)
 
 
+def centre_journal_lines(tag: str) -> list[str]:
+    """The messages with this syslog tag in the unit servers' journals held at the centre."""
+    status, output = sudo_on(MACHINES[CENTRE], f"journalctl -D /var/log/journal/remote -t {tag} -o cat --no-pager -q")
+    return output.splitlines() if status == 0 else []
+
+
 def test_log_line_reaches_the_centre_collector(converged):
     token = f"unitctl-e2e-{uuid.uuid4().hex[:12]}"
     status, output = as_user(MACHINES[COURT_SERVER], f"logger -t unitctl-test {token}")
     assert status == 0, output
-    log = f"/var/log/units/{COURT_SERVER}/syslog.log"
-    wait_for(lambda: token in sudo_on(MACHINES[CENTRE], f"grep -h {token} {log} || true")[1], 30,
-             f"the line {token} in {log} on {CENTRE}")
+    wait_for(lambda: token in centre_journal_lines("unitctl-test"), 30,
+             f"the line {token} in {COURT_SERVER}'s journal at {CENTRE}")
+
+
+def test_nothing_is_lost_while_the_collector_is_away_or_the_sender_restarts(converged):
+    """The collector silently unreachable (its firewall drops the upload port, no reset), lines
+    written meanwhile, the uploader and rsyslog restarted meanwhile: once the collector is back,
+    every line arrives. rsyslog's plain TCP forwarding lost both kinds (and RELP loses the lines in
+    flight when rsyslog restarts: rsyslog issues 2610 and 3820)."""
+    run_id = uuid.uuid4().hex[:8]
+    tag = f"unitctl-outage-{run_id}"
+    drop = f"unitctl-test-drop-{run_id}"
+    centre, server = MACHINES[CENTRE], MACHINES[COURT_SERVER]
+    port = 19532
+    status, output = sudo_on(centre, f"nft insert rule inet unitctl_filter input tcp dport {port} drop comment {drop}")
+    assert status == 0, output
+    try:
+        script = (f"logger -t {tag} line-1; logger -t {tag} line-2; sleep 2; "
+                  f"systemctl restart systemd-journal-upload; logger -t {tag} line-3; "
+                  f"systemctl restart rsyslog; logger -t {tag} line-4")
+        status, output = sudo_on(server, script, timeout=120)
+        assert status == 0, output
+        time.sleep(3)
+        assert centre_journal_lines(tag) == [], "the collector was meant to be away"
+    finally:
+        sudo_on(centre, f"nft -a list chain inet unitctl_filter input | sed -n 's/.*comment \"{drop}\".* handle //p' "
+                        "| xargs -r -n1 nft delete rule inet unitctl_filter input handle")
+    wait_for(lambda: len(set(centre_journal_lines(tag))) == 4, 90, f"the four lines of {tag} at the centre")
+    assert sorted(set(centre_journal_lines(tag))) == [f"line-{n}" for n in range(1, 5)]
 
 
 def test_workstation_gets_time_from_the_unit_server(converged):
@@ -79,7 +113,7 @@ def test_bad_role_input_stops_at_the_start(converged, tmp_path, role, role_vars,
         "name": "Bad input", "hosts": COURT_SERVER, "gather_facts": False, "become": True,
         "roles": [{"role": role, "vars": role_vars}],
     }]))
-    fingerprint = "sha256sum /etc/ssh/sshd_config /etc/rsyslog.d/*.conf"
+    fingerprint = "sha256sum /etc/ssh/sshd_config /etc/systemd/system/systemd-journal-upload.service.d/unitctl.conf"
     before = sudo_on(MACHINES[COURT_SERVER], fingerprint)
     run = playbook(str(play))
     output = run.result.stdout + run.result.stderr

@@ -10,6 +10,10 @@ served by the centre host (roles/cms_standin):
     /var/lib/unitlab/ca/cms.crt            the CMS server certificate, signed by the CA
     /var/lib/unitlab/ca/cms.key            its key (0600)
 
+Each server also gets a certificate for the log transport (roles/log_forwarding, log_collector:
+mutual TLS between the unit servers and the centre's collector), made by `host_certificate` and
+kept, with its key, in the lab's service secrets vault (unitctl.lab.services), as a real province
+keeps each unit's in that unit's vault.
 The CMS certificate names every DNS name in `CMS_NAMES` (the lab's CMS URL host, see
 inventory/group_vars/lab/cms.yml) and is remade when those names change or it nears expiry.
 
@@ -127,6 +131,48 @@ def _make_cms(ca: x509.Certificate, ca_key) -> None:
     labsecrets.write_private(cms_key_path(), _key_pem(key))
     cms_cert_path().write_text(_cert_pem(cert))
     cms_cert_path().chmod(0o644)
+
+
+def host_certificate(name: str, dns_names: list[str], addresses: list[str]) -> dict[str, str]:
+    """A certificate of the lab CA for one host, for TLS as server and as client.
+
+    Shape: {"certificate": PEM, "key": PEM}; the subject's common name is `name`, the subject
+    alternative names are `dns_names` and the IP `addresses` (a client that connects by address,
+    such as systemd-journal-upload, checks it there). Makes the CA first if missing."""
+    ensure_lab_ca()
+    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_path().read_bytes(), password=None)
+    key = _new_key()
+    now = _now()
+    alt = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    return {"certificate": _cert_pem(cert), "key": _key_pem(key)}
+
+
+def host_certificate_is_current(pem: str, dns_names: list[str], addresses: list[str]) -> bool:
+    """Whether `pem` is signed by the current lab CA, names exactly these and is far from expiry."""
+    if not ca_cert_path().exists():
+        return False
+    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        cert.verify_directly_issued_by(ca)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except Exception:  # noqa: BLE001  (unreadable, or signed by an older CA: remake)
+        return False
+    if set(names.get_values_for_type(x509.DNSName)) != set(dns_names) or \
+            {str(a) for a in names.get_values_for_type(x509.IPAddress)} != set(addresses):
+        return False
+    return cert.not_valid_after_utc - _now() > dt.timedelta(days=RENEW_BEFORE_DAYS)
 
 
 def ensure_lab_ca() -> bool:

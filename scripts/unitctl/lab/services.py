@@ -7,7 +7,9 @@ A real province keeps the same variables in its own vault files:
 
 - `vault_archive_share_passwords`: staff username -> Samba password (role archive_share);
 - `vault_backup_passwords`: unit id -> restic repository password (role backup);
-- `vault_power_monitor_passwords`: host name -> upsd password of upsmon (role power).
+- `vault_power_monitor_passwords`: host name -> upsd password of upsmon (role power);
+- `vault_log_tls`: server name -> {certificate, key}, its certificate from the province CA for the
+  log transport (roles log_forwarding and log_collector; in the lab from unitctl.lab.ca).
 
     python -m unitctl.lab.services     # idempotent; run by the lab tests before provisioning
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
+from unitctl.lab import ca as labca
 from unitctl.lab import secrets as labsecrets
 from unitctl.inventory.load import load_units_dir
 
@@ -37,7 +40,8 @@ def wanted_secrets(known: dict) -> dict:
     """Every secret the lab province needs, keeping the ones already made."""
     province = load_units_dir(paths.LAB_UNITS_DIR)
     maps = {key: dict(known.get(key, {})) for key in
-            ("vault_archive_share_passwords", "vault_backup_passwords", "vault_power_monitor_passwords")}
+            ("vault_archive_share_passwords", "vault_backup_passwords", "vault_power_monitor_passwords",
+             "vault_log_tls")}
     for unit in province.units:
         for person in unit.staff:
             maps["vault_archive_share_passwords"].setdefault(person["username"], secrets.token_urlsafe(18))
@@ -45,6 +49,11 @@ def wanted_secrets(known: dict) -> dict:
         for host in unit.hosts:
             if host["function"] in ("unit_server", "centre_server"):
                 maps["vault_power_monitor_passwords"].setdefault(host["name"], secrets.token_urlsafe(18))
+                dns_names = [host["name"], f"{host['name']}.{unit.info['domain']}"]
+                current = maps["vault_log_tls"].get(host["name"], {}).get("certificate", "")
+                if not labca.host_certificate_is_current(current, dns_names, [host["address"]]):
+                    maps["vault_log_tls"][host["name"]] = labca.host_certificate(host["name"], dns_names,
+                                                                                  [host["address"]])
     return maps
 
 
