@@ -6,7 +6,9 @@ The WS checks failed on a bare workstation and pass on the converged ones; Firef
 fresh profile, takes the province policies only from where it reads them; end to end, a Persian
 page made by LibreOffice Writer is printed to the branch printer's lab queue (CUPS printing to PDF)
 and found as a completed job and as the PDF file; a role input of the wrong type stops the role at
-its start with the argument spec's message, changing nothing.
+its start with the argument spec's message, changing nothing; ClamAV detects the EICAR test file
+only with the province's signatures (WS-019 fails on a workstation whose database is taken off and
+passes once the role, run alone with `--tags workstation_care`, puts it back).
 
 Then a change of profile takes off what a workstation no longer needs (WS-017): the prosecutor's
 workstations are moved in a copy of the lab inventory (registry office to branch clerk: scanning
@@ -118,6 +120,37 @@ def test_firefox_ignores_policies_where_it_does_not_read_them(converged, tmp_pat
     outcomes = {key: (r["outcome"], r["evidence"][:300]) for key, r in read.items()}
     assert read[("WS-008", host)]["outcome"] == read[("WS-009", host)]["outcome"] == "pass", outcomes
     assert all(outcome in ("pass", "not_applicable") for outcome, _ in outcomes.values()), outcomes
+
+
+# The lab province's own signature database (group_vars/lab: province_clamav_databases).
+LAB_SIGNATURES = "/var/lib/clamav/unitctl-lab.hdb"
+
+
+def clamav_results(tmp_path: Path) -> dict[str, dict]:
+    results = compliance(tmp_path / f"clamav-{time.monotonic_ns()}.json", units=["lab-court"], keyword="test_clamav")
+    return {r["host"]: r for r in results if r["check_id"] == "WS-019"}
+
+
+def test_clamav_detects_only_with_the_province_signatures(converged, tmp_path):
+    """WS-019 proves ClamAV detects, not that it is configured: with the lab province's signature
+    database taken off a workstation, the check fails naming the two ways the province gives
+    signatures; the role, run for that host alone, puts the database back (loaded by ClamAV first)
+    and changes nothing else, and the check passes on clamscan's FOUND for the EICAR test file."""
+    host, other = COURT_WORKSTATIONS
+    removed = run_as(host, f"sudo -n rm {LAB_SIGNATURES}")
+    assert removed[0] == 0, removed
+    try:
+        broken = clamav_results(tmp_path)
+    finally:
+        back = playbook(WORKSTATIONS_PLAYBOOK, "--limit", host, "--tags", "workstation_care")
+    assert broken[host]["outcome"] == "fail", broken[host]
+    assert "ClamAV has no signature database: set province_clamav_mirror or province_clamav_databases" \
+        in broken[host]["evidence"], broken[host]["evidence"]
+    assert broken[other]["outcome"] == "pass", broken[other]
+    assert_run_clean(back, [host], changed_zero=False)
+    assert back.recap[host]["changed"] == 1, back.result.stdout[-3000:]  # the database, nothing else
+    fixed = clamav_results(tmp_path)
+    assert fixed[host]["outcome"] == "pass", fixed[host]
 
 
 def test_wrong_input_type_is_refused_at_the_role_start(converged):
