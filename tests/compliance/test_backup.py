@@ -54,8 +54,8 @@ def test_retention_policy(host, inventory_host, policy):
     kept = [snapshot for group in groups for snapshot in group.get("keep") or []]
     extra = sorted((snapshot for group in groups for snapshot in group.get("remove") or []), key=lambda s: s["time"])
     assert kept, "the repository has no snapshot of this server"
-    assert not extra, (f"{len(extra)} snapshots beyond the retention policy ({options}) are still in the repository, "
-                       f"the oldest from {extra[0]['time']}: pruning has not run since")
+    assert not extra, (f"{len(extra)} snapshot(s) beyond the retention policy ({options}) still in the repository, "
+                       f"the oldest from {extra[0]['time']}: no pruning has succeeded since")
 
 
 @check(id="BAK-004", title_en="The repository password and backup key are readable by root only",
@@ -113,9 +113,13 @@ def test_pruning_succeeded_recently(host, policy):
     now, stale = stale_locks(host)
     succeeded, last = state_file(host, "prune-succeeded"), state_file(host, "prune-last")
     problems = [f"stale {lock}" for lock in stale]
-    if succeeded is None:
-        problems.append(f"pruning has never succeeded here (last attempt: {last or 'none recorded'})")
-    elif now - datetime.fromisoformat(succeeded) > timedelta(days=days):
+    try:
+        finished = datetime.fromisoformat(succeeded) if succeeded else None
+    except ValueError:
+        finished, succeeded = None, None
+    if finished is None:
+        problems.append(f"no successful pruning is recorded here (last attempt: {last or 'none recorded'})")
+    elif now - finished > timedelta(days=days):
         problems.append(f"the last successful pruning finished {succeeded}, more than {days} days ago "
                         f"(last attempt: {last or 'none recorded'})")
     assert not problems, "; ".join(problems)
