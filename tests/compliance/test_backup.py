@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime, timedelta
 
+from backup_facts import RESTIC, stale_locks, state_file
 from server_facts import root_run
 
 from unitctl.compliance import check
@@ -12,6 +14,7 @@ from unitctl.compliance import check
 FIX = "playbooks/servers.yml"
 SERVERS = ("unit_server",)
 POLICY = "roles/backup (playbooks/servers.yml: what, when, how long)"
+PRUNE_MAX_AGE_DAYS = 2  # province_backup_prune_max_age_days when the province sets none
 
 
 @check(id="BAK-001", title_en="The daily backup timer is enabled and scheduled",
@@ -35,16 +38,24 @@ def test_backup_covers_archive_and_etc(host):
         assert f" {path}" in backup_line, f"{path} is not backed up"
 
 
-@check(id="BAK-003", title_en="A retention policy prunes old snapshots after each backup",
-       title_fa="پس از هر پشتیبان‌گیری، سیاست نگهداری نسخه‌های قدیمی را حذف می‌کند", severity="medium",
-       applies_to=SERVERS, policy=POLICY, fix=FIX)
-def test_retention_policy(host):
-    script = host.file("/usr/local/sbin/unitctl-backup")
-    assert script.exists, "there is no backup script"
-    forget = next((line for line in script.content_string.splitlines() if line.startswith('"$restic" forget ')), "")
-    assert "--prune" in forget, "old snapshots are never pruned"
-    for keep in ("--keep-daily", "--keep-weekly", "--keep-monthly"):
-        assert keep in forget, f"no {keep} in the retention policy"
+@check(id="BAK-003", title_en="The repository holds no snapshot the retention policy would remove",
+       title_fa="مخزن هیچ نسخه‌ای بیش از آنچه سیاست نگهداری اجازه می‌دهد ندارد", severity="medium",
+       applies_to=SERVERS, policy="inventory/group_vars/all/backup.yml (province_backup_keep_*)", fix=FIX)
+def test_retention_policy(host, inventory_host, policy):
+    """The effect of the retention policy, asked of the repository: restic's own dry run of the
+    province's policy (read only, no lock) finds nothing left to forget."""
+    assert host.file(RESTIC).exists, "restic is not set up"
+    keep = {period: int(policy[f"province_backup_keep_{period}"]) for period in ("daily", "weekly", "monthly")}
+    options = " ".join(f"--keep-{period} {count}" for period, count in keep.items())
+    dry_run = root_run(host, f"{RESTIC} forget --dry-run --no-lock --json --tag unitctl "
+                             f"--host {shlex.quote(inventory_host.name)} {options}")
+    assert dry_run.rc == 0, f"the repository at the centre does not answer: {dry_run.stderr.strip()[-300:]}"
+    groups = json.loads(dry_run.stdout or "[]")
+    kept = [snapshot for group in groups for snapshot in group.get("keep") or []]
+    extra = sorted((snapshot for group in groups for snapshot in group.get("remove") or []), key=lambda s: s["time"])
+    assert kept, "the repository has no snapshot of this server"
+    assert not extra, (f"{len(extra)} snapshot(s) beyond the retention policy ({options}) still in the repository, "
+                       f"the oldest from {extra[0]['time']}: no pruning has succeeded since")
 
 
 @check(id="BAK-004", title_en="The repository password and backup key are readable by root only",
@@ -87,3 +98,28 @@ def test_backup_accounts_sftp_only(host):
                 assert line.startswith('restrict,command="/usr/lib/openssh/sftp-server" '), f"{unit_id}: {line[:60]}"
         repository = host.file(f"/srv/backup/{unit_id}/restic")
         assert repository.is_directory and repository.mode & 0o077 == 0, f"{unit_id}: repository folder is open"
+
+
+@check(id="BAK-007", title_en="Old snapshots were pruned within the policy's period and no stale lock blocks pruning",
+       title_fa="پاک‌سازی نسخه‌های قدیمی در مهلت سیاست انجام شده و هیچ قفل مانده‌ای جلوی آن را نگرفته است",
+       severity="high", applies_to=SERVERS,
+       policy="inventory/group_vars/all/backup.yml (province_backup_prune_max_age_days); roles/backup", fix=FIX)
+def test_pruning_succeeded_recently(host, policy):
+    """The last successful `forget --prune` (recorded by the backup run, only when restic succeeded)
+    is younger than the policy's period, and the repository holds no lock that restic calls stale
+    (one left by a run killed mid-way: it blocks every pruning until removed)."""
+    assert host.file(RESTIC).exists, "restic is not set up"
+    days = int(policy.get("province_backup_prune_max_age_days", PRUNE_MAX_AGE_DAYS))
+    now, stale = stale_locks(host)
+    succeeded, last = state_file(host, "prune-succeeded"), state_file(host, "prune-last")
+    problems = [f"stale {lock}" for lock in stale]
+    try:
+        finished = datetime.fromisoformat(succeeded) if succeeded else None
+    except ValueError:
+        finished, succeeded = None, None
+    if finished is None:
+        problems.append(f"no successful pruning is recorded here (last attempt: {last or 'none recorded'})")
+    elif now - finished > timedelta(days=days):
+        problems.append(f"the last successful pruning finished {succeeded}, more than {days} days ago "
+                        f"(last attempt: {last or 'none recorded'})")
+    assert not problems, "; ".join(problems)

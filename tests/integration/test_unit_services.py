@@ -10,6 +10,9 @@ to end:
   and an authenticated user outside the archive groups is refused;
 - a backup run makes a new snapshot in the centre's repository, and a restore gives
   byte-identical files;
+- a backup killed mid-run leaves its lock, which blocks pruning and fails BAK-007; the next run
+  clears it by restic's own rule, backs up and prunes (BAK-003 and BAK-007 pass); a running
+  restic's lock is left alone (that run fails visibly, its pruning recorded as failed);
 - the dummy UPS switched to on-battery, then low-battery, is seen by upsmon (the NOTIFYCMD log)
   and triggers the shutdown policy (the lab's marker file, nothing powered off); then back to OL;
 - a role input of the wrong type, or a missing one, stops the role at its start, nothing changed.
@@ -30,8 +33,8 @@ from unitctl.lab import services as labservices
 
 pytestmark = pytest.mark.lab
 
-from lab_helpers import (AUTOMATION_USER, MACHINES, address, assert_run_clean, hosts_of, login_works, not_passing,
-                         playbook, sudo_on, unitctl, wait_for)
+from lab_helpers import (AUTOMATION_USER, MACHINES, address, assert_run_clean, compliance, hosts_of, login_works,
+                         not_passing, playbook, sudo_on, unitctl, wait_for)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "compliance"))
@@ -204,6 +207,94 @@ def test_backup_snapshot_at_centre_and_identical_restore(lab):
     # The retention policy ran after the backup (the journal of the run shows it).
     journal = ok(SERVER, "journalctl -u unitctl-backup.service -n 200 --no-pager -o cat")
     assert "snapshots" in journal and ("keep" in journal or "remove" in journal), journal[-1500:]
+
+
+RESTIC = "/usr/local/sbin/unitctl-restic"
+BACKUP_STATE = "/var/lib/unitctl/backup"
+COURT_REPOSITORY = "/srv/backup/lab-court/restic"  # at the centre
+PRUNE_CHECKS = "test_pruning_succeeded_recently or test_retention_policy"  # BAK-007, BAK-003
+
+
+def _at_centre(folder: str) -> list[str]:
+    """The files of one folder of the court's repository, as the centre stores them (restic's ids;
+    a lock's or snapshot's content is encrypted): no restic run, no key derivation, a fifth of the time."""
+    return ok(CENTRE, f"ls {COURT_REPOSITORY}/{folder}").split()
+
+
+def _backup_run() -> tuple[int, str, str]:
+    """One run of the backup service: its exit status, its journal and its error lines, from the
+    second it started. Chosen by unit and time, not by invocation id: journald often records the last
+    lines of a unit that has just ended without its invocation id."""
+    status, output = run(SERVER, "since=$(date '+%Y-%m-%d %H:%M:%S'); systemctl start unitctl-backup.service; "
+                                 "started=$?; journalctl --sync; journal='journalctl -o cat --no-pager "
+                                 "-u unitctl-backup.service'; $journal --since \"$since\"; echo '--- errors'; "
+                                 "$journal --since \"$since\" -p err; exit $started", timeout=300)
+    journal, _, errors = output.rpartition("--- errors")
+    return status, journal, errors
+
+
+def test_backup_clears_a_killed_runs_lock_and_respects_a_live_one(lab, tmp_path):
+    """Issue #18 item 4: a backup killed mid-run left a lock, and every `forget --prune` after it
+    failed "repository is already locked" while backups went on. restic holds a live lock here
+    while it waits for data on stdin that never comes, so the lock is real and the timing exact."""
+    holder = f"unitctl-lock-proof-{uuid.uuid4().hex[:8]}"
+    backdated = False
+    stamp_status, stamp = run(SERVER, f"cat {BACKUP_STATE}/prune-succeeded")
+    assert not _at_centre("locks"), "the repository is locked before the test"
+    started = time.monotonic()
+    try:
+        ok(SERVER, f"systemd-run --collect --unit {holder} /bin/sh -c "
+                   f"'sleep 300 | exec {RESTIC} backup --stdin --stdin-filename lock-proof --host lock-proof --tag lock-proof'")
+        lock_id, = wait_for(lambda: _at_centre("locks"), 30, "the held backup's lock")
+        lock = json.loads(ok(SERVER, f"{RESTIC} cat lock {lock_id} --no-lock"))
+        assert lock["hostname"] == COURT_SERVER and ok(SERVER, f"cat /proc/{lock['pid']}/comm") == "restic", lock
+
+        # A live lock (a backup still running) is respected: the run clears nothing it should not,
+        # backs up, and fails visibly because pruning could not lock the repository, with the
+        # failure in the journal as an error and in the record of the last attempt.
+        snapshots_before = set(_at_centre("snapshots"))
+        status, journal, errors = _backup_run()
+        assert status != 0, f"pruning could not have run, yet the service succeeded:\n{journal[-1500:]}"
+        assert lock_id in _at_centre("locks"), "a live restic's lock was removed"
+        assert len(set(_at_centre("snapshots")) - snapshots_before) == 1, "the backup itself did not run"
+        assert "already locked" in journal and "pruning failed" in errors, journal[-1500:]
+        assert " failed (restic exit status" in ok(SERVER, f"cat {BACKUP_STATE}/prune-last")
+
+        # The backup is killed mid-run (SIGKILL: no clean-up): its lock stays, by a dead process,
+        # and blocks pruning (--dry-run takes the same exclusive lock as a real forget, deletes nothing).
+        # restic first: killed after `sleep`, it would see the end of its input and remove its lock.
+        ok(SERVER, f"kill -KILL {lock['pid']} && systemctl kill --signal=SIGKILL {holder}")
+        wait_for(lambda: run(SERVER, f"kill -0 {lock['pid']}")[0] != 0, 10, "the held restic's end")
+        assert lock_id in _at_centre("locks"), "the killed backup left no lock: nothing is proved"
+        status, output = run(SERVER, f"{RESTIC} forget --dry-run --tag unitctl --host {COURT_SERVER} --keep-daily 7")
+        assert status != 0 and "already locked" in output, f"the lock did not block pruning: {output[-500:]}"
+        # Broken on purpose, so BAK-007 must fail: that lock, and a last success 3 days old.
+        ok(SERVER, f"date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ > {BACKUP_STATE}/prune-succeeded")
+        backdated = True
+        broken = [r for r in compliance(tmp_path / "broken.json", units=["lab-court"], keyword=PRUNE_CHECKS)
+                  if r["host"] == COURT_SERVER and r["check_id"] == "BAK-007"]
+        assert [r["outcome"] for r in broken] == ["fail"], broken
+        assert "stale shared lock" in broken[0]["evidence"] and "no longer exists" in broken[0]["evidence"], broken
+        assert "more than 2 days ago" in broken[0]["evidence"], broken
+
+        # The next run clears the dead run's lock (restic's own rule), backs up and prunes.
+        status, journal, _ = _backup_run()
+        assert status == 0, f"the backup service failed after an interrupted run:\n{journal[-2000:]}"
+        backdated = False
+        assert lock_id not in _at_centre("locks"), "the killed backup's lock is still there"
+        assert ok(SERVER, f"cat {BACKUP_STATE}/prune-last").endswith(" ok")
+        results = [r for r in compliance(tmp_path / "fixed.json", units=["lab-court"], keyword=PRUNE_CHECKS)
+                   if r["host"] == COURT_SERVER]
+        assert sorted(r["check_id"] for r in results) == ["BAK-003", "BAK-007"], results
+        assert not not_passing(results), not_passing(results)
+    finally:
+        run(SERVER, f"systemctl kill --signal=SIGKILL {holder}; systemctl reset-failed {holder}")
+        if backdated:  # the run that would have recorded a new success did not succeed: put the record back
+            run(SERVER, f"printf '%s\\n' {shlex.quote(stamp)} > {BACKUP_STATE}/prune-succeeded" if stamp_status == 0
+                else f"rm -f {BACKUP_STATE}/prune-succeeded")
+        if run(CENTRE, f"ls {COURT_REPOSITORY}/locks")[1].strip():
+            run(SERVER, f"{RESTIC} unlock")  # restic's own rule: only the killed holder's lock goes
+    FIGURES["backup_lock_proof_s"] = time.monotonic() - started
 
 
 def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
