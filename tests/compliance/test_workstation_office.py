@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+
 from unit_facts import unit_of
 from unitctl.compliance import check
 from workstation_facts import FIX, POLICY, WORKSTATIONS, components, entry_of, package_installed, \
-    require_component, root_output, unit_server_address
+    require_component, root_output, root_run, unit_server_address
 
 
 def branch_printers(config, inventory_host) -> list[str]:
@@ -24,10 +27,41 @@ def test_writer(host, inventory_host, policy, request):
     assert package_installed(host, "libreoffice-writer"), "libreoffice-writer is not installed"
 
 
+def queue_drivers(host) -> dict[str, bool]:
+    """Every queue CUPS has -> whether it has a driver. cupsd names the PPD it prints through as the
+    queue's Interface; a queue without one ("Local Raw Printer", as CUPS 2.4 leaves an IPP
+    Everywhere queue whose printer did not answer) has no Interface line."""
+    drivers, name = {}, None
+    for line in host.run("LC_ALL=C lpstat -l -p").stdout.splitlines():
+        if line.startswith("printer "):
+            name = line.split()[1]
+            drivers[name] = False
+        elif name and line.strip().startswith("Interface:"):
+            drivers[name] = True
+    return drivers
+
+
+def page_through_driver(host, queue: str) -> str:
+    """Converts a one-line page with the queue's own driver (CUPS' filters for its PPD, as a job to
+    it would be) into what the printer is sent; "" when that works, else what went wrong. Nothing
+    goes to the printer: a compliance run prints no paper."""
+    script = (f"d=$(mktemp -d); printf 'unitctl WS-014\\n' | cupsfilter -i text/plain -m printer/foo -e "
+              f"-p {shlex.quote(f'/etc/cups/ppd/{queue}.ppd')} > $d/out 2> $d/err; echo \"$? $(stat -c %s $d/out)\"; "
+              f"tail -n 3 $d/err; rm -rf $d")
+    lines = root_run(host, script).stdout.splitlines() or ["no answer"]
+    status, size = (lines[0].split() + ["", ""])[:2]
+    if status == "0" and size.isdigit() and int(size) > 0:
+        return ""
+    return f"{queue}: its driver made no page (cupsfilter exit status {status}, {size} bytes: {' '.join(lines[1:])})"
+
+
 @check(id="WS-014", title_en="The branch printer queue is ready (CUPS, local only)",
        title_fa="صف چاپگر شعبه آماده است (CUPS، فقط محلی)", severity="high", applies_to=WORKSTATIONS,
        policy=POLICY, fix=FIX)
 def test_printer_queue(host, inventory_host, policy, request):
+    """CUPS runs local only; each of the workstation's branch printers has a queue that accepts
+    jobs, the first is the default; every queue has a driver, and the driver turns a page
+    into what the printer takes (cupsfilter, nothing printed)."""
     require_component(request.config, inventory_host, policy, "office_printing")
     cups = host.service("cups")
     assert cups.is_running and cups.is_enabled, "CUPS is not running and enabled"
@@ -37,12 +71,20 @@ def test_printer_queue(host, inventory_host, policy, request):
     assert "Browsing No" in config and "DefaultShared No" in config, "CUPS shares or browses printers"
     wanted = branch_printers(request.config, inventory_host)
     assert wanted, "the unit has no printer for this workstation"
-    queues = host.run("lpstat -v").stdout
-    accepting = host.run("lpstat -a").stdout
+    queues = host.run("LC_ALL=C lpstat -v").stdout
+    accepting = host.run("LC_ALL=C lpstat -a").stdout
     for name in wanted:
         assert f"device for {name}:" in queues, f"no queue for {name}"
         assert f"{name} accepting" in accepting, f"{name} does not accept jobs"
-    assert host.run("lpstat -d").stdout.strip().endswith(f": {wanted[0]}"), f"{wanted[0]} is not the default queue"
+    assert host.run("LC_ALL=C lpstat -d").stdout.strip().endswith(f": {wanted[0]}"), f"{wanted[0]} is not the default queue"
+    drivers = queue_drivers(host)
+    uris = dict(re.findall(r"^device for (\S+): (\S+)$", queues, re.MULTILINE))
+    missing = [f"{name} ({uris.get(name, 'no device')})" for name, has in sorted(drivers.items()) if not has]
+    assert not missing, ("queues without a driver, so a job to them goes out unconverted (CUPS could not reach "
+                         "the printer when the queue was made; provisioning makes its queues again until they get "
+                         f"one): {', '.join(missing)}")
+    failures = [failure for name in sorted(drivers) if (failure := page_through_driver(host, name))]
+    assert not failures, "; ".join(failures)
 
 
 @check(id="WS-015", title_en="Scans go onto the unit's archive share", title_fa="تصاویر پویش‌شده مستقیم روی پوشهٔ بایگانی واحد ذخیره می‌شوند",

@@ -5,8 +5,10 @@ and idempotence are proven for the whole province in test_converge.py).
 The WS checks failed on a bare workstation and pass on the converged ones; Firefox itself, in a
 fresh profile, takes the province policies only from where it reads them; end to end, a Persian
 page made by LibreOffice Writer is printed to the branch printer's lab queue (CUPS printing to PDF)
-and found as a completed job and as the PDF file; a role input of the wrong type stops the role at
-its start with the argument spec's message, changing nothing; ClamAV detects the EICAR test file
+and found as a completed job and as the PDF file; an IPP Everywhere printer that is off while its
+queue is made (CUPS' printer simulator, ippeveprinter, started later) is named by the run, fails
+WS-014, and gets its driver on the run after it is on; a role input of the wrong type stops the role
+at its start with the argument spec's message, changing nothing; ClamAV detects the EICAR test file
 only with the province's signatures (WS-019 fails on a workstation whose database is taken off and
 passes once the role, run alone with `--tags workstation_care`, puts it back).
 
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from lab_helpers import (MACHINES, as_user, assert_run_clean, compliance, copy_lab_inventory, edit_unit_file,
-                         hosts_of, not_passing, playbook)
+                         hosts_of, not_passing, playbook, sudo_on, wait_for)
 
 pytestmark = pytest.mark.lab
 
@@ -91,6 +93,79 @@ def test_persian_page_prints_to_the_branch_queue(converged):
     # The Persian text was set in a Persian-capable font (LibreOffice embeds the font it used).
     status, fonts = run_as(host, f"sudo -n grep -ao 'FontName */[A-Za-z+_-]*' {files.split()[0]}")
     assert "NotoNaskhArabic" in fonts, f"the page was not set in a Persian font: {fonts}"
+
+
+# A printer that is off while its queue is made (issue #18): IPP Everywhere for real, against CUPS'
+# own printer simulator, ippeveprinter (cups-ipp-utils, which cups-filters pulls in), on the
+# workstation itself. Nothing listens on the port while the printer is "off".
+OFF_PRINTER_PORT = 8631
+OFF_PRINTER = {"name": "unitctl-test-ipp", "uri": f"ipp://localhost:{OFF_PRINTER_PORT}/ipp/print",
+               "driver": "everywhere", "description": "unitctl test: IPP Everywhere printer, off at first"}
+PRINTER_CHECK = "test_printer_queue"  # WS-014
+
+
+def office_printing_play(folder: Path, host: str, extra: list[dict]) -> Path:
+    """A play running only office_printing on `host` with the inputs playbooks/workstations.yml
+    gives it, and `extra` printers after the inventory's."""
+    play = folder / "office-printing.yml"
+    play.write_text(json.dumps([{
+        "name": "office_printing with an extra printer", "hosts": host, "gather_facts": False,
+        "vars": {"ansible_become": "{{ ansible_user != 'root' }}", "extra_printers": extra},
+        "roles": [{"role": "office_printing", "vars": {
+            "office_printing_printers": "{{ host_printers | printer_queues(province_printing_device_uri, "
+                                        "province_printing_driver) + extra_printers }}",
+            "office_printing_driver_packages": "{{ province_printing_packages }}"}}],
+    }]))
+    return play
+
+
+def printer_check(tmp_path: Path, host: str) -> dict:
+    results = compliance(tmp_path / f"printer-{time.monotonic_ns()}.json", units=["lab-court"], keyword=PRINTER_CHECK)
+    return next(r for r in results if r["host"] == host and r["check_id"] == "WS-014")
+
+
+def test_queue_of_a_printer_that_was_off_gets_its_driver_on_a_later_run(converged, tmp_path):
+    """CUPS 2.4 makes an IPP Everywhere queue whose printer does not answer without a driver, and
+    lpadmin exits 0. The run names the printer and its URI without failing, WS-014 fails naming the
+    queue; once the printer answers the next run makes the queue again and it gets its driver,
+    WS-014 passes (a page goes through the new driver), and a third run changes nothing."""
+    host, name, uri = "court-ws1", OFF_PRINTER["name"], OFF_PRINTER["uri"]
+    machine = MACHINES[host]
+    started = time.monotonic()
+    status, listening = sudo_on(machine, f"command -v ippeveprinter && ss -Hltn 'sport = :{OFF_PRINTER_PORT}'")
+    assert status == 0 and str(OFF_PRINTER_PORT) not in listening, f"no ippeveprinter, or the port is taken: {listening}"
+    play = office_printing_play(tmp_path, host, [OFF_PRINTER])
+    printer_pid = ""
+    try:
+        off = playbook(str(play))
+        assert_run_clean(off, [host], changed_zero=False)
+        said = off.result.stdout + off.result.stderr  # Ansible's warnings go to stderr
+        assert f"printer {name} ({uri}) could not be reached" in said, said[-3000:]
+        assert '"driver_missing": true' in sudo_on(machine, f"cat /var/lib/unitctl/office_printing/{name}.queue")[1]
+        without = printer_check(tmp_path, host)
+        assert without["outcome"] == "fail" and f"{name} ({uri})" in without["evidence"], without
+
+        # The printer is switched on: CUPS' simulator, no DNS-SD, bounded (timeout) and killed at the end.
+        status, printer_pid = sudo_on(machine, f"d=$(mktemp -d /tmp/unitctl-ippeve.XXXXXX) && (setsid timeout 300 "
+                                               f"ippeveprinter -p {OFF_PRINTER_PORT} -r off -d $d 'unitctl test' "
+                                               f"</dev/null >/dev/null 2>&1 & echo $!)")
+        assert status == 0 and printer_pid.isdigit(), printer_pid
+        wait_for(lambda: str(OFF_PRINTER_PORT) in sudo_on(machine, f"ss -Hltn 'sport = :{OFF_PRINTER_PORT}'")[1],
+                 20, "ippeveprinter listening")
+        on = playbook(str(play))
+        assert_run_clean(on, [host], changed_zero=False)
+        assert "could not be reached" not in on.result.stdout + on.result.stderr, on.result.stderr[-3000:]
+        assert on.recap[host]["changed"] == 2, on.recap  # the queue made again and its record
+        with_driver = printer_check(tmp_path, host)
+        assert with_driver["outcome"] == "pass", with_driver
+        assert_run_clean(playbook(str(play)), [host], changed_zero=True)
+    finally:
+        if printer_pid.isdigit():
+            sudo_on(machine, f"kill {printer_pid}")
+        sudo_on(machine, f"lpadmin -x {name}; rm -f /var/lib/unitctl/office_printing/{name}.queue; "
+                         "rm -rf /tmp/unitctl-ippeve.*")
+    print(f"printer off then on, three office_printing runs and two WS-014 checks: {time.monotonic() - started:.0f} s")
+    assert f"device for {name}:" not in sudo_on(machine, "lpstat -v")[1]
 
 
 def firefox_results(tmp_path: Path) -> dict[tuple[str, str], dict]:

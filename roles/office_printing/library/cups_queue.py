@@ -1,0 +1,167 @@
+#!/usr/bin/python
+"""Ansible module of the office_printing role: make one CUPS queue and see that it got its driver."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cups_queue
+short_description: Make or update a CUPS queue with lpadmin and wait until it has its driver
+description:
+  - Runs C(lpadmin -p NAME -E -v URI -m DRIVER ...) and then waits until cupsd has written the
+    queue's driver, C(PPD_DIR/NAME.ppd), anew.
+  - With IPP Everywhere (driver C(everywhere)) CUPS 2.4's lpadmin returns at once with exit status 0;
+    cupsd makes the driver in the background by asking the printer for its capabilities. When the
+    printer cannot be reached it gives up and leaves an enabled queue with no driver ("Local Raw
+    Printer") or, for a queue that had one, with its former driver. The module waits until the
+    driver file changes, cupsd's error log says it gave up on this queue, or C(driver_wait) seconds
+    have passed. A queue without its new driver is reported (C(driver) false, with cupsd's reason)
+    and as a warning naming the printer and its device URI; it is not a failure, the run goes on.
+  - Fails only when lpadmin itself fails (a bad driver name, a URI cupsd refuses).
+  - In check mode nothing is run and the queue is reported as changed.
+options:
+  name: {description: The queue's name., type: str, required: true}
+  uri: {description: The device URI., type: str, required: true}
+  driver: {description: "C(everywhere) or a driver name from C(lpinfo -m)", type: str, default: everywhere}
+  description: {description: Shown to users (empty - the name)., type: str, default: ""}
+  location: {description: Where the printer stands., type: str, default: ""}
+  options: {description: "C(lpadmin -o) settings, C(NAME=VALUE) each.", type: list, elements: str, default: []}
+  driver_wait: {description: Seconds to wait for the driver at most., type: int, default: 30}
+  ppd_dir: {description: Where cupsd keeps the queues' drivers., type: path, default: /etc/cups/ppd}
+  error_log: {description: cupsd's error log (its reason for giving up)., type: path, default: /var/log/cups/error_log}
+"""
+
+RETURN = r"""
+driver: {description: The queue got its driver (true in check mode)., type: bool, returned: always}
+reason: {description: Why it did not (cupsd's own words when it logged them)., type: str, returned: when driver is false}
+seconds: {description: How long the driver took or was waited for., type: float, returned: always}
+"""
+
+import os
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+from ansible.module_utils.basic import AnsibleModule
+
+POLL_SECONDS = 0.2
+LOG_TAIL_BYTES = 256 * 1024
+# cupsd's error log line: "E [30/Nov/2026:10:29:08 +0330] court-prn9: Unable to connect to ..."
+# (English month names whatever the locale: cupsd writes them itself).
+LOG_LINE = re.compile(r"^(?P<level>[A-Z]) \[(?P<day>\d{2})/(?P<month>[A-Z][a-z]{2})/(?P<year>\d{4}):"
+                      r"(?P<time>\d{2}:\d{2}:\d{2}) (?P<sign>[+-])(?P<hours>\d{2})(?P<minutes>\d{2})\] (?P<text>.*)$")
+MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+
+
+def lpadmin_argv(name: str, uri: str, driver: str, description: str, location: str, options: list[str]) -> list[str]:
+    """lpadmin's arguments making or updating the queue, enabled and accepting jobs."""
+    argv = ["lpadmin", "-p", name, "-E", "-v", uri, "-m", driver or "everywhere",
+            "-D", description or name, "-L", location or ""]
+    for option in options:
+        argv += ["-o", option]
+    return argv
+
+
+def ppd_mtime(ppd_dir: str, name: str) -> int | None:
+    """The queue's driver file's modification time (ns), None when it has none."""
+    try:
+        return os.stat(os.path.join(ppd_dir, f"{name}.ppd")).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def log_time(match: re.Match) -> float:
+    """Epoch seconds of an error log line."""
+    offset = timedelta(hours=int(match["hours"]), minutes=int(match["minutes"]))
+    zone = timezone(offset if match["sign"] == "+" else -offset)
+    hour, minute, second = (int(part) for part in match["time"].split(":"))
+    return datetime(int(match["year"]), MONTHS[match["month"]], int(match["day"]), hour, minute, second,
+                    tzinfo=zone).timestamp()
+
+
+def gave_up(log_text: str, name: str, since: float) -> str | None:
+    """cupsd's last error about this queue logged at `since` (epoch, whole seconds count) or later:
+    its reason for not making the driver, or None."""
+    reason = None
+    prefix = f"{name}: "
+    for line in log_text.splitlines():
+        match = LOG_LINE.match(line)
+        if match and match["level"] in "EC" and match["text"].startswith(prefix) and log_time(match) >= int(since):
+            reason = match["text"][len(prefix):]
+    return reason
+
+
+def read_log_tail(path: str) -> str:
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - LOG_TAIL_BYTES))
+            return log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_for_driver(name: str, before: int | None, ppd_dir: str, error_log: str, since: float, wait: float,
+                    clock=time.monotonic, sleep=time.sleep) -> str | None:
+    """Wait until the queue's driver file is new (None returned), or cupsd logged that it gave up,
+    or `wait` seconds passed (the reason returned)."""
+    deadline = clock() + wait
+    while True:
+        now = ppd_mtime(ppd_dir, name)
+        if now is not None and now != before:
+            return None
+        reason = gave_up(read_log_tail(error_log), name, since)
+        if reason:
+            # cupsd logs before it would write the file: one last look, then its reason.
+            now = ppd_mtime(ppd_dir, name)
+            return None if now is not None and now != before else reason
+        if clock() >= deadline:
+            return f"cupsd made no driver within {wait:g} s"
+        sleep(POLL_SECONDS)
+
+
+def warning(name: str, uri: str, had_driver: bool, reason: str) -> str:
+    kept = ("its queue keeps the driver it had before" if had_driver
+            else "its queue has no driver (CUPS would send documents to it unconverted)")
+    return (f"printer {name} ({uri}) could not be reached to make its driver: {kept}; "
+            f"the queue is made again on the next run. cupsd: {reason}")
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "uri": {"type": "str", "required": True},
+            "driver": {"type": "str", "default": "everywhere"},
+            "description": {"type": "str", "default": ""},
+            "location": {"type": "str", "default": ""},
+            "options": {"type": "list", "elements": "str", "default": []},
+            "driver_wait": {"type": "int", "default": 30},
+            "ppd_dir": {"type": "path", "default": "/etc/cups/ppd"},
+            "error_log": {"type": "path", "default": "/var/log/cups/error_log"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    argv = lpadmin_argv(params["name"], params["uri"], params["driver"], params["description"],
+                        params["location"], params["options"])
+    if module.check_mode:
+        module.exit_json(changed=True, driver=True, seconds=0.0, cmd=argv)
+    before = ppd_mtime(params["ppd_dir"], params["name"])
+    since = time.time()
+    started = time.monotonic()
+    rc, stdout, stderr = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    if rc != 0:
+        module.fail_json(msg=f"lpadmin failed for {params['name']}: {stderr.strip() or stdout.strip()}",
+                         rc=rc, cmd=argv, stdout=stdout, stderr=stderr)
+    reason = wait_for_driver(params["name"], before, params["ppd_dir"], params["error_log"], since,
+                             params["driver_wait"])
+    seconds = round(time.monotonic() - started, 2)
+    if reason is None:
+        module.exit_json(changed=True, driver=True, seconds=seconds, cmd=argv, stderr=stderr)
+    module.warn(warning(params["name"], params["uri"], before is not None, reason))
+    module.exit_json(changed=True, driver=False, reason=reason, seconds=seconds, cmd=argv, stderr=stderr)
+
+
+if __name__ == "__main__":
+    main()
