@@ -85,7 +85,7 @@ def test_nut_secrets_private(host):
        title_fa="UPS خاموش‌مانده در حالت باتری بر پایهٔ آخرین خوانش سنجیده می‌شود، نه خاموشی با باتری پر",
        severity="high", applies_to=SERVERS, policy="inventory/group_vars/all/power.yml (province_ups_lost_link_*)",
        fix=FIX)
-def test_lost_link_rule(host):
+def test_lost_link_rule(host, inventory_host, request):
     watcher = host.service("unitctl-power-watch")
     assert watcher.is_running and watcher.is_enabled, "the lost-link watcher (unitctl-power-watch) is not running and enabled"
     # The watcher reads the UPS every few seconds: a stale reading means it cannot (or does not) watch.
@@ -95,6 +95,13 @@ def test_lost_link_rule(host):
     last = json.loads(reading)
     age = int(now) - last["at"]
     assert age < 60, f"the watcher's last reading of the UPS is {age:.0f} s old"
-    deadtime = [line.split()[1] for line in _conf_text(host, "upsmon.conf").splitlines() if line.startswith("DEADTIME ")]
-    assert deadtime and int(deadtime[0]) >= 300, \
-        f"upsmon's DEADTIME is {deadtime}: upsmon itself would power the server off soon after a silent UPS on battery"
+    # upsmon's own rule is the backstop: long enough not to preempt the watcher (NUT's 15 s shut the
+    # server off at full charge), short enough to act well before the battery is flat.
+    deadtime = [int(line.split()[1]) for line in _conf_text(host, "upsmon.conf").splitlines()
+                if line.startswith("DEADTIME ")]
+    assert deadtime and deadtime[0] >= 60, \
+        f"upsmon's DEADTIME is {deadtime}: upsmon itself powers the server off soon after a silent UPS on battery"
+    runtime_min = unit_of(request.config, inventory_host.unit_id).rooms["server_room"]["ups"].get("runtime_min")
+    if runtime_min:
+        assert deadtime[0] <= runtime_min * 30, \
+            f"upsmon's DEADTIME ({deadtime[0]} s) is over half the UPS's rated runtime ({runtime_min} min)"

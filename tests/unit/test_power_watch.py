@@ -82,3 +82,54 @@ def test_the_last_reading_survives_a_restart(tmp_path):
     watch.save_state(str(path), reading)
     assert watch.load_state(str(path)) == reading
     assert watch.load_state(str(tmp_path / "missing.json")) is None
+
+
+def watcher(last=None):
+    return watch.Watcher("ups@localhost", min_charge=50, min_runtime=300, no_estimate_wait=120, confirm=20, last=last)
+
+
+def test_a_wait_status_is_not_a_reading():
+    """upsd says WAIT while it reconnects to a driver: it must not erase "on battery"."""
+    wait = watch.parse_upsc("ups.status: WAIT\n", AT)
+    assert wait is not None and not wait.known
+    assert watch.parse_upsc("ups.status: OB DISCHRG\n", AT).known
+
+
+def test_one_failed_poll_on_battery_does_not_shut_down():
+    w = watcher(watch.parse_upsc("ups.status: OB\nbattery.charge: 20\nbattery.runtime: 600\n", AT))
+    assert w.observe(None, "Data stale", AT + 5) == ([], False)
+    messages, fire = w.observe(watch.parse_upsc("ups.status: OB\nbattery.charge: 20\n", AT + 10), "", AT + 10)
+    assert not fire and messages == []
+    # silent for the confirmation time after a low reading: at once
+    w.observe(None, "Driver not connected", AT + 15)
+    messages, fire = w.observe(None, "Driver not connected", AT + 35)
+    assert fire and "20 %" in messages[0] and "shutting down" in messages[-1]
+
+
+def test_full_charge_waits_and_the_link_back_calls_it_off():
+    w = watcher(watch.parse_upsc(APC_ON_BATTERY, AT))
+    w.observe(None, "Driver not connected", AT + 5)
+    messages, fire = w.observe(None, "Driver not connected", AT + 30)
+    assert not fire and "link lost on battery" in messages[0] and "shutdown at" in messages[0]
+    assert w.observe(None, "Driver not connected", AT + 600) == ([], False)
+    messages, fire = w.observe(watch.parse_upsc("ups.status: OL\n", AT + 700), "", AT + 700)
+    assert not fire and "called off" in messages[0]
+
+
+def test_the_shutdown_is_asked_again_until_upsmon_takes_it():
+    w = watcher(watch.parse_upsc("ups.status: OB LB\n", AT))
+    w.observe(None, "Data stale", AT + 1)
+    assert w.observe(None, "Data stale", AT + 21)[1]
+    assert w.observe(None, "Data stale", AT + 26)[1]  # upsmon -c fsd failed: fired stays False
+    w.fired = True
+    assert not w.observe(None, "Data stale", AT + 31)[1]
+
+
+def test_lost_on_mains_never_shuts_down():
+    w = watcher(watch.parse_upsc("ups.status: OL\n", AT))
+    w.observe(None, "Data stale", AT + 1)
+    messages, fire = w.observe(None, "Data stale", AT + 30)
+    assert not fire and "not on battery" in messages[0]
+    assert not w.observe(None, "Data stale", AT + 100_000)[1]
+    assert w.observe(watch.parse_upsc("ups.status: OL\n", AT + 100_001), "", AT + 100_001)[0] == \
+        ["ups@localhost: link back (OL)"]
