@@ -71,6 +71,10 @@ def test_persistent_journal(host):
     assert host.file("/var/log/journal").is_directory, "/var/log/journal does not exist"
     config = host.run("grep -hs '^Storage=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf").stdout
     assert config.strip().splitlines()[-1:] == ["Storage=persistent"], f"journald storage: {config.strip() or 'default'}"
+    # The running journald writes there (not only to /run/log/journal, lost at each boot).
+    files = root_output(host, "journalctl --header -q 2>/dev/null | sed -n 's/^File path: //p'").split()
+    assert any(path.startswith("/var/log/journal/") and path.endswith("/system.journal") for path in files), \
+        f"journald is not writing to /var/log/journal: {files}"
 
 
 @check(id="BASE-007", title_en="Essential admin tools are installed", title_fa="ابزارهای پایهٔ مدیریت سامانه نصب شده‌اند",

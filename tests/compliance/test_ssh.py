@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssh_probe
 from server_facts import SERVERS, root_output
 from unitctl.compliance import check
 
@@ -35,7 +36,10 @@ def test_automation_account(host, policy):
 
 @check(id="SSH-002", title_en="SSH accepts public keys only", title_fa="ورود SSH فقط با کلید عمومی ممکن است",
        severity="critical", applies_to=SERVERS, policy=POLICY, fix=FIX)
-def test_ssh_keys_only(host):
+def test_ssh_keys_only(host, inventory_host):
+    # The running daemon, asked over the network: what it offers anyone who knocks.
+    offered = ssh_probe.login_methods(inventory_host.address)
+    assert offered == ["publickey"], f"sshd offers {offered} (only publickey may be offered)"
     settings = sshd_settings(host)
     assert settings.get("passwordauthentication") == "no", "password login is allowed"
     assert settings.get("kbdinteractiveauthentication") == "no", "keyboard-interactive login is allowed"
@@ -62,7 +66,13 @@ def test_ssh_allow_groups(host, inventory_host, policy):
 @check(id="SSH-005", title_en="SSH ciphers, key exchanges and MACs follow the province baseline",
        title_fa="الگوریتم‌های رمز، تبادل کلید و MAC در SSH مطابق سیاست استان است", severity="high",
        applies_to=SERVERS, policy=POLICY, fix=FIX)
-def test_ssh_crypto(host, policy):
+def test_ssh_crypto(host, inventory_host, policy):
+    # The running daemon refuses a handshake offering only what the policy leaves out. (MACs cannot
+    # be tried this way while the policy's ciphers are all AEAD: no MAC is negotiated with them.)
+    for kind, allowed in (("ciphers", policy["province_ssh_ciphers"]), ("kex", policy["province_ssh_kex_algorithms"])):
+        outside = ssh_probe.outside_policy(kind, allowed)
+        agreed = ssh_probe.agrees_to(inventory_host.address, kind, outside) if outside else None
+        assert agreed is None, f"sshd agreed to {agreed} when offered only {kind} outside the policy: {outside}"
     settings = sshd_settings(host)
     assert settings.get("ciphers", "").split(",") == policy["province_ssh_ciphers"]
     assert settings.get("kexalgorithms", "").split(",") == policy["province_ssh_kex_algorithms"]

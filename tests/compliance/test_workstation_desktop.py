@@ -56,6 +56,10 @@ def test_time_from_unit_server(host, inventory_host, request):
     sources = [line.split()[1] for line in config.splitlines() if line.startswith(("server ", "pool "))]
     assert sources == [server], f"chrony's sources are {sources}, not the unit server {server}"
     assert not any(line.startswith("allow") for line in config.splitlines()), "a workstation serves time"
+    # The running chronyd uses it (a daemon not restarted after a change would still use the old).
+    used = root_output(host, "chronyc -n sources")
+    assert any(line[3:].split()[:1] == [server] for line in used.splitlines() if line[:1] == "^"), \
+        f"the running chronyd does not use the unit server {server}:\n{used}"
 
 
 @check(id="WS-006", title_en="Names are resolved by the unit server", title_fa="نام‌ها را سرور واحد پاسخ می‌دهد",
