@@ -151,6 +151,11 @@ def test_archive_share_for_authorised_users_only(lab):
     # A wrong password, and a real account outside the archive groups, are refused.
     status, output = _smb("z.ahmadi", "not-the-password", "ls")
     assert status != 0 and "NT_STATUS_LOGON_FAILURE" in output, output
+    # An anonymous session and the guest account are refused too (ARC-002 reads smb.conf for this).
+    for how, options in (("anonymous", "-N"), ("guest", "-U guest%")):
+        status, output = workstation(f"smbclient //{SERVER}/archive {options} -m SMB3 -c ls")
+        assert status != 0 and "NT_STATUS_" in output and "blocks available" not in output, \
+            f"an {how} session got into the archive share: {output}"
     visitor, visitor_password = f"visitor{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     ok(SERVER, f"useradd --no-create-home {visitor}")
     try:
