@@ -9,16 +9,23 @@ not check the host key: nothing is learnt or given but what the server offers an
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import paramiko
 
 TIMEOUT_S = 10
 PROBE_USER = "unitctl-probe"
+# A refused handshake is the answer sought, not an error to print: the probes log to a quiet channel.
+LOG_CHANNEL = "unitctl.ssh_probe"
+logging.getLogger(LOG_CHANNEL).setLevel(logging.CRITICAL + 1)
+logging.getLogger(LOG_CHANNEL).propagate = False
 
 
 def _transport(address: str, port: int) -> paramiko.Transport:
-    return paramiko.Transport(socket.create_connection((address, port), timeout=TIMEOUT_S))
+    transport = paramiko.Transport(socket.create_connection((address, port), timeout=TIMEOUT_S))
+    transport.set_log_channel(LOG_CHANNEL)
+    return transport
 
 
 def login_methods(address: str, port: int = 22) -> list[str]:
