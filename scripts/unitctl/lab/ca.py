@@ -99,36 +99,53 @@ def _make_ca() -> None:
     ca_cert_path().chmod(0o644)
 
 
-def _cms_is_current(ca: x509.Certificate) -> bool:
-    if not (cms_cert_path().exists() and cms_key_path().exists()):
-        return False
-    cert = x509.load_pem_x509_certificate(cms_cert_path().read_bytes())
-    if cert.issuer != ca.subject:
-        return False
+def _is_current(cert: x509.Certificate, ca: x509.Certificate, dns_names, addresses=None) -> bool:
+    """Whether `cert` is signed by `ca`, names exactly these DNS names (and IP `addresses`, unless
+    None) and is far from expiry."""
     try:
         cert.verify_directly_issued_by(ca)
-    except Exception:  # noqa: BLE001  (signed by an older CA: remake)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except Exception:  # noqa: BLE001  (signed by an older CA, or no names: remake)
         return False
-    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    if set(names.get_values_for_type(x509.DNSName)) != set(CMS_NAMES):
+    if set(names.get_values_for_type(x509.DNSName)) != set(dns_names):
+        return False
+    if addresses is not None and {str(a) for a in names.get_values_for_type(x509.IPAddress)} != set(addresses):
         return False
     return cert.not_valid_after_utc - _now() > dt.timedelta(days=RENEW_BEFORE_DAYS)
 
 
-def _make_cms(ca: x509.Certificate, ca_key) -> None:
+def _issue(ca: x509.Certificate, ca_key, common_name: str, dns_names, addresses, usages) -> tuple[x509.Certificate, str]:
+    """A certificate signed by the CA with a new key: (certificate, key PEM). `usages` are
+    extended key usages (ExtendedKeyUsageOID)."""
     key = _new_key()
     now = _now()
-    alt = [x509.DNSName(name) for name in CMS_NAMES] + [x509.IPAddress(ipaddress.ip_address(a)) for a in CMS_ADDRESSES]
+    alt = [x509.DNSName(name) for name in dns_names] + [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CMS_NAMES[0])]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
             .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(list(usages)), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    labsecrets.write_private(cms_key_path(), _key_pem(key))
+    return cert, _key_pem(key)
+
+
+def _load_ca() -> tuple[x509.Certificate, object]:
+    return (x509.load_pem_x509_certificate(ca_cert_path().read_bytes()),
+            serialization.load_pem_private_key(ca_key_path().read_bytes(), password=None))
+
+
+def _cms_is_current(ca: x509.Certificate) -> bool:
+    if not (cms_cert_path().exists() and cms_key_path().exists()):
+        return False
+    return _is_current(x509.load_pem_x509_certificate(cms_cert_path().read_bytes()), ca, CMS_NAMES)
+
+
+def _make_cms() -> None:
+    cert, key = _issue(*_load_ca(), CMS_NAMES[0], CMS_NAMES, CMS_ADDRESSES, [ExtendedKeyUsageOID.SERVER_AUTH])
+    labsecrets.write_private(cms_key_path(), key)
     cms_cert_path().write_text(_cert_pem(cert))
     cms_cert_path().chmod(0o644)
 
@@ -140,39 +157,20 @@ def host_certificate(name: str, dns_names: list[str], addresses: list[str]) -> d
     alternative names are `dns_names` and the IP `addresses` (a client that connects by address,
     such as systemd-journal-upload, checks it there). Makes the CA first if missing."""
     ensure_lab_ca()
-    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
-    ca_key = serialization.load_pem_private_key(ca_key_path().read_bytes(), password=None)
-    key = _new_key()
-    now = _now()
-    alt = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    return {"certificate": _cert_pem(cert), "key": _key_pem(key)}
+    cert, key = _issue(*_load_ca(), name, dns_names, addresses,
+                       [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
+    return {"certificate": _cert_pem(cert), "key": key}
 
 
 def host_certificate_is_current(pem: str, dns_names: list[str], addresses: list[str]) -> bool:
     """Whether `pem` is signed by the current lab CA, names exactly these and is far from expiry."""
     if not ca_cert_path().exists():
         return False
-    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
-        cert.verify_directly_issued_by(ca)
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except Exception:  # noqa: BLE001  (unreadable, or signed by an older CA: remake)
+    except ValueError:  # unreadable (or empty): remake
         return False
-    if set(names.get_values_for_type(x509.DNSName)) != set(dns_names) or \
-            {str(a) for a in names.get_values_for_type(x509.IPAddress)} != set(addresses):
-        return False
-    return cert.not_valid_after_utc - _now() > dt.timedelta(days=RENEW_BEFORE_DAYS)
+    return _is_current(cert, x509.load_pem_x509_certificate(ca_cert_path().read_bytes()), dns_names, addresses)
 
 
 def ensure_lab_ca() -> bool:
@@ -182,10 +180,8 @@ def ensure_lab_ca() -> bool:
     if not (ca_cert_path().exists() and ca_key_path().exists()):
         _make_ca()
         made = True
-    ca = x509.load_pem_x509_certificate(ca_cert_path().read_bytes())
-    if not _cms_is_current(ca):
-        ca_key = serialization.load_pem_private_key(ca_key_path().read_bytes(), password=None)
-        _make_cms(ca, ca_key)
+    if not _cms_is_current(x509.load_pem_x509_certificate(ca_cert_path().read_bytes())):
+        _make_cms()
         made = True
     return made
 
