@@ -25,6 +25,7 @@ import shlex
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -302,34 +303,46 @@ def test_backup_clears_a_killed_runs_lock_and_respects_a_live_one(lab, tmp_path)
     FIGURES["backup_lock_proof_s"] = time.monotonic() - started
 
 
+UPS_EVENTS = "/var/log/nut-events.log"
+UPS_MARKER = "/var/lib/unitctl/power/shutdown-requested"  # the lab's shutdown policy writes it
+UPS_STATUS_FILE = "/etc/nut/dummy.dev"  # what the dummy UPS says
+
+
+def _ups_test_start() -> tuple[str, Callable[[], str]]:
+    """Clear the policy's marker; (the dummy UPS's status file as it is, the events logged from now)."""
+    ok(SERVER, f"rm -f {UPS_MARKER}")
+    start_line = int(ok(SERVER, f"wc -l < {UPS_EVENTS}"))
+    return ok(SERVER, f"cat {UPS_STATUS_FILE}"), lambda: ok(SERVER, f"tail -n +{start_line + 1} {UPS_EVENTS}")
+
+
+def _shutdown_policy_fired() -> bool:
+    return ok(SERVER, f"test -e {UPS_MARKER} && echo yes || echo no") == "yes"
+
+
+def _put_the_ups_back(original: str) -> None:
+    """Back on mains: the status file as it was, the policy's flags cleared, NUT restarted in order
+    (upsd keeps the FSD flag the policy set until it restarts after the driver)."""
+    ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {UPS_STATUS_FILE}; rm -f /etc/killpower {UPS_MARKER}; "
+               "systemctl restart nut-driver@ups && systemctl restart nut-server && systemctl restart nut-monitor")
+    wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "the UPS back to OL")
+
+
 def test_ups_on_battery_then_low_battery_triggers_the_policy(lab):
-    events, marker, status_file = "/var/log/nut-events.log", "/var/lib/unitctl/power/shutdown-requested", "/etc/nut/dummy.dev"
-    ok(SERVER, f"rm -f {marker}")
-    start_line = int(ok(SERVER, f"wc -l < {events}"))
-
-    def new_events() -> str:
-        return ok(SERVER, f"tail -n +{start_line + 1} {events}")
-
-    original = ok(SERVER, f"cat {status_file}")
+    original, new_events = _ups_test_start()
     try:
-        ok(SERVER, f"sed -i 's/^ups.status:.*/ups.status: OB/' {status_file}")
+        ok(SERVER, f"sed -i 's/^ups.status:.*/ups.status: OB/' {UPS_STATUS_FILE}")
         wait_for(lambda: "ONBATT" in new_events(), 60, "upsmon logging ONBATT")
         assert ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null").startswith("OB")
-        assert ok(SERVER, f"test -e {marker} && echo yes || echo no") == "no", "on battery alone must not shut down"
+        assert not _shutdown_policy_fired(), "on battery alone must not shut down"
         started = time.monotonic()
-        ok(SERVER, f"sed -i 's/^ups.status:.*/ups.status: OB LB/' {status_file}")
+        ok(SERVER, f"sed -i 's/^ups.status:.*/ups.status: OB LB/' {UPS_STATUS_FILE}")
         wait_for(lambda: "LOWBATT" in new_events(), 60, "upsmon logging LOWBATT")
-        wait_for(lambda: ok(SERVER, f"test -e {marker} && echo yes || echo no") == "yes", 60,
-                 "the shutdown policy's marker file")
+        wait_for(_shutdown_policy_fired, 60, "the shutdown policy's marker file")
         FIGURES["low_battery_to_policy_s"] = time.monotonic() - started
         assert "SHUTDOWN policy triggered" in new_events()
         assert login_works(COURT_SERVER, AUTOMATION_USER), "the server must still be up (the lab powers nothing off)"
     finally:
-        # Back on mains: the status file as it was, the policy's flags cleared, NUT restarted in
-        # order (upsd keeps the FSD flag the policy set until it restarts after the driver).
-        ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {status_file}; rm -f /etc/killpower {marker}; "
-                   "systemctl restart nut-driver@ups && systemctl restart nut-server && systemctl restart nut-monitor")
-    wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "the UPS back to OL")
+        _put_the_ups_back(original)
     assert ok(SERVER, "systemctl is-active nut-monitor") == "active"
 
 
@@ -337,23 +350,15 @@ def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
     """The province's rule (roles/power, unitctl-power-watch): a driver gone silent while on battery at
     full charge does not power the server off (NUT alone did, about 22 s later); silent after a low
     reading, the shutdown policy fires at once."""
-    events, marker, status_file = "/var/log/nut-events.log", "/var/lib/unitctl/power/shutdown-requested", "/etc/nut/dummy.dev"
     state = "/run/unitctl-power/last-reading.json"
-    ok(SERVER, f"rm -f {marker}")
-    start_line = int(ok(SERVER, f"wc -l < {events}"))
-    original = ok(SERVER, f"cat {status_file}")
-
-    def new_events() -> str:
-        return ok(SERVER, f"tail -n +{start_line + 1} {events}")
+    original, new_events = _ups_test_start()
 
     def last_reading() -> dict:
         return json.loads(ok(SERVER, f"cat {state} 2>/dev/null || echo '{{}}'"))
 
     def ups_says(status: str, charge: int, runtime: int) -> None:
-        ok(SERVER, f"printf 'ups.status: {status}\\nbattery.charge: {charge}\\nbattery.runtime: {runtime}\\n' > {status_file}")
-
-    def marker_written() -> bool:
-        return ok(SERVER, f"test -e {marker} && echo yes || echo no") == "yes"
+        ok(SERVER, f"printf 'ups.status: {status}\\nbattery.charge: {charge}\\nbattery.runtime: {runtime}\\n' "
+                   f"> {UPS_STATUS_FILE}")
 
     try:
         ups_says("OB", 100, 1800)
@@ -363,7 +368,7 @@ def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
         wait_for(lambda: "link lost on battery" in new_events(), 60, "the watcher seeing the link lost")
         assert "shutdown at " in new_events() and "estimate" in new_events(), new_events()
         time.sleep(max(0.0, 27 - (time.monotonic() - silenced)))  # past NUT's own shutdown (about 22 s)
-        assert not marker_written(), f"full charge, link lost: the server must stay up\n{new_events()}"
+        assert not _shutdown_policy_fired(), f"full charge, link lost: the server must stay up\n{new_events()}"
         assert ok(SERVER, "systemctl is-active nut-monitor") == "active"
 
         ups_says("OB", 20, 600)
@@ -371,13 +376,11 @@ def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
         wait_for(lambda: last_reading().get("charge") == 20, 60, "the watcher reading 20 %")
         ok(SERVER, "systemctl stop nut-driver@ups")
         silenced = time.monotonic()
-        wait_for(marker_written, 60, "the shutdown policy after a low last reading")
+        wait_for(_shutdown_policy_fired, 60, "the shutdown policy after a low last reading")
         FIGURES["low_reading_silent_to_policy_s"] = time.monotonic() - silenced
         assert "shutting down through upsmon" in new_events() and "20 %" in new_events(), new_events()
     finally:
-        ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {status_file}; rm -f /etc/killpower {marker}; "
-                   "systemctl restart nut-driver@ups && systemctl restart nut-server && systemctl restart nut-monitor")
-    wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "the UPS back to OL")
+        _put_the_ups_back(original)
     wait_for(lambda: last_reading().get("status") == "OL", 30, "the watcher reading OL again")
 
 
