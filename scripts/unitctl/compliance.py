@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,14 @@ from unitctl.paths import LAB_STATE_DIR
 # The published severity scale, most serious first; reports weigh failures by it.
 SEVERITIES = ("critical", "high", "medium", "low")
 
+# The benchmarks a check may map to, and the form of a control's name in each:
+#   "CIS 5.1.8"   a recommendation of the CIS Debian Linux 12 Benchmark v1.1.0 (Level 1 Server for
+#                 the servers, Level 1 Workstation for the workstations);
+#   "dev-sec os-06", "dev-sec sshd-47"   a control of dev-sec's linux-baseline or ssh-baseline.
+BENCHMARKS = {"CIS": "CIS Debian Linux 12 Benchmark v1.1.0, Level 1",
+              "dev-sec": "dev-sec linux-baseline and ssh-baseline"}
+CONTROL_PATTERN = re.compile(r"^(CIS \d+(\.\d+)+|dev-sec (os|sysctl|package|sshd|ssh)-\d+)$")
+
 
 @dataclass(frozen=True)
 class Check:
@@ -31,15 +40,20 @@ class Check:
     applies_to: tuple[str, ...]  # host functions, e.g. ("unit_server", "centre_server")
     policy: str  # the policy it enforces (where it is written)
     fix: str  # the playbook that puts it right
+    controls: tuple[str, ...] = ()  # the benchmark controls it proves (CONTROL_PATTERN), if any
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
             raise ValueError(f"check {self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
+        unknown = [control for control in self.controls if not CONTROL_PATTERN.match(control)]
+        if unknown:
+            raise ValueError(f"check {self.id}: controls {unknown} are not 'CIS N.N[.N...]' or 'dev-sec os-NN'")
 
 
 def check(**fields) -> pytest.MarkDecorator:
     """Mark a testinfra test as a compliance check (validated at import, so typos fail early)."""
     fields["applies_to"] = tuple(fields["applies_to"])
+    fields["controls"] = tuple(fields.get("controls", ()))
     return pytest.mark.compliance_check(Check(**fields))
 
 
