@@ -116,3 +116,49 @@ def test_outputs_json_junit_html(province, tmp_path):
     assert "۱۴۰۵/۰۹/۰۷" in page  # Jalali date in Persian digits
     assert "OL" in page and "20 min runtime" in page  # clause 2's UPS facts
     assert "ansible-playbook playbooks/servers.yml --limit court-srv" in page
+
+
+HARDENING = {
+    "SSH-006": {"id": "SSH-006", "title_en": "Forwarding is off", "title_fa": "هدایت پورت خاموش است", "severity": "high",
+                "applies_to": ["unit_server"], "policy": "ssh.yml", "fix": "playbooks/servers.yml",
+                "controls": ["CIS 5.1.8", "dev-sec sshd-47"]},
+    "KRN-001": {"id": "KRN-001", "title_en": "Unused protocols cannot load", "title_fa": "پروتکل‌های بی‌کاربرد بارگذاری نمی‌شوند",
+                "severity": "medium", "applies_to": ["unit_server"], "policy": "kernel.yml", "fix": "playbooks/servers.yml",
+                "controls": ["CIS 3.2.1", "CIS 3.2.10", "CIS 3.2.2"]},
+    "AUD-001": {"id": "AUD-001", "title_en": "auditd runs", "title_fa": "auditd اجرا می‌شود", "severity": "high",
+                "applies_to": ["unit_server"], "policy": "audit.yml", "fix": "playbooks/servers.yml",
+                "controls": ["CIS 6.2.1.2", "CIS 5.1.8"]},
+}
+
+
+def test_benchmark_scores_count_a_control_met_only_when_every_check_of_it_passed_everywhere(province):
+    checks = CHECKS | HARDENING
+    report = evaluation.build_evaluation({"checks": checks, "results": [
+        result("SSH-006", "court-srv", "lab-court", "pass"),
+        result("SSH-006", "pros-srv", "lab-prosecutor", "pass"),
+        result("AUD-001", "court-srv", "lab-court", "fail", "auditd is not running"),  # CIS 5.1.8 too
+        result("KRN-001", "court-srv", "lab-court", "not_applicable", "not applicable in a container"),
+        result("SSH-002", "court-srv", "lab-court", "pass"),  # maps to no control: not counted
+    ]}, province, run_info())
+    cis = report["benchmarks"]["CIS"]
+    assert cis["met"] == []
+    assert cis["not_met"] == ["CIS 5.1.8", "CIS 6.2.1.2"]
+    assert cis["not_applicable"] == ["CIS 3.2.1", "CIS 3.2.2", "CIS 3.2.10"]  # by number, not by text
+    assert cis["score"] == 0.0
+    assert report["benchmarks"]["dev-sec"] == {"title": evaluation.BENCHMARKS["dev-sec"], "score": 100.0,
+                                               "met": ["dev-sec sshd-47"], "not_met": [], "not_applicable": []}
+    # The prosecutor's office has no auditd failure: its CIS 5.1.8 is met.
+    assert report["units"]["lab-prosecutor"]["benchmarks"]["CIS"]["met"] == ["CIS 5.1.8"]
+    assert report["units"]["lab-prosecutor"]["benchmarks"]["CIS"]["score"] == 100.0
+    failure = report["units"]["lab-court"]["failures"][0]
+    assert failure["controls"] == ["CIS 6.2.1.2", "CIS 5.1.8"]
+
+    page = evaluation.render_html(report)
+    assert 'data-benchmark="CIS" data-unit=""' in page and "CIS 5.1.8, CIS 6.2.1.2" in page
+    assert "controls: CIS 6.2.1.2, CIS 5.1.8" in page
+
+
+def test_no_benchmark_section_without_mapped_checks(province):
+    report = build(province, [result("SSH-002", "court-srv", "lab-court", "pass")])
+    assert report["benchmarks"] == {}
+    assert 'id="benchmarks"' not in evaluation.render_html(report)

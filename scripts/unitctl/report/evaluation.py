@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import jinja2
 
-from unitctl.compliance import SEVERITIES
+from unitctl.compliance import BENCHMARKS, SEVERITIES
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
 
@@ -126,6 +126,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "unreachable_hosts": sorted({r["host"] for r in mine if r["outcome"] == "unreachable"}),
             "rooms": unit.rooms,
             "power": (facts or {}).get(unit.id, {}),
+            "benchmarks": benchmark_scores(mine, checks),
         }
     return {
         "schema": SCHEMA,
@@ -135,6 +136,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
                                "unreachable hosts count as not passed"},
         "previous_run": (previous or {}).get("run"),
         "units": units,
+        "benchmarks": benchmark_scores([r for r in results if not run.units or r["unit_id"] in run.units], checks),
         "checks": checks,
         "results": results,
         "status": _status(results),
@@ -146,8 +148,49 @@ def _failure(result: dict, checks: dict) -> dict:
     return {
         "check_id": result["check_id"], "host": result["host"], "outcome": result["outcome"],
         "severity": meta["severity"], "title_en": meta["title_en"], "title_fa": meta["title_fa"],
-        "policy": meta["policy"], "fix": meta["fix"], "evidence": result["evidence"].strip(),
+        "policy": meta["policy"], "fix": meta["fix"], "controls": list(meta.get("controls", ())),
+        "evidence": result["evidence"].strip(),
     }
+
+
+def benchmark_scores(results: list[dict], checks: dict[str, dict]) -> dict[str, dict]:
+    """How the hosts stand against each benchmark the checks map to (CIS Debian 12, dev-sec).
+
+    A control is `met` when every evaluated result of every check mapped to it passed, `not_met`
+    when any failed, errored or was unreachable, `not_applicable` when none could be evaluated
+    (a container, a host kind it does not concern). Score: 100 x met / (met + not met), None when
+    nothing was evaluated. Returns {benchmark: {title, score, met, not_met, not_applicable:
+    [control, ...]}} with each control list sorted by its number.
+    """
+    outcomes: dict[str, dict[str, set]] = {}
+    for result in results:
+        for control in checks[result["check_id"]].get("controls", ()):
+            benchmark = control.split(" ", 1)[0]
+            outcomes.setdefault(benchmark, {}).setdefault(control, set()).add(result["outcome"])
+    scores = {}
+    for benchmark, controls in sorted(outcomes.items()):
+        met, not_met, not_applicable = [], [], []
+        for control, seen in controls.items():
+            if seen & set(PROBLEMS):
+                not_met.append(control)
+            elif "pass" in seen:
+                met.append(control)
+            else:
+                not_applicable.append(control)
+        evaluated = len(met) + len(not_met)
+        scores[benchmark] = {
+            "title": BENCHMARKS[benchmark],
+            "score": round(100.0 * len(met) / evaluated, 1) if evaluated else None,
+            "met": sorted(met, key=_control_order), "not_met": sorted(not_met, key=_control_order),
+            "not_applicable": sorted(not_applicable, key=_control_order),
+        }
+    return scores
+
+
+def _control_order(control: str) -> tuple:
+    """'CIS 5.1.10' after 'CIS 5.1.9'; 'dev-sec os-10' after 'dev-sec os-9'."""
+    name = control.split(" ", 1)[1]
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.replace("-", ".").split("."))
 
 
 def _status(results: list[dict]) -> str:
