@@ -1,0 +1,106 @@
+"""What the hardening (issue 13) costs: a first provisioning and a rerun of the whole lab province,
+each as a ratio against the toolkit before it, measured in one run on the same machine.
+
+    python tests/benchmarks/bench_hardening.py                  # about an hour: the lab is rebuilt twice
+    python tests/benchmarks/bench_hardening.py --rounds 1 --baseline <commit>
+
+For each of the baseline (default: BASELINE, main just before the hardening) and this working tree:
+the lab is brought down and up (bare hosts), `playbooks/site.yml` provisions the whole lab province
+(cold), then runs again `--rounds` times with nothing to change (rerun; each must report changed=0).
+The baseline runs from a detached git worktree of its commit, with this tree's lab vaults. Packages
+come from the lab mirror's cache, filled by whichever side runs first: the baseline runs first, so
+the current side's cold figure is, if anything, favoured by a warm cache for the packages both
+install, and pays alone for the ones only the hardening installs.
+Results: a table on stdout and results/benchmarks/hardening.json (ratios current / baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from unitctl import paths
+
+# main just before the hardening of issue 13 (the last commit of issue 18's work).
+BASELINE = "13fb77d"
+RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "hardening.json"
+BIN = Path(sys.executable).parent
+# Made by the lab, never committed: the baseline tree reads the same secrets.
+LAB_VAULTS = ("inventory/group_vars/lab/vault.yml", "inventory/group_vars/lab/vault_services.yml")
+
+
+def run_playbook(tree: Path, label: str) -> tuple[float, int]:
+    """`playbooks/site.yml` on the whole lab from `tree`: (seconds, changed tasks in the recap)."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PYTHONPATH=str(tree / "scripts"))
+    env.pop("ANSIBLE_CONFIG", None)
+    started = time.monotonic()
+    result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/site.yml"], cwd=tree, env=env,
+                            capture_output=True, text=True, timeout=5400, check=False)
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        sys.exit(f"{label}: ansible-playbook failed\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    changed = sum(int(n) for n in re.findall(r"changed=(\d+)", result.stdout.split("PLAY RECAP")[-1]))
+    return elapsed, changed
+
+
+def fresh_lab() -> None:
+    for action in ("down", "up"):
+        subprocess.run([sys.executable, "-m", "unitctl.cli", "lab", action], check=True, timeout=1800)
+
+
+def measure(tree: Path, label: str, rounds: int) -> dict:
+    fresh_lab()
+    cold, _ = run_playbook(tree, f"{label} cold")
+    reruns = []
+    for round_number in range(rounds):
+        seconds, changed = run_playbook(tree, f"{label} rerun {round_number + 1}")
+        if changed:
+            sys.exit(f"{label}: the rerun changed {changed} tasks: not idempotent, the figure would be wrong")
+        reruns.append(seconds)
+    print(f"  {label:9} cold {cold:7.1f} s   rerun {statistics.median(reruns):6.1f} s (median of {rounds})", flush=True)
+    return {"cold_s": round(cold, 1), "rerun_s": [round(s, 1) for s in reruns]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", default=BASELINE, help=f"the commit before the change (default {BASELINE})")
+    parser.add_argument("--rounds", type=int, default=3, help="reruns per side (default 3)")
+    args = parser.parse_args()
+
+    root = paths.PROJECT_ROOT
+    figures: dict = {"baseline": args.baseline, "rounds": args.rounds}
+    with tempfile.TemporaryDirectory(prefix="bench-hardening-") as scratch:
+        baseline = Path(scratch) / "baseline"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(baseline), args.baseline],
+                       check=True, capture_output=True, timeout=120)
+        try:
+            for vault in LAB_VAULTS:
+                if (root / vault).exists():
+                    (baseline / vault).symlink_to(root / vault)
+            print(f"hardening benchmark: baseline {args.baseline} against this tree, whole lab province")
+            figures["baseline_figures"] = measure(baseline, "baseline", args.rounds)
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(baseline)],
+                           check=False, capture_output=True, timeout=120)
+    figures["current_figures"] = measure(root, "current", args.rounds)
+
+    before, after = figures["baseline_figures"], figures["current_figures"]
+    figures["cold_ratio"] = round(after["cold_s"] / before["cold_s"], 2)
+    figures["rerun_ratio"] = round(statistics.median(after["rerun_s"]) / statistics.median(before["rerun_s"]), 2)
+    print(f"  first provisioning: {figures['cold_ratio']}x the baseline; rerun: {figures['rerun_ratio']}x")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"  written: {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
