@@ -1,0 +1,38 @@
+"""The lab's bare "province machine" made from a debootstrap (unitctl.lab.base), on a fake tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unitctl.lab import base
+
+
+def fake_debootstrap(root: Path) -> Path:
+    for folder in ("etc/apt", "etc/ssh", "etc/dpkg/dpkg.cfg.d", "var/cache/apt/archives"):
+        (root / folder).mkdir(parents=True)
+    (root / "etc/ssh/ssh_host_ed25519_key").write_text("builder's key")
+    (root / "etc/resolv.conf").write_text("nameserver 192.0.2.1\n")
+    (root / "etc/hostname").write_text("builder\n")
+    (root / "etc/machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (root / "var/cache/apt/archives/sudo_1.9.13p3-1+deb12u1_amd64.deb").write_bytes(b"!<arch>")
+    return root
+
+
+def test_the_province_machine_has_the_lab_mirror_and_nothing_of_the_builder(tmp_path):
+    root = fake_debootstrap(tmp_path / "root")
+    base.make_province_machine(root)
+    sources = (root / "etc/apt/sources.list").read_text()
+    assert f"deb {base.LAB_MIRROR_URL}/debian-security bookworm-security main" in sources
+    assert not list((root / "etc/ssh").glob("ssh_host_*")), "every lab host makes its own host keys"
+    assert "192.0.2.1" not in (root / "etc/resolv.conf").read_text()
+    assert not (root / "etc/hostname").exists() and (root / "etc/machine-id").read_text() == ""
+    assert not list((root / "var/cache/apt/archives").glob("*.deb"))
+
+
+def test_dpkg_skips_fsync_only_in_the_lab_base(tmp_path):
+    root = fake_debootstrap(tmp_path / "root")
+    base.make_province_machine(root)
+    speed = (root / "etc/dpkg/dpkg.cfg.d/unitctl-lab-unsafe-io").read_text().splitlines()
+    assert "force-unsafe-io" in speed
+    # A base made before this setting must not be reused: the revision is part of its folder name.
+    assert base.base_dir().name == f"base-bookworm-r{base.BASE_REVISION}" and base.BASE_REVISION >= 3
