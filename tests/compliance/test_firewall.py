@@ -62,7 +62,7 @@ def rule(rules: list[str], name: str) -> str:
 
 @check(id="FW-001", title_en="Firewall is on at boot and drops inbound traffic by default",
        title_fa="دیوارهٔ آتش در راه‌اندازی فعال است و ورودی‌ها را به‌طور پیش‌فرض رد می‌کند", severity="critical",
-       applies_to=SERVERS, policy=POLICY, fix=FIX)
+       applies_to=SERVERS, policy=POLICY, fix=FIX, controls=("CIS 4.3.1", "CIS 4.3.8", "CIS 4.3.9", "CIS 4.3.10"))
 def test_firewall_default_deny(host):
     found = rulesets(host)
     for rules in found:
@@ -72,7 +72,7 @@ def test_firewall_default_deny(host):
 
 @check(id="FW-002", title_en="SSH is open only to the management networks",
        title_fa="SSH فقط از شبکه‌های مدیریت در دسترس است", severity="critical", applies_to=SERVERS,
-       policy=POLICY, fix=FIX)
+       policy=POLICY, fix=FIX, controls=("CIS 2.1.22",))
 def test_firewall_ssh_from_management(host, inventory_host, request):
     found = rulesets(host)
     for rules in found:
@@ -86,7 +86,7 @@ def test_firewall_ssh_from_management(host, inventory_host, request):
 
 @check(id="FW-003", title_en="Unit services are open to the unit's client networks only",
        title_fa="سرویس‌های واحد (DNS، DHCP، NTP، SMB) فقط برای شبکه‌های کاربران واحد باز است", severity="high",
-       applies_to=UNIT_SERVERS, policy=POLICY, fix=FIX)
+       applies_to=UNIT_SERVERS, policy=POLICY, fix=FIX, controls=("CIS 2.1.22",))
 def test_firewall_unit_services(host, inventory_host, request):
     found = rulesets(host)
     clients = subnets(unit_of(request.config, inventory_host.unit_id), "cms_clients")
@@ -99,7 +99,7 @@ def test_firewall_unit_services(host, inventory_host, request):
 
 @check(id="FW-004", title_en="Metrics are open to the provincial centre only",
        title_fa="آمار پایش (node-exporter) فقط برای مرکز استان باز است", severity="medium", applies_to=SERVERS,
-       policy=POLICY, fix=FIX)
+       policy=POLICY, fix=FIX, controls=("CIS 2.1.22",))
 def test_firewall_metrics_from_centre(host, policy):
     found = rulesets(host)
     for rules in found:
@@ -114,7 +114,7 @@ UNNAMED_ACCEPTS = ('iif "lo" accept', "ct state established,related accept")
 
 @check(id="FW-005", title_en="The loaded firewall accepts nothing beyond the province ruleset",
        title_fa="دیوارهٔ آتش بارگذاری‌شده چیزی بیش از قواعد استان را نمی‌پذیرد", severity="critical",
-       applies_to=SERVERS, policy=POLICY, fix=FIX)
+       applies_to=SERVERS, policy=POLICY, fix=FIX, controls=("CIS 4.3.4", "CIS 4.3.5", "CIS 4.3.8"))
 def test_firewall_accepts_only_province_rules(host):
     saved, live = rulesets(host)
     named = {match.group(1) for line in saved for match in [re.search(r'comment "([^"]+)"$', line)] if match}

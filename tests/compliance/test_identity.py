@@ -24,7 +24,7 @@ def test_address_matches_inventory(host, inventory_host):
 
 @check(id="PKG-001", title_en="Packages come only from the province mirror",
        title_fa="بسته‌ها فقط از مخزن استان دریافت می‌شوند", severity="high", applies_to=MANAGED,
-       policy="inventory/group_vars/all/mirrors.yml", fix="playbooks/site.yml")
+       policy="inventory/group_vars/all/mirrors.yml", fix="playbooks/site.yml", controls=("CIS 1.2.1.2",))
 def test_apt_sources_use_only_the_province_mirror(host, policy):
     mirrors = (policy["province_apt_mirror"], policy["province_apt_security_mirror"])
     listed = host.check_output(

@@ -17,7 +17,7 @@ NTP_QUERY = (
 
 
 @check(id="TIME-001", title_en="chrony is running and enabled", title_fa="سرویس زمان (chrony) فعال و در حال اجراست",
-       severity="high", applies_to=SERVERS, policy=POLICY, fix=FIX)
+       severity="high", applies_to=SERVERS, policy=POLICY, fix=FIX, controls=("CIS 2.3.3.3",))
 def test_chrony_running(host):
     service = host.service("chrony")
     assert service.is_running, "chrony is not running"
@@ -26,7 +26,7 @@ def test_chrony_running(host):
 
 @check(id="TIME-002", title_en="The unit server is synchronised to the provincial centre",
        title_fa="سرور واحد زمان خود را با مرکز استان هماهنگ می‌کند", severity="high", applies_to=UNIT_SERVERS,
-       policy=POLICY, fix=FIX)
+       policy=POLICY, fix=FIX, controls=("CIS 2.3.3.1",))
 def test_tracks_the_centre(host, policy):
     sources = root_output(host, "chronyc -n sources")
     for server in policy["province_ntp_servers"]:
