@@ -31,11 +31,13 @@ CHECKS = ("test_ssh or test_recent_snapshot_at_centre or test_backup_accounts_sf
 
 
 def _upload(name: str, certificate: str, key: str, tag: str) -> str:
-    """Upload one journal entry (MESSAGE=tag) to the collector from the centre itself, showing this
-    certificate; curl's HTTP status ("000": refused)."""
+    """Upload one journal entry (MESSAGE=tag, written to the centre's own journal and exported from
+    it: journal-remote ignores an entry without the journal's own fields) to the collector from the
+    centre itself, showing this certificate; curl's HTTP status ("000": refused)."""
     script = (f"d=$(mktemp -d) && trap 'rm -rf \"$d\"' EXIT && umask 077 && "
               f"printf '%s' {shlex.quote(certificate)} > $d/c && printf '%s' {shlex.quote(key)} > $d/k && "
-              f"printf 'MESSAGE={tag}\\nSYSLOG_IDENTIFIER={tag}\\n\\n' | curl -s -m 10 -k -o /dev/null "
+              f"{{ journalctl -t {tag} -q | grep -q . || {{ logger -t {tag} {tag}; sleep 1; }}; }} && "
+              f"journalctl -t {tag} -n 1 -o export | curl -s -m 10 -k -o /dev/null "
               f"-w '%{{http_code}}' --cert $d/c --key $d/k -H 'Content-Type: application/vnd.fdo.journal' "
               f"--data-binary @- https://127.0.0.1:{UPLOAD_PORT}/upload")
     status, output = sudo_on(MACHINES[CENTRE], script, timeout=60)
