@@ -91,6 +91,23 @@ def test_printer_queues_use_policys_uri_or_ipp_everywhere():
     assert derived.printer_queues(printers, "cups-pdf:/", "")[0]["driver"] == "everywhere"
 
 
+def test_each_unit_server_uploads_its_logs_from_its_own_loopback_address():
+    servers = [{"name": "court-srv", "address": "10.213.20.10"}, {"name": "pros-srv", "address": "10.213.30.10"}]
+    assert derived.log_upload_clients(servers) == [{"name": "court-srv", "source": "127.213.20.10"},
+                                                   {"name": "pros-srv", "source": "127.213.30.10"}]
+    assert derived.log_upload_clients([]) == []
+
+
+@pytest.mark.parametrize(("servers", "message"), [
+    ([{"name": "a-srv", "address": "10.1.2.3"}, {"name": "b-srv", "address": "172.1.2.3"}], "same loopback address"),
+    ([{"name": "a-srv", "address": "10.0.0.1"}], "same loopback address 127.0.0.1"),
+    ([{"name": "a-srv", "address": "fd00::10"}], "IPv4 senders only"),
+])
+def test_log_upload_sources_that_would_mix_journals_are_refused(servers, message):
+    with pytest.raises(ValueError, match=message):
+        derived.log_upload_clients(servers)
+
+
 def test_the_roster_projections_carry_only_what_each_role_needs():
     person = {"username": "a.b", "name_en": "A B", "name_fa": "الف", "role": "technician",
               "ssh_key": "ssh-ed25519 AAAA", "appointment": {"number": "1"}}

@@ -14,9 +14,9 @@ _SCRIPTS_DIR = Path(__file__).resolve().parents[2]
 if str(_SCRIPTS_DIR) not in sys.path:
     sys.path.insert(0, str(_SCRIPTS_DIR))
 
-from unitctl.inventory.derived import printer_queues  # noqa: E402
+from unitctl.inventory.derived import log_upload_clients, printer_queues  # noqa: E402
 
 
 class FilterModule:
     def filters(self):
-        return {"printer_queues": printer_queues}
+        return {"printer_queues": printer_queues, "log_upload_clients": log_upload_clients}

@@ -189,6 +189,31 @@ def province_vars(province: Province) -> dict[str, Any]:
     }
 
 
+def log_upload_clients(servers: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The unit servers whose certificates the centre's log collector accepts, each with the
+    loopback address its uploads reach systemd-journal-remote from: [{"name", "source"}].
+
+    The collector's TLS front (roles/log_collector) checks a sender's certificate, then connects
+    to journal-remote on loopback from the sender's own source address; journal-remote names each
+    sender's journal by that address (remote-<source>.journal). The source is 127.<b>.<c>.<d> for
+    a unit server at a.b.c.d: stable when units are added, and the file name shows the server.
+    `servers` is province_unit_servers (name, address). Raises ValueError on an address that is
+    not IPv4, or two servers that would share a source (or take the front's own 127.0.0.1)."""
+    clients: list[dict[str, str]] = []
+    taken: dict[str, str] = {"127.0.0.1": "the collector itself"}
+    for server in servers:
+        address = ipaddress.ip_address(server["address"])
+        if address.version != 4:
+            raise ValueError(f"{server['name']}: the log collector maps IPv4 senders only, not {address}")
+        source = "127." + ".".join(str(address).split(".")[1:])
+        if source in taken:
+            raise ValueError(f"{server['name']} ({address}) and {taken[source]} would upload their logs from the "
+                             f"same loopback address {source}: their journals would mix")
+        taken[source] = f"{server['name']} ({address})"
+        clients.append({"name": server["name"], "source": source})
+    return clients
+
+
 def printer_queues(printers: list[dict[str, str]], device_uri: str = "",
                    driver: str = "everywhere") -> list[dict[str, str]]:
     """CUPS queues for a workstation's printers (`host_printers`) under province policy.
