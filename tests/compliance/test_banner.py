@@ -26,9 +26,10 @@ def _os_leaks(text: str, kernel: str) -> list[str]:
        title_fa="کنسول، هشدار قانونی را نشان می‌دهد و چیزی از سیستم‌عامل فاش نمی‌کند", severity="medium",
        applies_to=LINUX_HOSTS, policy=POLICY, fix=FIX, controls=("CIS 1.6.2", "CIS 1.6.5"))
 def test_console_notice(host, policy):
-    # What agetty prints before the console's login prompt, its escapes expanded (agetty --show-issue).
+    # What agetty prints before the console's login prompt, its escapes expanded (agetty --show-issue,
+    # on a pseudo-terminal from script(1): agetty needs one).
     output = root_output(host, "uname -r; echo ----; stat -c '%U:%G %a' /etc/issue; echo ----; "
-                               "agetty --show-issue 2>&1 </dev/null || cat /etc/issue")
+                               "script -qec 'agetty --show-issue' /dev/null | tr -d '\\r' || cat /etc/issue")
     kernel, owner, shown = (part.strip("\n") for part in output.split("----\n", 2))
     assert owner.strip() == "root:root 644", f"/etc/issue is {owner.strip()}, not root:root 644"
     missing = [line for line in _notice(policy) if line not in shown]

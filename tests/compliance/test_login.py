@@ -6,6 +6,8 @@ tests/integration/test_hardening_login.py; a check never tries passwords on a re
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from login_facts import FIX, LINUX_HOSTS, POLICY, in_container
@@ -102,7 +104,7 @@ def test_login_session_umask_and_timeout(host, policy):
     # A real login shell (runuser -l: PAM session, /etc/profile) makes a file and shows its TMOUT.
     probe = ("f=$(mktemp -u /tmp/unitctl-umask.XXXXXX); : > \"$f\"; stat -c %a \"$f\"; rm -f \"$f\"; "
              "echo \"${TMOUT:-none}\"; readonly -p | grep -c ' TMOUT=' || true")
-    mode, timeout, readonly = root_output(host, f"runuser -l root -c '{probe}' 2>/dev/null").split()[-3:]
+    mode, timeout, readonly = root_output(host, f"runuser -l root -c {shlex.quote(probe)} 2>/dev/null").split()[-3:]
     assert mode == "640", f"a login session's new file has mode {mode}, not 640 (umask 027)"
     limit = policy["province_shell_timeout"]
     assert timeout.isdigit() and 0 < int(timeout) <= limit, f"TMOUT is {timeout}, not at most {limit}"
@@ -129,11 +131,11 @@ def test_homes_closed(host):
 def test_no_core_dumps(host):
     # The hard limit of a root login session and of a user's (pam_limits), and whether a setuid
     # program may dump (fs.suid_dumpable; in a container that is the host kernel's, so the boot setting is read).
-    output = root_output(host, "runuser -l root -c 'ulimit -Hc' 2>/dev/null | tail -1; "
-                               "runuser -u nobody -- sh -c 'ulimit -Hc'; cat /proc/sys/fs/suid_dumpable; "
-                               "(cat /etc/sysctl.conf /etc/sysctl.d/*.conf 2>/dev/null | "
-                               "sed -n 's/^[[:space:]]*fs.suid_dumpable[[:space:]]*=[[:space:]]*//p' | tail -1) ; echo .")
-    root_limit, user_limit, live, configured = (output.split() + ["", "", "", ""])[:4]
+    output = root_output(host, "runuser -l root -c 'ulimit -Hc' 2>/dev/null | tail -1; echo ----; "
+                               "runuser -u nobody -- sh -c 'ulimit -Hc'; echo ----; cat /proc/sys/fs/suid_dumpable; echo ----; "
+                               "cat /etc/sysctl.conf /etc/sysctl.d/*.conf 2>/dev/null | "
+                               "sed -n 's/^[[:space:]]*fs.suid_dumpable[[:space:]]*=[[:space:]]*//p' | tail -1")
+    root_limit, user_limit, live, configured = (part.strip() for part in output.split("----\n", 3))
     assert root_limit == "0" and user_limit == "0", f"core dumps allowed: root's hard limit {root_limit}, a user's {user_limit}"
     assert configured == "0", f"fs.suid_dumpable is not set to 0 at boot ({configured})"
     if not in_container(host):
