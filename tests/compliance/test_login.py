@@ -111,14 +111,15 @@ def test_login_session_umask_and_timeout(host, policy):
     assert readonly == "1", "TMOUT is not read-only: a user can switch the timeout off"
 
 
-@check(id="LOGIN-005", title_en="Interactive users' homes are closed to others",
+@check(id="LOGIN-005", title_en="The homes of accounts that can log in are closed to others",
        title_fa="پوشهٔ خانگی کاربران به روی دیگران بسته است", severity="medium", applies_to=LINUX_HOSTS,
        policy=POLICY, fix=FIX, controls=("CIS 7.2.9",))
 def test_homes_closed(host):
     output = root_output(host, "grep -E '^(UMASK|HOME_MODE)' /etc/login.defs; echo ----; "
-                               "getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 && $7 !~ /(nologin|false)$/ "
-                               "{ print $6 }' | sort -u | while read -r h; do [ -d \"$h\" ] && "
-                               "find \"$h\" -maxdepth 0 -perm /027 -printf '%p %m\\n'; done; true")
+                               "awk -F: 'NR == FNR { if ($0 ~ /^\\// && $0 !~ /nologin$/) shells[$0]; next } "
+                               "($7 in shells) && $6 != \"/\" { print $1, $6 }' /etc/shells /etc/passwd | "
+                               "while read -r user home; do [ -d \"$home\" ] && "
+                               "find \"$home\" -maxdepth 0 -user \"$user\" -perm /027 -printf '%p %m\\n'; done; true")
     defs, open_homes = output.split("----\n", 1)
     new_home = dict(line.split()[:2] for line in defs.splitlines() if len(line.split()) >= 2)
     mode = new_home.get("HOME_MODE") or oct(0o777 & ~int(new_home.get("UMASK", "022"), 8))[2:]
