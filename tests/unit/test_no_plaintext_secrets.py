@@ -48,6 +48,8 @@ ALLOWED = {
     ("tests/unit/test_network_render.py", "a b"): "input of the secret-masking test",
     ("tests/benchmarks/bench_network_backup.py", "bench"): "credential of the switch emulator the benchmark starts",
     ("tests/benchmarks/bench_network_backup.py", "bench-password"): "the same emulator's password",
+    ("roles/login_policy/templates/pam-unitctl-pwhistory.j2", "Primary"): "pam-auth-update's Password-Type field",
+    ("roles/login_policy/templates/pam-unitctl-unix.j2", "Primary"): "pam-auth-update's Password-Type field",
 }
 
 
