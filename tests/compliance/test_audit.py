@@ -45,11 +45,16 @@ def _conf(host) -> dict[str, str]:
 def test_audit_log_storage(host, policy):
     assert host.package("auditd").is_installed, "auditd is not installed"
     conf = _conf(host)
+    full = policy["province_auditd_disk_full_action"].lower()
     wanted = {"max_log_file": str(policy["province_auditd_max_log_file_mb"]), "max_log_file_action": "keep_logs",
-              "space_left_action": "syslog",
-              "admin_space_left_action": policy["province_auditd_disk_full_action"].lower(),
-              "disk_full_action": policy["province_auditd_disk_full_action"].lower()}
-    wrong = {key: f"{conf.get(key, 'unset')} (policy: {value})" for key, value in wanted.items() if conf.get(key) != value}
+              "admin_space_left_action": full, "disk_full_action": full,
+              # dev-sec package-08's values (its admin and disk-full actions: suspend, the province's default)
+              "log_file": "/var/log/audit/audit.log", "log_format": "raw", "space_left": "75",
+              "space_left_action": "syslog", "action_mail_acct": "root", "admin_space_left": "50",
+              "disk_error_action": "suspend"}
+    wrong = {key: f"{conf.get(key, 'unset')} (wanted: {value})" for key, value in wanted.items() if conf.get(key) != value}
+    if conf.get("flush") not in ("incremental", "incremental_async"):
+        wrong["flush"] = f"{conf.get('flush', 'unset')} (wanted: incremental or incremental_async)"
     assert not wrong, f"auditd.conf: {wrong}"
 
 
