@@ -59,7 +59,7 @@ def test_audit_log_storage(host, policy):
 
 
 @check(id="AUD-002", title_en="The audit rules are loaded and locked: identity files, sudo, SSH, time, modules, mounts",
-       title_fa="قواعد ممیزی بارگذاری و قفل شده‌اند: پرونده‌های هویتی، sudo، SSH، زمان، ماژول‌های هسته و سوارکردن‌ها",
+       title_fa="قواعد ممیزی بارگذاری و قفل شده‌اند: پرونده‌های هویتی، sudo، SSH، زمان، ماژول‌های هسته و اتصال (mount) فایل‌سیستم‌ها",
        severity="high", applies_to=SERVERS, policy=POLICY, fix=FIX,
        controls=("CIS 6.2.1.2", "CIS 6.2.1.3", "CIS 6.2.1.4", "CIS 6.2.3.1", "CIS 6.2.3.2", "CIS 6.2.3.3",
                  "CIS 6.2.3.4", "CIS 6.2.3.5", "CIS 6.2.3.6", "CIS 6.2.3.7", "CIS 6.2.3.8", "CIS 6.2.3.9",
