@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from server_facts import root_run
+import re
+
+from server_facts import root_output, root_run
+from smb_probe import negotiate_command, parse
 from unit_facts import unit_of
 
 from unitctl.compliance import check
@@ -54,6 +57,12 @@ def test_share_admits_only_archive_groups(host):
     assert valid == {"@archive-admins", "@archive-writers", "@archive-readers"}, f"valid users: {valid or 'anyone'}"
     assert share.get("read only", "Yes") == "Yes", "the share is writable by every valid user"
     assert set(share.get("write list", "").split()) == {"@archive-admins", "@archive-writers"}, "write list"
+    # And Samba itself says no: an anonymous session and the guest account, tried from the server.
+    assert host.exists("smbclient"), "smbclient is not installed on the server (the role installs it): cannot try a session"
+    for how, options in (("an anonymous session", "-N"), ("the guest account", "-U guest%")):
+        tried = host.run(f"smbclient //127.0.0.1/{SHARE} {options} -c ls 2>&1")
+        assert "NT_STATUS_" in tried.stdout and "blocks available" not in tried.stdout, \
+            f"{how} was not refused: {tried.stdout.strip()[-300:]}"
 
 
 @check(id="ARC-003", title_en="One private archive folder per branch",
@@ -112,3 +121,42 @@ def test_former_members_samba_accounts_disabled(host, inventory_host, request):
     enabled = {fields[0] for fields in (line.split(":") for line in listed.stdout.splitlines())
                if len(fields) > 4 and "D" not in fields[4]}
     assert enabled <= members, f"still enabled, though not in the archive: {sorted(enabled - members)}"
+
+
+@check(id="ARC-007", title_en="The archive share requires SMB3, signing and encryption: no case file crosses the network in clear",
+       title_fa="پوشهٔ بایگانی SMB3، امضا و رمزنگاری را الزامی کرده است: هیچ پرونده‌ای بی‌رمز از شبکه نمی‌گذرد",
+       severity="critical", applies_to=SERVERS, policy="roles/archive_share (signing and encryption)", fix=FIX)
+def test_signing_and_encryption_required(host):
+    # Before any login: the server's NEGOTIATE answer requires signing and offers encryption, and a
+    # client that speaks only SMB 2.x (which cannot encrypt) is turned away.
+    found = parse(root_output(host, negotiate_command("127.0.0.1")))
+    smb3 = found.get("smb3")
+    assert isinstance(smb3, dict), f"the share's server did not answer an SMB3 negotiation: {smb3}"
+    assert smb3.get("signing_required") == "1", "the server does not require signing (server signing = mandatory)"
+    assert smb3.get("encryption") == "1", "the server cannot encrypt (SMB3 encryption)"
+    assert not isinstance(found.get("smb2"), dict), f"a client without encryption (SMB 2.x) is let in: {found.get('smb2')}"
+    # Samba's reading of smb.conf: every session must encrypt (a login shows it; the lab test logs in).
+    glob = _share_settings(host).get("global", {})
+    assert glob.get("server smb encrypt", "default").lower() == "required", \
+        f"encryption is not required (server smb encrypt = {glob.get('server smb encrypt', 'default')})"
+    # And every session open now is encrypted and signed (smbstatus: one line per session).
+    sessions = root_output(host, "smbstatus -b 2>/dev/null")
+    plain = [line for line in sessions.splitlines() if re.match(r"^\d+\s", line)
+             and not re.search(r"AES-\d+-(GCM|CCM)\s+(AES-\d+-\w+|partial)", line)]
+    assert not plain, "open sessions without encryption or signing: " + "; ".join(" ".join(line.split()[:4]) for line in plain)
+
+
+@check(id="ARC-008", title_en="Who opened, changed or removed which case file is recorded, and sent to the centre",
+       title_fa="ثبت می‌شود چه کسی کدام پرونده را باز، تغییر یا حذف کرد و این رکورد به مرکز استان فرستاده می‌شود",
+       severity="high", applies_to=SERVERS, policy="roles/archive_share (full_audit)", fix=FIX)
+def test_case_file_access_recorded(host):
+    share = _share_settings(host).get(SHARE, {})
+    modules = share.get("vfs objects", "").split()
+    assert modules[:1] == ["full_audit"], f"Samba's full_audit does not come first on the share (vfs objects: {modules})"
+    success = set(share.get("full_audit:success", "").split())
+    missing = {"connect", "openat", "renameat", "unlinkat"} - success
+    assert not missing, f"full_audit does not record: {sorted(missing)}"
+    assert share.get("full_audit:syslog", "Yes").lower() in ("yes", "true"), "full_audit does not write to syslog (the journal)"
+    assert "%u" in share.get("full_audit:prefix", ""), "the records do not name the user"
+    # Syslog is the journal, and the journal goes to the centre (roles/log_forwarding, LOG-002).
+    assert host.service("systemd-journal-upload").is_enabled, "the journal is not uploaded to the centre"

@@ -98,6 +98,9 @@ def test_scanning_to_archive(host, inventory_host, policy, request):
     share = f"//{unit_server_address(request.config, inventory_host)}/{policy['province_scanning_share_name']}"
     mount_unit = host.file(f"/etc/systemd/system/{unit}.mount")
     assert mount_unit.exists and f"What={share}" in mount_unit.content_string, f"{unit}.mount does not mount {share}"
+    options = next((line.split("=", 1)[1].split(",") for line in mount_unit.content_string.splitlines()
+                    if line.startswith("Options=")), [])
+    assert "seal" in options, f"{unit}.mount does not ask for SMB3 encryption (seal), which the share requires: {options}"
     automount = host.service(f"{unit}.automount")
     assert automount.is_enabled, f"{unit}.automount is not enabled"
     if policy.get("province_scanning_start_automount", True):  # false only where autofs is missing (the lab)
