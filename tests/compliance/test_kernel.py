@@ -57,13 +57,20 @@ def module_facts(host, modules: list[str]) -> dict:
 
 
 def unavailable_problems(facts: dict, modules: list[str]) -> list[str]:
-    """What keeps `modules` loadable: modprobe would load one, one is not blacklisted, one is loaded."""
-    problems = [f"{module}: `modprobe -n -v` says {facts['answer'].get(module, '(nothing)').strip()!r}, "
-                "not install /bin/false" for module in modules
-                if facts["answer"].get(module, "").strip() not in UNAVAILABLE]
-    problems += [f"{module}: not blacklisted (a device could still load it by alias)" for module in modules
-                 if canonical(module) not in facts["blacklisted"]]
-    problems += [f"{module}: loaded now" for module in modules if canonical(module) in facts["loaded"]]
+    """What keeps `modules` loadable (modprobe would load them, no blacklist, loaded now), grouped."""
+    loadable: dict[str, list[str]] = {}  # modprobe's answer -> the modules it gave it for
+    for module in modules:
+        answer = facts["answer"].get(module, "").strip()
+        if answer not in UNAVAILABLE:
+            loadable.setdefault(answer or "(nothing)", []).append(module)
+    problems = [f"`modprobe -n -v` says {answer!r}, not install /bin/false, for {', '.join(names)}"
+                for answer, names in loadable.items()]
+    unlisted = [module for module in modules if canonical(module) not in facts["blacklisted"]]
+    if unlisted:
+        problems.append(f"not blacklisted (a device or a mount could still load them by alias): {', '.join(unlisted)}")
+    loaded = [module for module in modules if canonical(module) in facts["loaded"]]
+    if loaded:
+        problems.append(f"loaded now: {', '.join(loaded)}")
     return problems
 
 
@@ -121,8 +128,8 @@ def test_network_parameters_in_force(host):
     # (systemd-nspawn with a private network mounts /proc/sys/net read-write, the rest read-only).
     state = root_output(host, "systemd-detect-virt --container 2>/dev/null; findmnt -no OPTIONS -T /proc/sys/net").split()
     if len(state) > 1 and state[0] != "none" and not state[-1].startswith("rw"):
-        pytest.skip(f"not applicable in a container ({state[0]}) that shares the host's network parameters "
-                    "(/proc/sys/net is read-only here)")
+        pytest.skip(f"not applicable in a container ({state[0]}) that may not set its network parameters "
+                    "(/proc/sys/net is read-only: its network namespace was made for it by the host)")
     found = _in_force(host, NETWORK_PARAMETERS)
     # A host booted without IPv6 (ipv6.disable=1) has no net.ipv6 keys: nothing of IPv6 to accept.
     ipv6 = any(key.startswith("net.ipv6.") for key in found)
