@@ -4,9 +4,10 @@ the converged lab; check mode, idempotence and every check passing are the whole
 
 Here: the kernel checks failed (or did not apply) on the bare hosts; a workstation allowed removable
 media by policy (an exception in a copy of the lab inventory) loses its usb-storage, uas and udf
-rules, passes KRN-002 that way and still has every unused module blocked, and the committed policy puts the rules back; a misspelt profile exception stops the role at its start, changing nothing. The lab cannot
-plug a USB stick or load a module (its hosts share this machine's kernel): that is proven offline,
-with the real modprobe on a fake module tree (tests/unit/test_kernel_modules.py).
+rules, passes KRN-002 that way and still has every unused module blocked, and the committed policy
+puts the rules back; a misspelt profile exception stops the role at its start, changing nothing.
+The lab cannot plug a USB stick or load a module (its hosts share this machine's kernel): that is
+proven offline, with the real modprobe on a fake module tree (tests/unit/test_kernel_modules.py).
 """
 
 from __future__ import annotations
