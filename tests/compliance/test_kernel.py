@@ -75,7 +75,7 @@ def unavailable_problems(facts: dict, modules: list[str]) -> list[str]:
 
 
 @check(id="KRN-001", title_en="Unused file systems and network protocols cannot be loaded",
-       title_fa="ماژول‌های هستهٔ سامانه‌فایل‌ها و پروتکل‌های شبکهٔ بی‌استفاده بارگذاری نمی‌شوند",
+       title_fa="ماژول‌های هسته برای سامانه‌های فایل و پروتکل‌های شبکهٔ بی‌استفاده بارگذاری‌شدنی نیستند",
        severity="medium", applies_to=MANAGED, policy=POLICY, fix=FIX,
        controls=CIS_FILESYSTEMS + CIS_PROTOCOLS)
 def test_unused_modules_cannot_load(host, policy):
