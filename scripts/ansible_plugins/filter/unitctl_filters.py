@@ -15,8 +15,10 @@ if str(_SCRIPTS_DIR) not in sys.path:
     sys.path.insert(0, str(_SCRIPTS_DIR))
 
 from unitctl.inventory.derived import log_upload_clients, printer_queues  # noqa: E402
+from unitctl.kernel_policy import unavailable_modules  # noqa: E402
 
 
 class FilterModule:
     def filters(self):
-        return {"printer_queues": printer_queues, "log_upload_clients": log_upload_clients}
+        return {"printer_queues": printer_queues, "log_upload_clients": log_upload_clients,
+                "kernel_modules_unavailable": unavailable_modules}
