@@ -48,6 +48,8 @@ def test_report_is_read_by_kind():
     assert list(findings.removed) == ["/etc/cron.d/old"]
     assert [kind for kind, _, _ in findings.entries()] == ["added", "removed", "changed", "changed"]
     assert fim.parse_report('{"outline": "AIDE found NO differences"}').empty
+    with pytest.raises(ValueError, match="not JSON"):  # a plain report must never read as "no differences"
+        fim.parse_report("AIDE found differences between database and filesystem!!\n\nSummary:\n")
 
 
 @pytest.mark.parametrize(("summary", "letters"), [
@@ -162,7 +164,7 @@ def run_main(monkeypatch, aide, *argv):
 def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every_day(host_dirs, monkeypatch, capsys):
     config, state, root, lines = host_dirs
     args = ("--config", str(config), "--state-dir", str(state), "--owner", "root")
-    assert run_main(monkeypatch, FakeAide("{}", 0), "baseline", *args) == 0
+    assert run_main(monkeypatch, FakeAide('{"outline": "initialised"}', 0), "baseline", *args) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "made"
     assert (root / "db.gz").read_text() == "new database\n" and not (root / "db.gz.new").exists()
     assert json.loads((state / "last-check").read_text())["verdict"] == "baseline"
@@ -192,7 +194,7 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
 
 def test_a_check_without_a_baseline_is_an_error(host_dirs, monkeypatch):
     config, state, _, lines = host_dirs
-    status = run_main(monkeypatch, FakeAide("{}", 0), "check", "--config", str(config), "--state-dir", str(state),
+    status = run_main(monkeypatch, FakeAide('{"outline": "x"}', 0), "check", "--config", str(config), "--state-dir", str(state),
                       "--owner", "root")
     assert status == 2
     assert json.loads((state / "last-check").read_text())["verdict"] == "error"
@@ -223,7 +225,8 @@ def render_config() -> str:
 
 def test_the_scope_is_rendered_one_rule_per_path():
     config = render_config()
-    assert "database_attrs=sha256\n" in config and "report_format=json\n" in config
+    assert "database_attrs=sha256\n" in config
+    assert config.index("report_format=json\n") < config.index("report_url=stdout\n"), "set after report_url: ignored"
     assert "/etc($|/) UnitctlWatch\n" in config and "/root/\\.ssh($|/) UnitctlWatch\n" in config
     assert "!/srv/archive\n" in config
     assert "=/usr/sbin/auditctl$ f UnitctlAuditTool\n" in config
