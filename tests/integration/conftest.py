@@ -36,7 +36,7 @@ def pytest_configure(config):
 # The lab tests follow a unit's life: the lab itself and its switches (bare), the province
 # converged once, then each area on the provisioned province, a reboot, the staff, and last the
 # province's evaluation (which stops a host).
-LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_servers", "test_unit_services",
+LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_servers", "test_unit_services", "test_hardening_integrity",
               "test_workstations", "test_access", "test_reboot", "test_province_evaluation")
 
 

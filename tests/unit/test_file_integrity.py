@@ -88,19 +88,19 @@ def findings(**kinds) -> object:
 def test_a_package_update_is_explained_and_anything_else_is_not():
     report = findings(
         changed={"/usr/bin/ls": "f = ... mci.H..   ",          # upgraded coreutils, content as dpkg has it
-                 "/usr/bin/passwd": "f = p.. .c.....   ",     # mode changed (setuid added?): never a package's doing
+                 "/usr/bin/chfn": "f = p.. .c.....   ",       # mode changed (setuid added?): never a package's doing
                  "/usr/bin/tampered": "f = ... mc..H..   ",    # dpkg owns it, but its content differs from the package
                  "/etc/hosts": "f > ... mc..H..   "},          # nobody's package
         added={"/usr/lib/x86_64-linux-gnu/libnew.so.1": "f+++++++++++++++++",
                "/usr/local/sbin/backdoor": "f+++++++++++++++++"},
         removed={"/usr/lib/x86_64-linux-gnu/libold.so.0": "f-----------------"})
-    owners = {"/usr/bin/ls": {"coreutils"}, "/usr/bin/passwd": {"passwd"}, "/usr/bin/tampered": {"tamp"},
+    owners = {"/usr/bin/ls": {"coreutils"}, "/usr/bin/chfn": {"passwd"}, "/usr/bin/tampered": {"tamp"},
               "/usr/lib/x86_64-linux-gnu/libnew.so.1": {"libnew1:amd64"}}
     # dpkg recorded /bin/tampered (merged /usr): its report names the alias
     explained, unexplained = fim.explain_by_packages(report, owners, "??5??????   /bin/tampered\n")
     assert sorted(path for _, path, _ in explained) == ["/usr/bin/ls", "/usr/lib/x86_64-linux-gnu/libnew.so.1"]
     assert sorted(path for _, path, _ in unexplained) == [
-        "/etc/hosts", "/usr/bin/passwd", "/usr/bin/tampered", "/usr/lib/x86_64-linux-gnu/libold.so.0",
+        "/etc/hosts", "/usr/bin/chfn", "/usr/bin/tampered", "/usr/lib/x86_64-linux-gnu/libold.so.0",
         "/usr/local/sbin/backdoor"]
 
 
