@@ -1,0 +1,253 @@
+"""File integrity (roles/file_integrity): the check's decisions on AIDE's JSON reports and dpkg's
+answers, offline; the province's scope rendered as AIDE configuration (and, where an `aide`
+binary is at hand, read by AIDE itself). The lab test (tests/integration/test_hardening_integrity.py)
+proves the whole path on real hosts."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+from unitctl.paths import PROJECT_ROOT
+
+ROLE = PROJECT_ROOT / "roles" / "file_integrity"
+SCRIPT = ROLE / "files" / "unitctl-file-integrity"
+_loader = importlib.machinery.SourceFileLoader("unitctl_file_integrity", str(SCRIPT))
+_spec = importlib.util.spec_from_loader(_loader.name, _loader)
+fim = importlib.util.module_from_spec(_spec)
+sys.modules[_loader.name] = fim
+_loader.exec_module(fim)
+
+# AIDE 0.18.3's JSON report (report_level list_entries), abridged.
+REPORT = """{
+  "start_time": "2026-11-30 09:50:27 +0000",
+  "aide_version": "0.18.3",
+  "outline": "AIDE found differences between database and filesystem!!",
+  "report_level": "list_entries",
+  "number_of_entries": {"total": 3, "added": 1, "removed": 1, "changed": 2},
+  "added": {"/usr/local/sbin/backdoor": "f+++++++++++++++++"},
+  "removed": {"/etc/cron.d/old": "f-----------------"},
+  "changed": {"/usr/bin/ls": "f = ... mci.H..   ", "/etc/hosts": "f > ... mc..H..   "}
+}"""
+
+
+def test_report_is_read_by_kind():
+    findings = fim.parse_report("AIDE 0.18.3 warning on stderr\n" + REPORT)
+    assert findings.added == {"/usr/local/sbin/backdoor": "f+++++++++++++++++"}
+    assert list(findings.removed) == ["/etc/cron.d/old"]
+    assert [kind for kind, _, _ in findings.entries()] == ["added", "removed", "changed", "changed"]
+    assert fim.parse_report('{"outline": "AIDE found NO differences"}').empty
+    with pytest.raises(ValueError, match="not JSON"):  # a plain report must never read as "no differences"
+        fim.parse_report("AIDE found differences between database and filesystem!!\n\nSummary:\n")
+
+
+@pytest.mark.parametrize(("summary", "letters"), [
+    ("f = ... mci.H..   ", {"m", "c", "i", "H"}),
+    ("f > ... ....H..   ", {"Z", "H"}),
+    ("f = p.. .c.....  C", {"p", "c", "C"}),
+    ("f = ..g .c.....   ", {"g", "c"}),
+    ("! = ... .........  ", {"Y"}),
+])
+def test_change_summary_letters(summary, letters):
+    assert fim.changed_letters(summary) == letters
+
+
+def test_merged_usr_aliases():
+    assert fim.usr_alias("/usr/bin/ls") == "/bin/ls"
+    assert fim.usr_alias("/bin/ls") == "/usr/bin/ls"
+    assert fim.usr_alias("/usr/lib/x86_64-linux-gnu/libc.so.6") == "/lib/x86_64-linux-gnu/libc.so.6"
+    assert fim.usr_alias("/etc/hosts") is None
+    assert fim.usr_alias("/usr/local/bin/x") is None
+
+
+def test_dpkg_search_and_verify_are_read():
+    search = ("coreutils: /bin/ls\n"
+              "diversion by dash from: /bin/sh\n"
+              "libc6:amd64, libc6-dev:amd64: /usr/lib/x86_64-linux-gnu/libc.so.6\n")
+    assert fim.parse_dpkg_search(search) == {"/bin/ls": {"coreutils"},
+                                             "/usr/lib/x86_64-linux-gnu/libc.so.6": {"libc6:amd64", "libc6-dev:amd64"}}
+    verify = "??5??????   /bin/ls\n??5?????? c /etc/ssh/sshd_config\nmissing     /usr/share/doc/x\n"
+    assert fim.parse_dpkg_verify(verify) == {"/bin/ls", "/etc/ssh/sshd_config", "/usr/share/doc/x"}
+
+
+def findings(**kinds) -> object:
+    return fim.Findings(kinds.get("added", {}), kinds.get("removed", {}), kinds.get("changed", {}))
+
+
+def test_a_package_update_is_explained_and_anything_else_is_not():
+    report = findings(
+        changed={"/usr/bin/ls": "f = ... mci.H..   ",          # upgraded coreutils, content as dpkg has it
+                 "/usr/bin/chfn": "f = p.. .c.....   ",       # mode changed (setuid added?): never a package's doing
+                 "/usr/bin/tampered": "f = ... mc..H..   ",    # dpkg owns it, but its content differs from the package
+                 "/etc/hosts": "f > ... mc..H..   "},          # nobody's package
+        added={"/usr/lib/x86_64-linux-gnu/libnew.so.1": "f+++++++++++++++++",
+               "/usr/local/sbin/backdoor": "f+++++++++++++++++"},
+        removed={"/usr/lib/x86_64-linux-gnu/libold.so.0": "f-----------------"})
+    owners = {"/usr/bin/ls": {"coreutils"}, "/usr/bin/chfn": {"passwd"}, "/usr/bin/tampered": {"tamp"},
+              "/usr/lib/x86_64-linux-gnu/libnew.so.1": {"libnew1:amd64"}}
+    # dpkg recorded /bin/tampered (merged /usr): its report names the alias
+    explained, unexplained = fim.explain_by_packages(report, owners, "??5??????   /bin/tampered\n")
+    assert sorted(path for _, path, _ in explained) == ["/usr/bin/ls", "/usr/lib/x86_64-linux-gnu/libnew.so.1"]
+    assert sorted(path for _, path, _ in unexplained) == [
+        "/etc/hosts", "/usr/bin/chfn", "/usr/bin/tampered", "/usr/lib/x86_64-linux-gnu/libold.so.0",
+        "/usr/local/sbin/backdoor"]
+
+
+def test_owners_are_asked_under_both_names(monkeypatch):
+    asked = []
+
+    def run(argv, timeout=0):
+        asked.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "coreutils: /bin/ls\n", "")
+
+    monkeypatch.setattr(fim, "run", run)
+    assert fim.package_owners(["/usr/bin/ls", "/usr/local/bin/x*"]) == {"/usr/bin/ls": {"coreutils"}}
+    assert asked == [["dpkg-query", "-S", "--", "/bin/ls", "/usr/bin/ls"]]  # a glob is never passed to dpkg
+
+
+def test_verdict_lines_name_host_verdict_and_files():
+    entries = [("added", f"/usr/local/sbin/x{i}", "f+++") for i in range(25)] + [("changed", "/etc/hosts", "f>")]
+    line = fim.verdict_line("lab-court-srv", "changed", "daily check", entries)
+    assert line.startswith("file integrity of lab-court-srv: changed (daily check; 25 added, 0 removed, 1 changed")
+    assert "added /usr/local/sbin/x0;" in line and line.endswith("; and 6 more")
+    assert fim.verdict_line("h", "clean", "daily check", []) == \
+        "file integrity of h: clean (daily check; no difference from the baseline)"
+    assert "all from package updates" in fim.verdict_line("h", "updated", "daily check", entries[:1], ["coreutils"])
+
+
+class FakeAide:
+    """aide as the check calls it: --update writes database_out and reports; --init writes it."""
+
+    def __init__(self, report: str, status: int):
+        self.report, self.status, self.calls = report, status, []
+
+    def __call__(self, argv, timeout=0):
+        self.calls.append(argv)
+        if argv[0] == fim.AIDE:
+            config = Path(argv[1].split("=", 1)[1])
+            out = re.search(r"database_out=file:(\S+)", config.read_text()).group(1)
+            if argv[2] in ("--update", "--init"):
+                Path(out).write_text("new database\n")
+            return subprocess.CompletedProcess(argv, 0 if argv[2] == "--init" else self.status, self.report, "")
+        if argv[0] == "dpkg-query":
+            return subprocess.CompletedProcess(argv, 1, "", "dpkg-query: no path found matching pattern\n")
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+
+@pytest.fixture
+def host_dirs(tmp_path, monkeypatch):
+    config = tmp_path / "unitctl.conf"
+    config.write_text(f"database_in=file:{tmp_path}/db.gz\ndatabase_out=file:{tmp_path}/db.gz.new\n")
+    state = tmp_path / "state"
+    state.mkdir()
+    lines = []
+    monkeypatch.setattr(fim, "log", lambda line, warning: lines.append((line, warning)))
+    return config, state, tmp_path, lines
+
+
+def run_main(monkeypatch, aide, *argv):
+    monkeypatch.setattr(fim, "run", aide)
+    return fim.main(list(argv))
+
+
+def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every_day(host_dirs, monkeypatch, capsys):
+    config, state, root, lines = host_dirs
+    args = ("--config", str(config), "--state-dir", str(state), "--owner", "root")
+    assert run_main(monkeypatch, FakeAide('{"outline": "initialised"}', 0), "baseline", *args) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "made"
+    assert (root / "db.gz").read_text() == "new database\n" and not (root / "db.gz.new").exists()
+    assert json.loads((state / "last-check").read_text())["verdict"] == "baseline"
+
+    (root / "db.gz").write_text("baseline\n")
+    assert run_main(monkeypatch, FakeAide(REPORT, 7), "check", *args, "--accept-package-updates") == 1
+    recorded = json.loads((state / "last-check").read_text())
+    assert recorded["verdict"] == "changed" and recorded["by"] == "daily check"
+    assert {"kind": "added", "path": "/usr/local/sbin/backdoor", "summary": "f+++++++++++++++++"} in recorded["entries"]
+    assert (root / "db.gz").read_text() == "baseline\n", "an unexplained change must not move the baseline"
+    assert not (root / "db.gz.new").exists()
+    assert lines[-1][1] is True and "changed (daily check; 1 added, 1 removed, 2 changed" in lines[-1][0]
+
+    # the provisioning run accepts it, lists it, and the baseline follows
+    assert run_main(monkeypatch, FakeAide(REPORT, 7), "baseline", *args) == 0
+    accepted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert accepted["action"] == "accepted" and "added: f+++++++++++++++++ /usr/local/sbin/backdoor" in accepted["entries"]
+    assert (root / "db.gz").read_text() == "new database\n"
+    assert json.loads((state / "last-check").read_text())["verdict"] == "accepted"
+
+    # nothing changed: nothing to accept, the baseline is left alone
+    (root / "db.gz").write_text("baseline 2\n")
+    assert run_main(monkeypatch, FakeAide('{"outline": "no differences"}', 0), "baseline", *args) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "none"
+    assert (root / "db.gz").read_text() == "baseline 2\n"
+
+
+def test_a_check_without_a_baseline_is_an_error(host_dirs, monkeypatch):
+    config, state, _, lines = host_dirs
+    status = run_main(monkeypatch, FakeAide('{"outline": "x"}', 0), "check", "--config", str(config), "--state-dir", str(state),
+                      "--owner", "root")
+    assert status == 2
+    assert json.loads((state / "last-check").read_text())["verdict"] == "error"
+    assert "there is no baseline" in lines[-1][0]
+
+
+def test_compare_writes_nothing(host_dirs, monkeypatch, capsys):
+    config, state, root, _ = host_dirs
+    (root / "db.gz").write_text("baseline\n")
+    aide = FakeAide(REPORT, 7)
+    assert run_main(monkeypatch, aide, "compare", "--config", str(config), "--state-dir", str(state)) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "accepted"
+    assert aide.calls[0][2] == "--check" and not (state / "last-check").exists()
+
+
+# --- the province's scope as AIDE configuration ------------------------------------------------
+
+def render_config() -> str:
+    policy = yaml.safe_load((PROJECT_ROOT / "inventory" / "group_vars" / "all" / "file_integrity.yml").read_text())
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLE / "templates"), keep_trailing_newline=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True)
+    environment.filters["regex_escape"] = re.escape  # Ansible's regex_escape (python re)
+    variables = dict(defaults, file_integrity_watch=policy["province_file_integrity_watch"],
+                     file_integrity_exclude=policy["province_file_integrity_exclude"])
+    return environment.get_template("unitctl-aide.conf.j2").render(ansible_managed="test", **variables)
+
+
+def test_the_scope_is_rendered_one_rule_per_path():
+    config = render_config()
+    assert "database_attrs=sha256\n" in config
+    assert config.index("report_format=json\n") < config.index("report_url=stdout\n"), "set after report_url: ignored"
+    assert "/etc($|/) UnitctlWatch\n" in config and "/root/\\.ssh($|/) UnitctlWatch\n" in config
+    assert "!/srv/archive\n" in config
+    assert "=/usr/sbin/auditctl$ f UnitctlAuditTool\n" in config
+    # one checksum for the watched files; the audit tools add CIS 6.3.3's sha512
+    watch = re.search(r"^UnitctlWatch = (.*)$", config, re.MULTILINE).group(1).split("+")
+    assert [a for a in watch if a.startswith(("sha", "md5", "rmd", "tiger", "gost", "whirl"))] == ["sha256"]
+
+
+AIDE = os.environ.get("UNITCTL_AIDE") or shutil.which("aide")
+
+
+@pytest.mark.skipif(not AIDE, reason="no aide binary here (install aide, or UNITCTL_AIDE=/path/to/aide)")
+@pytest.mark.parametrize(("path", "watched"), [
+    ("/etc/passwd", True), ("/usr/bin/ls", True), ("/usr/local/sbin/x", True), ("/root/.ssh/authorized_keys", True),
+    ("/etc/adjtime", False), ("/etc/cups/printers.conf", False), ("/etc/cups/printers.conf.O", False),
+    ("/usr/lib/python3/dist-packages/yaml/__pycache__/x.pyc", False), ("/srv/archive/b1/case.pdf", False),
+    ("/var/log/syslog", False), ("/var/lib/aide/unitctl.db.gz", False), ("/etcetera/x", False),
+])
+def test_aide_reads_the_scope_as_meant(tmp_path, path, watched):
+    config = tmp_path / "unitctl.conf"
+    config.write_text(render_config())
+    assert subprocess.run([AIDE, "--config-check", f"--config={config}"], capture_output=True).returncode == 0
+    answer = subprocess.run([AIDE, f"--config={config}", f"--path-check=f:{path}"], capture_output=True, text=True)
+    assert ("[X]" in answer.stdout) == watched, answer.stdout + answer.stderr
