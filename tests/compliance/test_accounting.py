@@ -47,11 +47,12 @@ def test_sysstat_records_activity(host):
     assert package_installed(host, "sysstat"), "sysstat is not installed"
     assert root_run(host, "systemctl is-active sysstat-collect.timer").stdout.strip() == "active", \
         "sysstat-collect.timer is not active: no sample is taken"
-    # sar's data of today, timestamps in epoch seconds (UTC), and the host's clock.
-    output = root_output(host, "date +%s; sadf -U -- -u 2>/dev/null || true").splitlines()
+    # sar's samples of yesterday and today (sadf -d: "host;interval;epoch;CPU;..."; the restart
+    # record's interval is -1), and the host's clock.
+    output = root_output(host, "date +%s; { sadf -d -U -1 -- -u; sadf -d -U -- -u; } 2>/dev/null || true").splitlines()
     now = int(output[0])
-    stamps = [int(fields[2]) for fields in (line.split(";") for line in output[1:])
-              if len(fields) > 2 and fields[2].isdigit()]
-    assert stamps, "sar has no sample of today"
+    stamps = [int(fields[2]) for fields in (line.split(";") for line in output[1:] if not line.startswith("#"))
+              if len(fields) > 3 and fields[1].isdigit() and fields[2].isdigit()]
+    assert stamps, "sar has no sample of today or yesterday"
     assert now - max(stamps) <= SAMPLE_MAX_AGE_S, \
         f"sar's newest sample is {(now - max(stamps)) // 60} minutes old: collection has stopped"

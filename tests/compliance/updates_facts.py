@@ -28,7 +28,7 @@ DEFAULT_MAX_PENDING_DAYS = 7
 
 # The host's clock (local time, as unattended-upgrade writes its log, and epoch seconds), the
 # record, the upgradable packages, unattended-upgrade's run markers: one command, read as root.
-PENDING_COMMAND = (f"date '+%Y-%m-%d %H:%M:%S %s'; echo @@record; cat {RECORD} 2>/dev/null; "
+PENDING_COMMAND = (f"date '+%Y-%m-%d %H:%M:%S %s'; echo @@record; cat {RECORD} 2>/dev/null; echo; "
                    "echo @@upgradable; apt list --upgradable 2>/dev/null")
 RUNS_COMMAND = (f"date '+%Y-%m-%d %H:%M:%S'; echo @@log; "
                 f"{{ zcat -f {UU_LOG}.1.gz; cat {UU_LOG}; }} 2>/dev/null | "
