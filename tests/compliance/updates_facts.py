@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 RECORD = "/var/lib/unitctl/security-updates/pending.json"  # security_updates_state_dir (roles/security_updates)
 UU_LOG = "/var/log/unattended-upgrades/unattended-upgrades.log"
@@ -41,13 +42,14 @@ _UPGRADABLE = re.compile(r"^(?P<name>[^/\s]+)/(?P<suites>\S+) (?P<candidate>\S+)
 _LOG_LINE = re.compile(r"^(?P<when>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(,\d+)? (?P<level>[A-Z]+) (?P<text>.*)$")
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
+    """A pending security update; `since` is None when the record does not know it."""
+
     name: str
     arch: str
     installed: str
     candidate: str
-    since: datetime | None  # None: not recorded
+    since: datetime | None
 
     def describe(self, now: datetime) -> str:
         if self.since is None:
