@@ -37,7 +37,7 @@ def pytest_configure(config):
 # converged once, then each area on the provisioned province, a reboot, the staff, and last the
 # province's evaluation (which stops a host).
 LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_servers", "test_unit_services",
-              "test_workstations", "test_access", "test_reboot", "test_province_evaluation")
+              "test_hardening_updates", "test_workstations", "test_access", "test_reboot", "test_province_evaluation")
 
 
 def _life_stage(item) -> int:

@@ -21,9 +21,26 @@ from lab_helpers import MACHINES, compliance, hosts_of, playbook, sudo_on
 
 pytestmark = pytest.mark.lab
 SERVER = hosts_of("unit_server", "lab-prosecutor")[0]
+WORKSTATION = hosts_of("cms_client", "lab-prosecutor")[0]
+CHECK_PREFIXES = ("UPD-", "ACCT-")
 PACKAGE = "tzdata"  # small, arch all, with a main-suite version older than its -security one
 RECORD = "/var/lib/unitctl/security-updates/pending.json"
 QUIET = "DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get -q -y -o Dpkg::Options::=--force-confold"
+
+
+@pytest.mark.parametrize("target", [SERVER, WORKSTATION])
+def test_checks_failed_on_the_bare_host(converged, target):
+    if converged.bare_results is None:
+        pytest.skip("the lab's hosts were already provisioned when the session started")
+    outcomes: dict[str, set] = {}
+    for result in converged.bare_results:
+        if result["host"] == target and result["check_id"].startswith(CHECK_PREFIXES):
+            outcomes.setdefault(result["check_id"], set()).add(result["outcome"])
+    assert outcomes, "no check ran"
+    # ACCT-* do not apply to a workstation; every other check must fail on a bare host.
+    not_failing = {check: states for check, states in outcomes.items()
+                   if "fail" not in states and states != {"not_applicable"}}
+    assert not not_failing, f"checks that did not fail on a bare host: {not_failing}"
 
 
 def root(command: str) -> str:
