@@ -37,8 +37,8 @@ def pytest_configure(config):
 # converged once, then each area on the provisioned province, a reboot, the staff, and last the
 # province's evaluation (which stops a host).
 LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_servers", "test_hardening_sshlog",
-              "test_unit_services", "test_hardening_audit", "test_hardening_integrity", "test_workstations",
-              "test_hardening_kernel", "test_hardening_login", "test_access", "test_reboot",
+              "test_unit_services", "test_hardening_updates", "test_hardening_audit", "test_hardening_integrity",
+              "test_workstations", "test_hardening_kernel", "test_hardening_login", "test_access", "test_reboot",
               "test_province_evaluation")
 
 

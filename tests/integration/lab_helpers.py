@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+import pytest
 import yaml
 
 from unitctl import paths
@@ -123,6 +124,21 @@ def compliance(output: Path, user: str | None = None, units: list[str] | None = 
                          timeout=COMPLIANCE_TIMEOUT_S)
     assert output.exists(), f"the compliance suite wrote no results:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
     return json.loads(output.read_text())["results"]
+
+
+def not_failing_when_bare(converged, host: str, prefixes: tuple[str, ...], holds: set[str] = frozenset()) -> dict:
+    """The checks (ids starting with PREFIXES) that did not fail on HOST when it was bare, with
+    their outcomes: none may pass there, except those in HOLDS and those that do not apply to it.
+    Skips the test when the session started on provisioned hosts."""
+    if converged.bare_results is None:
+        pytest.skip("the lab's hosts were already provisioned when the session started")
+    outcomes: dict[str, set] = {}
+    for result in converged.bare_results:
+        if result["host"] == host and result["check_id"].startswith(prefixes):
+            outcomes.setdefault(result["check_id"], set()).add(result["outcome"])
+    assert outcomes, f"no check ran on {host}"
+    return {check: states for check, states in outcomes.items()
+            if "fail" not in states and states != {"not_applicable"} and check not in holds}
 
 
 def not_passing(results: list[dict], hosts=None) -> list[str]:

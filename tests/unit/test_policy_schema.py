@@ -42,6 +42,12 @@ def test_a_templated_value_is_accepted_whatever_the_type():
         ("province_ssh_port", "should be a port number (1-65535), but it is bool (True)")]
 
 
+def test_a_number_below_its_declared_minimum_is_refused():
+    assert check_policy_file("all", {"province_security_updates_max_pending_days": 7}) == []
+    assert check_policy_file("all", {"province_security_updates_max_pending_days": 0}) == [
+        ("province_security_updates_max_pending_days", "should be at least 1, but it is 0")]
+
+
 def test_the_policy_reference_page_is_generated_from_the_schema():
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "policy_docs.py"), "--check"],
                             capture_output=True, text=True, check=False)

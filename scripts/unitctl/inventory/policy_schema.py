@@ -36,6 +36,7 @@ class PolicyKey:
     meaning: str
     where: str = "all"
     required: bool = True
+    min: int | None = None  # the smallest value an int may take
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,13 @@ def load_schema(path: Path = SCHEMA_PATH) -> PolicySchema:
     keys = {}
     for name, spec in data["keys"].items():
         if spec.get("type") not in TYPES or not spec.get("meaning") \
-                or spec.get("where", "all") not in WHERE_GROUPS:
+                or spec.get("where", "all") not in WHERE_GROUPS \
+                or "min" in spec and (spec["type"] != "int" or not isinstance(spec["min"], int)):
             raise ValueError(f"{path}: the declaration of '{name}' needs a type ({', '.join(TYPES)}), "
-                             f"a meaning and a where ({', '.join(WHERE_GROUPS)})")
+                             f"a meaning and a where ({', '.join(WHERE_GROUPS)}); a min only on an int, "
+                             "as a whole number")
         keys[name] = PolicyKey(name, spec["type"], spec["meaning"], spec.get("where", "all"),
-                               spec.get("required", True))
+                               spec.get("required", True), spec.get("min"))
     return PolicySchema(keys, frozenset(data.get("derived", [])))
 
 
@@ -71,6 +74,8 @@ def _type_problem(key: PolicyKey, value: Any) -> str | None:
         return f"should be {TYPE_WORDS[key.type]}, but it is {type(value).__name__} ({value!r})"
     if key.type == "port" and not 1 <= value <= 65535:
         return f"should be {TYPE_WORDS['port']}, but it is {value}"
+    if key.min is not None and value < key.min:
+        return f"should be at least {key.min}, but it is {value}"
     return None
 
 
