@@ -4,8 +4,10 @@
 # Arguments go to pytest, e.g. `scripts/test.sh tests/unit` for the fast tests alone.
 set -euo pipefail
 started=$SECONDS
-# Headless Chromium renders the evaluation report in its test; the font covers Persian.
-export UNITCTL_EXTRA_PACKAGES="chromium fonts-farsiweb"
+# Headless Chromium renders the evaluation report in its test; the font covers Persian. The unit
+# tests run AIDE's own parser on the rendered scope (aide, without aide-common) and modprobe/depmod
+# on a fake module tree (kmod).
+export UNITCTL_EXTRA_PACKAGES="chromium fonts-farsiweb aide kmod"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$project_root"
 
