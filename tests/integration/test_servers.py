@@ -20,7 +20,8 @@ from lab_helpers import (AUTOMATION_USER, MACHINES, as_user, hosts_of, login_wor
                          sudo_on, wait_for)
 
 pytestmark = pytest.mark.lab
-CHECK_PREFIXES = ("BASE-", "AUTO-", "SSH-00", "FW-", "TIME-", "LOG-", "NODE-")
+# The hardening areas with lab tests of their own assert this there (AUD, ARC, KRN, UPD, ACCT).
+CHECK_PREFIXES = ("BASE-", "AUTO-", "SSH-00", "FW-", "TIME-", "LOG-", "NODE-", "BANNER-", "LOGIN-", "FIM-")
 # What already holds on a bare Debian server: sshd runs (SSH-001), or the lab could not reach it.
 HOLDS_WHEN_BARE = {"SSH-001"}
 SERVERS = hosts_of("unit_server") + hosts_of("centre_server")

@@ -48,7 +48,8 @@ def test_ws_checks_failed_on_the_bare_workstations(converged):
     if converged.bare_results is None:
         pytest.skip("the lab's hosts were already provisioned when the session started")
     for host in hosts_of("cms_client"):
-        results = [r for r in converged.bare_results if r["host"] == host and r["check_id"].startswith("WS-")]
+        results = [r for r in converged.bare_results
+                   if r["host"] == host and r["check_id"].startswith(("WS-", "BANNER-", "LOGIN-", "FIM-"))]
         assert results, f"no WS check ran on {host}"
         not_failing = {r["check_id"]: r["outcome"] for r in results if r["outcome"] not in ("fail", "not_applicable")}
         assert not not_failing, f"checks that did not fail on the bare {host}: {not_failing}"
