@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import ssh_probe
 from server_facts import SERVERS, root_output
 from unitctl.compliance import check
@@ -32,6 +34,22 @@ def test_automation_account(host, policy):
     assert any(line.startswith("ssh-") for line in keys.splitlines()), "its authorized_keys has no key"
     sudo = root_output(host, f"sudo -l -U {name}")
     assert "NOPASSWD: ALL" in sudo, f"{name} has no passwordless sudo"
+
+
+@check(id="AUTO-002", title_en="sudo logs every use to its own log file and runs commands on a pseudo-terminal",
+       title_fa="هر بار استفاده از sudo در فایل گزارش خودش ثبت می‌شود و فرمان‌ها روی شبه‌پایانه اجرا می‌شوند",
+       severity="medium", applies_to=SERVERS, policy="roles/automation_access/defaults/main.yml", fix=FIX,
+       controls=("CIS 5.2.2", "CIS 5.2.3"))
+def test_sudo_logs_every_use(host):
+    log = "/var/log/sudo.log"
+    marker = f"/bin/echo unitctl-sudo-log-{uuid.uuid4().hex[:12]}"
+    # The command goes through sudo in any case (root too), so the log has to show it.
+    result = host.run(f"sudo -n {marker}")
+    assert result.rc == 0, f"sudo -n failed: {result.stderr.strip()}"
+    logged = root_output(host, f"tail -n 200 {log} 2>/dev/null || true")
+    assert marker.split(" ", 1)[1] in logged, f"{log} does not record the sudo use just made ({marker})"
+    settings = root_output(host, "sudo -V")
+    assert "Always run commands in a pseudo-terminal" in settings, "sudo does not run commands on a pseudo-terminal (use_pty)"
 
 
 @check(id="SSH-002", title_en="SSH accepts public keys only", title_fa="ورود SSH فقط با کلید عمومی ممکن است",
