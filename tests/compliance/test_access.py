@@ -177,7 +177,7 @@ def test_sudo_follows_the_matrix(host, inventory_host, rosters, policy):
 
 @check(id="ACC-006", title_en="The sudo rules are valid and the staff drop-in is root's, read-only",
        title_fa="پیکربندی sudo معتبر است و فایل دسترسی کارکنان فقط‌خواندنی و متعلق به root است",
-       severity="high", applies_to=MANAGED, policy=POLICY, fix=FIX)
+       severity="high", applies_to=MANAGED, policy=POLICY, fix=FIX, controls=("CIS 5.2.1",))
 def test_sudoers_valid(host):
     result = root_run(host, "visudo -c")
     assert result.rc == 0, f"visudo -c: {result.stdout.strip()} {result.stderr.strip()}"

@@ -42,7 +42,7 @@ def test_locales(host):
 
 @check(id="BASE-004", title_en="Debian and security sources are the province mirror (deb822)",
        title_fa="منابع دبیان و به‌روزرسانی امنیتی از مخزن استان تعریف شده‌اند", severity="high",
-       applies_to=SERVERS, policy="inventory/group_vars/all/mirrors.yml", fix=FIX)
+       applies_to=SERVERS, policy="inventory/group_vars/all/mirrors.yml", fix=FIX, controls=("CIS 1.2.1.1", "CIS 1.2.1.2"))
 def test_apt_sources_deb822(host, policy):
     sources = host.file("/etc/apt/sources.list.d/debian.sources")
     assert sources.exists, "/etc/apt/sources.list.d/debian.sources is missing"
@@ -52,10 +52,15 @@ def test_apt_sources_deb822(host, policy):
     assert f"Suites: {policy['province_apt_suite']}-security" in text, "the security suite is not configured"
     legacy = host.run("grep -sE '^[[:space:]]*deb' /etc/apt/sources.list").stdout.strip()
     assert not legacy, f"/etc/apt/sources.list still has entries: {legacy}"
+    # CIS 1.2.1.1: each source trusts only Debian's archive key, not any key apt holds.
+    stanzas = [stanza for stanza in text.split("\n\n") if "URIs:" in stanza]
+    unsigned = [stanza.split("URIs:", 1)[1].split()[0] for stanza in stanzas
+                if "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" not in stanza]
+    assert not unsigned, f"sources not pinned to Debian's archive keyring (Signed-By): {unsigned}"
 
 
 @check(id="BASE-005", title_en="Security updates install unattended", title_fa="به‌روزرسانی‌های امنیتی خودکار نصب می‌شوند",
-       severity="high", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX)
+       severity="high", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX, controls=("CIS 1.2.2.1",))
 def test_unattended_security_upgrades(host, policy):
     assert host.package("unattended-upgrades").is_installed, "unattended-upgrades is not installed"
     config = host.run("apt-config dump").stdout
@@ -66,7 +71,7 @@ def test_unattended_security_upgrades(host, policy):
 
 
 @check(id="BASE-006", title_en="The journal is kept on disk", title_fa="گزارش‌های سامانه (journal) روی دیسک نگه داشته می‌شوند",
-       severity="medium", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX)
+       severity="medium", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX, controls=("CIS 6.1.1.1", "CIS 6.1.2.4"))
 def test_persistent_journal(host):
     assert host.file("/var/log/journal").is_directory, "/var/log/journal does not exist"
     config = host.run("grep -hs '^Storage=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf").stdout
