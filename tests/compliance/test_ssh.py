@@ -49,7 +49,7 @@ def test_sudo_logs_every_use(host):
     logged = root_output(host, f"tail -n 200 {log} 2>/dev/null || true")
     assert marker.split(" ", 1)[1] in logged, f"{log} does not record the sudo use just made ({marker})"
     settings = root_output(host, "sudo -V")
-    assert "Always run commands in a pseudo-terminal" in settings, "sudo does not run commands on a pseudo-terminal (use_pty)"
+    assert "Always run commands in a pseudo-tty" in settings, "sudo does not run commands on a pseudo-terminal (use_pty)"
 
 
 @check(id="SSH-002", title_en="SSH accepts public keys only", title_fa="ورود SSH فقط با کلید عمومی ممکن است",
