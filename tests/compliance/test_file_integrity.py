@@ -97,4 +97,4 @@ def test_last_check_found_no_unexplained_change(host):
     more = sum(state.get("counts", {}).values()) - min(len(entries), 10)
     raise AssertionError(f"the {state.get('by', 'check')} of {state['time']} found changes: {named}"
                          + (f"; and {more} more" if more > 0 else "")
-                         + " (a technician looks; a provisioning run accepts them)")
+                         + " (a technician looks, then runs the playbook with -e file_integrity_acknowledge=true)")

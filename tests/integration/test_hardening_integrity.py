@@ -3,7 +3,8 @@
 On a unit server (its journal goes to the centre): a watched file changed and a program dropped
 in /usr/local/sbin make the daily check (Debian's dailyaidecheck.service, the province's check)
 fail naming both; its journal line arrives in the centre's collected journal; FIM-003 fails naming
-them. Put back, a provisioning run accepts what changed and lists it; the next check is clean. A
+them. Put back, a provisioning run alone refuses to clear it; acknowledged, it accepts what changed
+and lists it; the next check is clean. A
 package reinstalled (files rewritten, content as dpkg has it) is explained by dpkg, and the
 baseline follows without an alarm.
 """
@@ -45,8 +46,8 @@ def centre_lines(token: str) -> list[str]:
     return output.splitlines() if status == 0 else []
 
 
-def accept_with_a_provisioning_run():
-    run = playbook("playbooks/file_integrity.yml", "--limit", SERVER, timeout=600)
+def accept_with_a_provisioning_run(*extra: str):
+    run = playbook("playbooks/file_integrity.yml", "--limit", SERVER, *extra, timeout=600)
     assert run.result.returncode == 0, run.result.stdout[-3000:]
     return run
 
@@ -75,8 +76,12 @@ def test_a_change_fails_the_daily_check_reaches_the_centre_and_a_run_accepts_it(
     finally:
         status, output = sudo_on(server, f"rm -f {dropped}; sed -i '/^# {token}$/d' /etc/hosts")
     assert status == 0, output
-    # put back: the provisioning run accepts what changed (inode, times) and lists it
-    run = accept_with_a_provisioning_run()
+    # Put back (inode and times still differ): a provisioning run alone does not clear what the daily
+    # check reported; the technician has looked, so the run acknowledges it, accepts it and lists it.
+    status, output = sudo_on(server, "/usr/local/sbin/unitctl-file-integrity baseline")
+    assert status == 3 and '"action": "unacknowledged"' in output and "/etc/hosts" in output, output
+    assert last_check()["verdict"] == "changed", "a refused run must leave the daily check's record"
+    run = accept_with_a_provisioning_run("-e", "file_integrity_acknowledge=true")
     assert run.recap[SERVER]["changed"] > 0, run.recap
     accepted = re.search(r"List what this run accepted into the baseline\] \*+\nok: \[" + re.escape(SERVER)
                          + r"\] => \{\n(.*?)\n\}", run.result.stdout, re.DOTALL)

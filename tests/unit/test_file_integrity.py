@@ -178,12 +178,21 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
     assert not (root / "db.gz.new").exists()
     assert lines[-1][1] is True and "changed (daily check; 1 added, 1 removed, 2 changed" in lines[-1][0]
 
-    # the provisioning run accepts it, lists it, and the baseline follows
-    assert run_main(monkeypatch, FakeAide(REPORT, 7), "baseline", *args) == 0
+    # a provisioning run alone does not clear what the daily check reported: nothing accepted, the alarm stays
+    assert run_main(monkeypatch, FakeAide(REPORT, 7), "baseline", *args) == 3
+    refused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert refused["action"] == "unacknowledged" and refused["reported"] == recorded["time"]
+    assert "added: f+++++++++++++++++ /usr/local/sbin/backdoor" in refused["entries"]
+    assert (root / "db.gz").read_text() == "baseline\n" and not (root / "db.gz.new").exists()
+    assert json.loads((state / "last-check").read_text()) == recorded
+
+    # the technician has looked: the run acknowledges it, lists it, and the baseline follows
+    assert run_main(monkeypatch, FakeAide(REPORT, 7), "baseline", *args, "--acknowledge") == 0
     accepted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert accepted["action"] == "accepted" and "added: f+++++++++++++++++ /usr/local/sbin/backdoor" in accepted["entries"]
     assert (root / "db.gz").read_text() == "new database\n"
     assert json.loads((state / "last-check").read_text())["verdict"] == "accepted"
+    assert json.loads((state / "last-check").read_text())["by"] == "provisioning run (acknowledged)"
 
     # nothing changed: nothing to accept, the baseline is left alone
     (root / "db.gz").write_text("baseline 2\n")
