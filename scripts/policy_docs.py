@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from unitctl import paths  # noqa: E402
-from unitctl.inventory.policy_schema import TYPE_WORDS, WHERE_GROUPS, load_schema  # noqa: E402
+from unitctl.inventory.policy_schema import TYPE_WORDS, WHERE_GROUPS, describe, load_schema  # noqa: E402
 
 PAGE = paths.INVENTORY_DIR / "POLICY.md"
 
@@ -28,14 +28,14 @@ def render() -> str:
         "",
         "Generated from `inventory/policy-schema.yml` by `scripts/policy_docs.py`; edit the schema, "
         "not this page. `unitctl validate` refuses any key not listed here, a value of the wrong "
-        "type, and a key set outside the folder named in *set in*.",
+        "type or outside *allowed*, and a key set outside the folder named in *set in*.",
         "",
-        "| key | type | set in | required | meaning |",
-        "| --- | --- | --- | --- | --- |",
+        "| key | type | allowed | set in | required | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for key in schema.keys.values():
         where = ", ".join(f"group_vars/{group}" for group in WHERE_GROUPS[key.where])
-        lines.append(f"| `{key.name}` | {TYPE_WORDS[key.type]} | {where} | "
+        lines.append(f"| `{key.name}` | {TYPE_WORDS[key.type]} | {describe(key)} | {where} | "
                      f"{'yes' if key.required else 'no'} | {key.meaning} |")
     lines += ["", "Computed by the inventory plugin from the unit folders (`scripts/unitctl/derived.py`), "
                   "never set in a file: " + ", ".join(f"`{name}`" for name in sorted(schema.derived)) + ".", ""]

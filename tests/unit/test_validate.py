@@ -495,3 +495,45 @@ def test_a_value_of_the_wrong_type_is_reported_never_a_crash(province):
             tried += 1
         unit_file.write_text(original, encoding="utf-8")
     assert tried > 100
+
+
+def test_hardening_policy_mistakes_are_all_reported_at_once_with_file_path_and_line(province):
+    """Several mistakes in the province's hardening policy: each named with its file, its path inside
+    the value and its line, in one run, before any host is touched."""
+    replace_text("group_vars/all/ssh.yml", "province_ssh_max_sessions: 10", "province_ssh_max_sessions: 20")(province)
+    replace_text("group_vars/all/login.yml", "  unlock_time: 900", "  unlock_tme: 900")(province)
+    replace_text("group_vars/all/kernel.yml", "  - hfsplus", "  - hfs plus")(province)
+    replace_text("group_vars/all/auditd.yml", "disk_full_action: suspend", "disk_full_action: reboot")(province)
+    found = {(p.file, p.path, p.reason) for p in problems_of(province)}
+    assert {(file, path) for file, path, _ in found} == {
+        ("inventory/group_vars/all/ssh.yml", "province_ssh_max_sessions"),
+        ("inventory/group_vars/all/login.yml", "province_login_lockout.unlock_tme"),
+        ("inventory/group_vars/all/login.yml", "province_login_lockout"),
+        ("inventory/group_vars/all/kernel.yml", "province_kernel_modules_unused[3]"),
+        ("inventory/group_vars/all/auditd.yml", "province_auditd_disk_full_action"),
+    }, "\n".join(map(str, found))
+    lockout = next(p for p in problems_of(province) if p.path == "province_login_lockout.unlock_tme")
+    text = (province / "group_vars/all/login.yml").read_text(encoding="utf-8").splitlines()
+    assert text[lockout.line - 1].strip() == "unlock_tme: 900"
+
+
+@pytest.mark.parametrize(("key", "entry", "reason"), [
+    ("province_removable_media_allowed_profiles", "scaning_station",
+     "'scaning_station' is not a workstation profile (did you mean 'scanning_station'?); the exception would "
+     "allow nothing (the workstation profiles are in province_workstation_profiles: {profiles})"),
+    ("province_removable_media_allowed_hosts", "court-ws9",
+     "'court-ws9' is not a host (did you mean 'court-ws1'?); the exception would allow nothing (the hosts are in "
+     "the units' hosts.yml)"),
+])
+def test_a_removable_media_exception_naming_nothing_is_refused(province, key, entry, reason):
+    profiles = yaml.safe_load((province / "group_vars/all/workstations.yml").read_text(encoding="utf-8"))
+    put("group_vars/all/kernel.yml", (key,), ["{{ templated_name }}", entry])(province)
+    found = [(p.file, p.path, p.reason) for p in problems_of(province)]
+    reason = reason.format(profiles=", ".join(sorted(profiles["province_workstation_profiles"])))
+    assert found == [("inventory/group_vars/all/kernel.yml", f"{key}[1]", reason)]
+
+
+def test_a_removable_media_exception_that_exists_is_accepted(province):
+    put("group_vars/all/kernel.yml", ("province_removable_media_allowed_profiles",), ["scanning_station"])(province)
+    put("group_vars/all/kernel.yml", ("province_removable_media_allowed_hosts",), ["court-ws1"])(province)
+    assert problems_of(province) == []

@@ -4,13 +4,17 @@ Every key the province's `group_vars/all` (and the lab's `group_vars/lab`) may h
 there once with its type, its meaning and where it may be set. `check_policy_file` reports, for
 one policy file: an undeclared key (with the closest declared ones: a misspelt key would
 otherwise be ignored without a word), a key computed by the inventory plugin, a key set in the
-wrong group, and a value of the wrong type. `missing_required` names required keys no file sets.
+wrong group, a value of the wrong type, and a value outside what its declaration allows (a
+number's min and max, a text's choices or format, a list's fewest entries and the form of each,
+a mapping's fields). `missing_required` names required keys no file sets.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 import yaml
 
 from unitctl import paths
+from unitctl.kernel_policy import MODULE_NAME
 
 SCHEMA_PATH = paths.INVENTORY_DIR / "policy-schema.yml"
 TYPES: dict[str, tuple[type, ...]] = {
@@ -27,6 +32,110 @@ TYPE_WORDS = {"str": "text", "int": "a whole number", "bool": "true or false", "
               "dict": "a mapping of keys to values", "port": "a port number (1-65535)"}
 # Which group_vars folder a key may be set in, by its `where`.
 WHERE_GROUPS = {"all": ("all",), "lab": ("lab",), "all_or_lab": ("all", "lab")}
+TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+OS_NAME = re.compile(r"(?i)debian|gnu/linux|bookworm|ubuntu")
+MAX_STARTUPS = re.compile(r"^([0-9]+):([0-9]+):([0-9]+)$")
+
+
+def _legal_notice(text: str) -> str | None:
+    """The notice every login shows (roles/login_banner refuses the same): Persian and English,
+    no backslash (the console reads \\s, \\r, \\v, \\m as the OS and kernel), no OS name. Only the
+    text outside {{ }} is judged: a template's value is not known here."""
+    literal = TEMPLATE.sub("", text)
+    if not literal.strip():
+        return None if TEMPLATE.search(text) else "should be the legal notice, but it is empty"
+    if "\\" in literal:
+        return ("should hold no backslash: the console would read \\s, \\r, \\v, \\m as the operating system "
+                "and kernel")
+    if OS_NAME.search(literal):
+        return (f"should not name the operating system ('{OS_NAME.search(literal).group()}'): "
+                "the notice must not tell an attacker what the host runs (CIS 1.6.2, 1.6.3)")
+    missing = [language for language, letters in (("Persian", r"[\u0600-\u06FF]"), ("English", "[A-Za-z]"))
+               if not re.search(letters, literal)]
+    if missing:
+        return f"should be in Persian and English, but it has no {' and no '.join(missing)} text"
+    return None
+
+
+def _max_startups(text: str) -> str | None:
+    """sshd's MaxStartups as roles/ssh_server takes it: start:rate:full, rate 1-100, start <= full."""
+    match = MAX_STARTUPS.match(text)
+    if not match:
+        return f"should be start:rate:full (three whole numbers, such as 10:30:60), but it is {text!r}"
+    start, rate, full = map(int, match.groups())
+    if not 1 <= rate <= 100:
+        return f"should have a rate (the middle number, a percentage) of 1 to 100, but it is {rate}"
+    if start > full:
+        return f"should have start ({start}) at most full ({full})"
+    return None
+
+
+def _on_calendar(text: str) -> str | None:
+    if not text.strip() or "\n" in text:
+        return f"should be one systemd OnCalendar expression (such as '*-*-* 03:15:00'), but it is {text!r}"
+    return None
+
+
+def _module_name(text: str) -> str | None:
+    if not MODULE_NAME.match(text):
+        return (f"{text!r} is not a kernel module name (as modprobe takes it: lower-case letters, digits, "
+                "'-' and '_', no spaces, options or paths)")
+    return None
+
+
+def _absolute_path(text: str) -> str | None:
+    if not text.startswith("/") or re.search(r"\s", text):
+        return f"{text!r} is not an absolute path without spaces (it must start with /)"
+    return None
+
+
+def _aide_expression(text: str) -> str | None:
+    if not text.startswith("/"):
+        return f"{text!r} is not an AIDE expression of a path (it must start with /)"
+    return None
+
+
+def _names(text: str) -> str | None:
+    return None if text.strip() else "should be a name, but it is empty"
+
+
+# Named checks of a text (`format` of a str key, `items` of a list key): each returns the reason or None.
+FORMATS: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "legal_notice": ("Persian and English, no backslash, no OS name", _legal_notice),
+    "max_startups": ("start:rate:full, rate 1-100, start at most full", _max_startups),
+    "on_calendar": ("one systemd OnCalendar expression", _on_calendar),
+    "module_name": ("kernel module names", _module_name),
+    "absolute_path": ("absolute paths without spaces", _absolute_path),
+    "aide_expression": ("AIDE expressions, each starting with /", _aide_expression),
+    "name": ("names", _names),
+}
+
+# Formats that judge the text around a template's {{ }} themselves (any other templated value is
+# left to Ansible to render).
+JUDGES_TEMPLATES = frozenset({"legal_notice"})
+
+
+def _password_ageing(value: dict) -> list[tuple[tuple, str]]:
+    problems = []
+    for name in ("min_days", "warn_days"):
+        if _whole(value.get(name)) and _whole(value.get("max_days")) and value[name] > value["max_days"]:
+            problems.append(((name,), f"should be at most max_days ({value['max_days']}), but it is {value[name]}"))
+    return problems
+
+
+def _login_lockout(value: dict) -> list[tuple[tuple, str]]:
+    unlock = value.get("unlock_time")
+    if _whole(unlock) and 0 < unlock < 900:
+        return [(("unlock_time",), "should be 0 (never unlocks by itself) or at least 900 seconds, "
+                                   f"but it is {unlock}")]
+    return []
+
+
+# Named checks across the fields of a mapping (`rules` of a dict key).
+RULES: dict[str, tuple[str, Callable[[dict], list[tuple[tuple, str]]]]] = {
+    "password_ageing": ("min_days and warn_days at most max_days", _password_ageing),
+    "login_lockout": ("unlock_time 0 or at least 900", _login_lockout),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +145,13 @@ class PolicyKey:
     meaning: str
     where: str = "all"
     required: bool = True
-    min: int | None = None  # the smallest value an int may take
+    min: int | None = None  # the smallest value an int may take, or the fewest entries of a list
+    max: int | None = None  # the largest value an int may take
+    choices: tuple[str, ...] | None = None  # the only values a str may take
+    format: str | None = None  # a named check of a str's text (FORMATS)
+    items: str | None = None  # a named check of each entry of a list (FORMATS); entries are text
+    fields: dict[str, PolicyKey] | None = field(default=None, hash=False)  # a dict's keys, each required
+    rules: str | None = None  # a named check across a dict's fields (RULES)
 
 
 @dataclass(frozen=True)
@@ -45,20 +160,42 @@ class PolicySchema:
     derived: frozenset[str]
 
 
+def _declaration(path: Path, name: str, spec: Any, is_field: bool = False) -> PolicyKey:
+    """One key (or one field of a dict key) as declared; ValueError naming it when malformed."""
+    what = "the field" if is_field else "the declaration of"
+    if not isinstance(spec, dict) or spec.get("type") not in TYPES \
+            or not is_field and (not spec.get("meaning") or spec.get("where", "all") not in WHERE_GROUPS):
+        raise ValueError(f"{path}: {what} '{name}' needs a type ({', '.join(TYPES)}), a meaning and a where "
+                         f"({', '.join(WHERE_GROUPS)})")
+    kind = spec["type"]
+    allowed = {"min": kind in ("int", "list"), "max": kind == "int", "choices": kind == "str",
+               "format": kind == "str", "items": kind == "list", "fields": kind == "dict" and not is_field,
+               "rules": kind == "dict" and "fields" in spec}
+    wrong = [extra for extra, fits in allowed.items() if extra in spec and not fits]
+    bounds = [spec[b] for b in ("min", "max") if b in spec]
+    if wrong or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) \
+            or "choices" in spec and not (isinstance(spec["choices"], list) and spec["choices"]
+                                          and all(isinstance(c, str) for c in spec["choices"])) \
+            or spec.get("format", "name") not in FORMATS or spec.get("items", "name") not in FORMATS \
+            or spec.get("rules", "password_ageing") not in RULES \
+            or "fields" in spec and not (isinstance(spec["fields"], dict) and spec["fields"]):
+        raise ValueError(f"{path}: {what} '{name}': min only on an int or a list and max only on an int (whole "
+                         f"numbers), choices (a list of texts) and format ({', '.join(FORMATS)}) only on a str, "
+                         f"items ({', '.join(FORMATS)}) only on a list, fields and rules ({', '.join(RULES)}) "
+                         "only on a dict")
+    fields = {str(sub): _declaration(path, f"{name}.{sub}", sub_spec, is_field=True)
+              for sub, sub_spec in spec["fields"].items()} if "fields" in spec else None
+    return PolicyKey(name, kind, spec.get("meaning", ""), spec.get("where", "all"), spec.get("required", True),
+                     spec.get("min"), spec.get("max"),
+                     tuple(spec["choices"]) if "choices" in spec else None, spec.get("format"),
+                     spec.get("items"), fields, spec.get("rules"))
+
+
 @lru_cache(maxsize=4)
 def load_schema(path: Path = SCHEMA_PATH) -> PolicySchema:
     """The schema as declared; raises ValueError naming the key when a declaration is malformed."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    keys = {}
-    for name, spec in data["keys"].items():
-        if spec.get("type") not in TYPES or not spec.get("meaning") \
-                or spec.get("where", "all") not in WHERE_GROUPS \
-                or "min" in spec and (spec["type"] != "int" or not isinstance(spec["min"], int)):
-            raise ValueError(f"{path}: the declaration of '{name}' needs a type ({', '.join(TYPES)}), "
-                             f"a meaning and a where ({', '.join(WHERE_GROUPS)}); a min only on an int, "
-                             "as a whole number")
-        keys[name] = PolicyKey(name, spec["type"], spec["meaning"], spec.get("where", "all"),
-                               spec.get("required", True), spec.get("min"))
+    keys = {name: _declaration(path, name, spec) for name, spec in data["keys"].items()}
     return PolicySchema(keys, frozenset(data.get("derived", [])))
 
 
@@ -66,41 +203,123 @@ def _templated(value: Any) -> bool:
     return isinstance(value, str) and "{{" in value
 
 
-def _type_problem(key: PolicyKey, value: Any) -> str | None:
-    if _templated(value) or value is None and not key.required:
-        return None
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def describe(key: PolicyKey) -> str:
+    """The values a key allows beyond its type, in words (for the policy reference page)."""
+    parts = []
+    if key.type == "list" and key.min is not None:
+        parts.append(f"at least {key.min} entr{'y' if key.min == 1 else 'ies'}")
+    elif key.min is not None or key.max is not None:
+        parts.append(_range(key))
+    if key.choices:
+        parts.append("one of " + ", ".join(key.choices))
+    if key.format:
+        parts.append(FORMATS[key.format][0])
+    if key.items:
+        parts.append("entries: " + FORMATS[key.items][0])
+    if key.fields:
+        parts.append("fields " + "; ".join(f"{sub} {describe(spec) or TYPE_WORDS[spec.type]}"
+                                           for sub, spec in key.fields.items()))
+    if key.rules:
+        parts.append(RULES[key.rules][0])
+    return ", ".join(parts)
+
+
+def _value_problems(key: PolicyKey, value: Any, path: tuple) -> list[tuple[tuple, str]]:
+    """Every problem of `value` against its declaration, each with its path under the key."""
+    if _templated(value) and key.format not in JUDGES_TEMPLATES or value is None and not key.required:
+        return []
     expected = TYPES[key.type]
     if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
-        return f"should be {TYPE_WORDS[key.type]}, but it is {type(value).__name__} ({value!r})"
+        return [(path, f"should be {TYPE_WORDS[key.type]}, but it is {type(value).__name__} ({value!r})")]
     if key.type == "port" and not 1 <= value <= 65535:
-        return f"should be {TYPE_WORDS['port']}, but it is {value}"
-    if key.min is not None and value < key.min:
-        return f"should be at least {key.min}, but it is {value}"
-    return None
+        return [(path, f"should be {TYPE_WORDS['port']}, but it is {value}")]
+    if key.type == "int" and (key.min is not None and value < key.min or key.max is not None and value > key.max):
+        return [(path, f"should be {_range(key)}, but it is {value}")]
+    if key.type == "str":
+        if key.choices and value not in key.choices:
+            close = difflib.get_close_matches(value.lower(), key.choices, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            return [(path, f"should be one of {', '.join(key.choices)}, but it is {value!r}{hint}")]
+        reason = FORMATS[key.format][1](value) if key.format else None
+        return [(path, reason)] if reason else []
+    if key.type == "list":
+        return _list_problems(key, value, path)
+    if key.type == "dict" and key.fields is not None:
+        return _dict_problems(key, value, path)
+    return []
+
+
+def _range(key: PolicyKey) -> str:
+    if key.min is not None and key.max is not None:
+        return f"{key.min} to {key.max}"
+    return f"at least {key.min}" if key.min is not None else f"at most {key.max}"
+
+
+def _list_problems(key: PolicyKey, value: list, path: tuple) -> list[tuple[tuple, str]]:
+    problems = []
+    if key.min is not None and len(value) < key.min:
+        problems.append((path, f"should have at least {key.min} entr{'y' if key.min == 1 else 'ies'}, "
+                               f"but it has {len(value)}"))
+    for index, item in enumerate(value if key.items else []):
+        if _templated(item):
+            continue
+        if not isinstance(item, str):
+            problems.append((path + (index,), f"should be text, but it is {type(item).__name__} ({item!r})"))
+            continue
+        reason = FORMATS[key.items][1](item)
+        if reason:
+            problems.append((path + (index,), reason))
+    return problems
+
+
+def _dict_problems(key: PolicyKey, value: dict, path: tuple) -> list[tuple[tuple, str]]:
+    fields = key.fields or {}
+    problems = []
+    for name, item in value.items():
+        spec = fields.get(str(name))
+        if spec is None:
+            close = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append((path + (name,), f"'{name}' is not a field of {key.name}{hint}; its fields are "
+                                             f"{', '.join(fields)}"))
+        else:
+            problems += _value_problems(spec, item, path + (name,))
+    missing = [name for name in fields if name not in value]
+    if missing:
+        problems.append((path, f"lacks {', '.join(missing)}: every field of {key.name} must be set "
+                               f"({', '.join(fields)})"))
+    if key.rules:  # across fields; a field already reported is not reported twice
+        reported = {problem_path for problem_path, _ in problems}
+        problems += [(path + sub, reason) for sub, reason in RULES[key.rules][1](value)
+                     if path + sub not in reported]
+    return problems
 
 
 def check_policy_file(group: str, data: dict[str, Any],
-                      schema: PolicySchema | None = None) -> list[tuple[str, str]]:
-    """Problems of one file of group_vars/<group> as (key, reason); [] when it is clean."""
+                      schema: PolicySchema | None = None) -> list[tuple[tuple, str]]:
+    """Problems of one file of group_vars/<group> as (YAML path, reason); [] when it is clean. The
+    path starts with the key; a problem inside its value goes on (a field, a list entry's index)."""
     schema = schema or load_schema()
-    problems = []
+    problems: list[tuple[tuple, str]] = []
     for name, value in data.items():
         key = schema.keys.get(str(name))
         if str(name) in schema.derived:
-            problems.append((name, f"'{name}' is computed by the inventory plugin from the unit folders; "
-                                   "remove it from this file"))
+            problems.append(((name,), f"'{name}' is computed by the inventory plugin from the unit folders; "
+                                      "remove it from this file"))
         elif key is None:
             close = difflib.get_close_matches(str(name), list(schema.keys), n=2, cutoff=0.75)
             hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-            problems.append((name, f"'{name}' is not a province policy key{hint}; every policy key is "
-                                   "declared in inventory/policy-schema.yml"))
+            problems.append(((name,), f"'{name}' is not a province policy key{hint}; every policy key is "
+                                      "declared in inventory/policy-schema.yml"))
         elif group not in WHERE_GROUPS[key.where]:
             place = " or ".join(f"group_vars/{g}" for g in WHERE_GROUPS[key.where])
-            problems.append((name, f"'{name}' belongs in {place}, not in group_vars/{group}"))
+            problems.append(((name,), f"'{name}' belongs in {place}, not in group_vars/{group}"))
         else:
-            reason = _type_problem(key, value)
-            if reason:
-                problems.append((name, reason))
+            problems += _value_problems(key, value, (name,))
     return problems
 
 

@@ -8,6 +8,7 @@ which is what a technician sees from the top of the checkout.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -486,6 +487,7 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
     inventory source or the playbooks) must not set a province-owned key; host_vars must name a
     known host."""
     province_keys: set[str] = set()
+    policy: dict[str, tuple[Path, YamlFile]] = {}  # group_vars/all's keys -> the file that sets them
     set_in: dict[tuple[str, str], Path] = {}  # (policy folder, key) -> the file that set it first
     provinces = [province] + [load_units_dir(other) for other in province_units_dirs(inventory_root)
                               if other.is_dir() and other.resolve() != units_dir.resolve()]
@@ -527,8 +529,10 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                 if first != file:
                     report.add(file, (key,), f"'{key}' is already set in {report.name(first)}; Ansible would take "
                                              "one of the two silently: set each policy key in one file", loaded)
-            for key, reason in check_policy_file(vars_file.name, loaded.data):
-                report.add(file, (key,), reason, loaded)
+            for path, reason in check_policy_file(vars_file.name, loaded.data):
+                report.add(file, path, reason, loaded)
+            if vars_file.name == "all":
+                policy.update({str(key): (file, loaded) for key in loaded.data})
         else:
             for key in loaded.data:
                 reason = override_refused(str(key))
@@ -540,11 +544,39 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             Record(PROVINCE_ADDRESSING).check(wanted, (), issues)
             for path, reason in issues:
                 report.add(file, path, reason, loaded)
+    _check_removable_media_exceptions(policy, known_hosts if hosts_all_read else None, report)
     policy_folder = inventory_root / "group_vars" / "all"
     if policy_folder.is_dir():
         for key in missing_required(province_keys):
             report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
                                                    f"({key.meaning}; {TYPE_WORDS[key.type]})")
+
+
+def _check_removable_media_exceptions(policy: dict[str, tuple[Path, YamlFile]], known_hosts: set | None,
+                                      report: _Report) -> None:
+    """A removable media exception must name a workstation profile or a host that exists: a misspelt
+    one would allow nothing, without a word (the plays refuse an unknown profile, but only once
+    they run)."""
+    def values(key: str) -> Any:
+        return policy[key][1].data.get(key) if key in policy else None
+
+    profiles = values("province_workstation_profiles")
+    known = {"province_removable_media_allowed_profiles": (
+                 set(map(str, profiles)) if isinstance(profiles, dict) else None, "workstation profile",
+                 "province_workstation_profiles"),
+             "province_removable_media_allowed_hosts": (known_hosts, "host", "the units' hosts.yml")}
+    for key, (names, noun, source) in known.items():
+        entries = values(key)
+        if names is None or not isinstance(entries, list):
+            continue
+        file, loaded = policy[key]
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str) and "{{" not in entry and entry.strip() and entry not in names:
+                close = difflib.get_close_matches(entry, sorted(names), n=1, cutoff=0.75)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                listed = f": {', '.join(sorted(names))}" if noun == "workstation profile" else ""
+                report.add(file, (key, index), f"'{entry}' is not a {noun}{hint}; the exception would allow "
+                                               f"nothing (the {noun}s are in {source}{listed})", loaded)
 
 
 # The device roles each platform has templates for (templates/network/<platform>/<role>.*; `base`
