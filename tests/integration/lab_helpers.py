@@ -250,6 +250,19 @@ def failed_tasks(stdout: str) -> str:
     return "\n".join(found)
 
 
+def changed_tasks(stdout: str, host: str, but_roles: tuple[str, ...] = ()) -> list[str]:
+    """The tasks ("role : name") of a playbook run that reported a change on HOST, once each, in
+    order; those of BUT_ROLES left out (file_integrity: it follows what the rest of the run did)."""
+    task, found = "", []
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):line.rfind("]")]
+        elif line.startswith(f"changed: [{host}]") and task not in found and not task.startswith(
+                tuple(f"{role} : " for role in but_roles)):
+            found.append(task)
+    return found
+
+
 def assert_clean(result: subprocess.CompletedProcess, recap: dict, hosts, changed_zero: bool) -> None:
     """The run succeeded on every one of `hosts` (and changed nothing, when asked)."""
     hosts = hosts.split(",") if isinstance(hosts, str) else list(hosts)

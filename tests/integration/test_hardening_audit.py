@@ -104,8 +104,10 @@ def test_the_merged_audit_rules_name_only_syscalls_the_kernel_knows(converged):
                        for arch, names in wanted.items() for name in sorted(names))
     unknown = ok(COURT_SERVER, script).split()
     assert not unknown, f"syscalls the audit tools do not know (auditctl would refuse the rule): {unknown}"
-    # The archive rule watches the share's folder for reads too: who opened a case file.
-    assert "-w /srv/archive -p rwa -k archive" in merged
+    # The archive rule watches the share's folder for reads too (who opened a case file), on both
+    # arches, for anyone logged in (daemons such as the backup and smbd are left out).
+    for arch in ("b64", "b32"):
+        assert f"-a always,exit -F arch={arch} -F dir=/srv/archive -F perm=rwa -F auid!=unset -k archive" in merged
 
 
 def test_who_opened_and_changed_a_case_file_reaches_the_centre(smb):
