@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_provision import changed_total, lab  # the recap's changed count, `unitctl lab ...`
 from unitctl import paths
 
 # main just before the hardening of issue 13 (the last commit of issue 18's work).
@@ -47,17 +47,12 @@ def run_playbook(tree: Path, label: str) -> tuple[float, int]:
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         sys.exit(f"{label}: ansible-playbook failed\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
-    changed = sum(int(n) for n in re.findall(r"changed=(\d+)", result.stdout.split("PLAY RECAP")[-1]))
-    return elapsed, changed
-
-
-def fresh_lab() -> None:
-    for action in ("down", "up"):
-        subprocess.run([sys.executable, "-m", "unitctl.cli", "lab", action], check=True, timeout=1800)
+    return elapsed, changed_total(result.stdout)
 
 
 def measure(tree: Path, label: str, rounds: int) -> dict:
-    fresh_lab()
+    lab("down")
+    lab("up")
     cold, _ = run_playbook(tree, f"{label} cold")
     reruns = []
     for round_number in range(rounds):
