@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from lab_helpers import MACHINES, address, hosts_of, sudo_on, wait_for
+from lab_helpers import MACHINES, address, hosts_of, not_failing_when_bare, not_passing, sudo_on, wait_for
 from unitctl.lab import services as labservices
 
 pytestmark = pytest.mark.lab
@@ -70,17 +70,12 @@ def smb(converged):
 
 def test_audit_checks_failed_on_a_bare_server_and_pass_on_the_converged(converged):
     if converged.bare_results is not None:
-        bare = {}
-        for r in converged.bare_results:
-            if r["host"] == BARE_SERVER and r["check_id"].startswith(PREFIXES):
-                bare.setdefault(r["check_id"], set()).add(r["outcome"])
-        not_failing = {check: states for check, states in bare.items() if states != {"not_applicable"} and "fail" not in states}
+        not_failing = not_failing_when_bare(converged, BARE_SERVER, PREFIXES)
         assert not not_failing, f"checks that did not fail on a bare unit server: {not_failing}"
     if not converged.results:
         pytest.skip("the session did not converge the lab (UNITLAB_ASSUME_CONVERGED)")
     results = [r for r in converged.results if r["check_id"].startswith(PREFIXES)]
-    bad = [f"{r['check_id']}@{r['host']}: {r['outcome']} {r['evidence'][:300]}" for r in results
-           if r["outcome"] not in ("pass", "not_applicable")]
+    bad = not_passing(results)
     assert not bad, "\n".join(bad)
     container = [r for r in results if r["check_id"] in ("AUD-002", "AUD-003") and r["outcome"] == "not_applicable"]
     assert all("not applicable in a container" in r["evidence"] for r in container if r["host"] in hosts_of("unit_server"))
