@@ -7,8 +7,3 @@ POLICY = "inventory/group_vars/all/login.yml"
 # Every Linux host gets roles/login_banner and roles/login_policy: the servers from
 # playbooks/servers.yml (server_base.yml), the workstations from playbooks/workstations.yml.
 FIX = "playbooks/servers.yml or playbooks/workstations.yml"
-CONTAINER_PROBE = "systemd-detect-virt --container"
-
-
-def in_container(host) -> bool:
-    return host.run(CONTAINER_PROBE).rc == 0

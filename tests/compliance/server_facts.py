@@ -17,6 +17,15 @@ def root_run(host, command: str):
     return host.run("sudo -n /bin/sh -c " + shlex.quote(command))
 
 
+def container(host) -> str:
+    """The container manager the host runs in ("systemd-nspawn" in the lab), or "" on a machine of
+    its own (systemd-detect-virt --container). Checks of what a container cannot hold (kernel
+    modules and parameters, mounts, auditd) report not applicable there instead of passing."""
+    found = host.run("systemd-detect-virt --container")
+    name = found.stdout.strip()
+    return name if found.rc == 0 and name not in ("", "none") else ""
+
+
 def root_output(host, command: str) -> str:
     result = root_run(host, command)
     assert result.rc == 0, f"`{command}` failed ({result.rc}): {result.stderr.strip()}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from server_facts import SERVERS, UNIT_SERVERS, root_output, root_run
+from server_facts import SERVERS, UNIT_SERVERS, container, root_output, root_run
 
 from unitctl.compliance import check
 
@@ -25,9 +25,9 @@ RULE_KEYS = ("identity", "scope", "user_emulation", "sudo_log_file", "sshd_confi
 
 
 def _skip_in_a_container(host) -> None:
-    virt = host.run("systemd-detect-virt --container")
-    if virt.rc == 0 and virt.stdout.strip() not in ("", "none"):
-        pytest.skip(f"not applicable in a container ({virt.stdout.strip()}): the kernel's audit subsystem is "
+    manager = container(host)
+    if manager:
+        pytest.skip(f"not applicable in a container ({manager}): the kernel's audit subsystem is "
                     "not namespaced, so auditd cannot run and no audit rule can be loaded")
 
 

@@ -18,7 +18,7 @@ import shlex
 
 import pytest
 
-from server_facts import root_output
+from server_facts import container, root_output
 from unitctl.compliance import check
 from unitctl.kernel_policy import KERNEL_PARAMETERS, NETWORK_PARAMETERS, canonical, removable_media_allowed
 from workstation_facts import entry_of
@@ -143,9 +143,9 @@ def test_network_parameters_in_force(host):
        severity="medium", applies_to=MANAGED, policy="roles/base/defaults/main.yml (base_sysctl)", fix=FIX,
        controls=("CIS 1.5.1", "CIS 1.5.2", "dev-sec sysctl-30", "dev-sec sysctl-32", "dev-sec sysctl-34"))
 def test_kernel_parameters_in_force(host):
-    virt = root_output(host, "systemd-detect-virt --container 2>/dev/null; true").strip()
-    if virt and virt != "none":
-        pytest.skip(f"not applicable in a container ({virt}): kernel parameters are the host kernel's, "
+    manager = container(host)
+    if manager:
+        pytest.skip(f"not applicable in a container ({manager}): kernel parameters are the host kernel's, "
                     "which the container may not set")
     found = _in_force(host, KERNEL_PARAMETERS)
     wrong = {key: found.get(key, "(absent)") for key, allowed in KERNEL_PARAMETERS.items()

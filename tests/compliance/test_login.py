@@ -10,8 +10,8 @@ import shlex
 
 import pytest
 
-from login_facts import FIX, LINUX_HOSTS, POLICY, in_container
-from server_facts import root_output, root_run
+from login_facts import FIX, LINUX_HOSTS, POLICY
+from server_facts import container, root_output, root_run
 from unitctl.compliance import check
 
 # Passwords pwscore must refuse under the province's rules, and one it must accept (so a tool that
@@ -141,7 +141,7 @@ def test_no_core_dumps(host):
     root_limit, user_limit, live, configured = (part.strip() for part in output.split("----\n", 3))
     assert root_limit == "0" and user_limit == "0", f"core dumps allowed: root's hard limit {root_limit}, a user's {user_limit}"
     assert configured == "0", f"fs.suid_dumpable is not set to 0 at boot ({configured})"
-    if not in_container(host):
+    if not container(host):
         assert live == "0", f"fs.suid_dumpable is {live}: setuid programs may dump core"
 
 
@@ -149,7 +149,7 @@ def test_no_core_dumps(host):
        title_fa="‏/tmp جداگانه و با nodev، nosuid و noexec سوار شده است", severity="medium", applies_to=LINUX_HOSTS,
        policy=POLICY, fix=FIX, controls=("CIS 1.1.2.1.1", "CIS 1.1.2.1.2", "CIS 1.1.2.1.3", "CIS 1.1.2.1.4"))
 def test_tmp_mount(host):
-    if in_container(host):
+    if container(host):
         pytest.skip("not applicable in a container: /tmp is the container manager's mount")
     options = host.run("findmnt --noheadings --output OPTIONS --mountpoint /tmp")
     assert options.rc == 0, "/tmp is not a separate mount (tmp.mount is mounted at boot)"
