@@ -50,6 +50,7 @@ def test_unit_names_resolve(host, inventory_host, request):
     for entry in unit.hosts:
         fqdn = f"{entry['name']}.{unit.info['domain']}"
         answer = host.run(dns_query_command(inventory_host.address, fqdn, "A"))
+        assert answer.rc != 4, f"{inventory_host.address} does not answer DNS queries (asked for {fqdn})"
         if answer.rc != 0 or answer.stdout.split() != [entry["address"]]:
             wrong.append(f"{fqdn}: {answer.stdout.split() or 'no answer'} (rc {answer.rc})")
     assert not wrong, "names that do not resolve as the inventory says: " + "; ".join(wrong)
@@ -64,6 +65,7 @@ def test_unit_reverse_names(host, inventory_host, request):
     for entry in unit.hosts:
         fqdn = f"{entry['name']}.{unit.info['domain']}"
         answer = host.run(dns_query_command(inventory_host.address, reverse_name(entry["address"]), "PTR"))
+        assert answer.rc != 4, f"{inventory_host.address} does not answer DNS queries (asked for {entry['address']})"
         if answer.rc != 0 or fqdn not in answer.stdout.split():
             wrong.append(f"{entry['address']}: {answer.stdout.split() or 'no answer'}")
     assert not wrong, "addresses without the right PTR name: " + "; ".join(wrong)
