@@ -25,4 +25,4 @@ unitctl validate
 step "tests"
 # One pytest run so that the closing line counts every test. The lab tests boot the lab
 # (root, systemd-nspawn) and take it down at the end.
-pytest -q -p no:cacheprovider --durations=15 "$@"
+pytest -q -p no:cacheprovider --durations=30 "$@"

@@ -23,6 +23,7 @@ from unitctl import paths
 from unitctl import lab
 from unitctl.lab import machines as labmachines
 from unitctl.lab import secrets as labsecrets
+from unitctl.cli.evaluate import DEFAULT_WORKERS
 from unitctl.compliance import checked_client
 from unitctl.inventory.load import load_units_dir
 from unitctl.lab.machines import Machine
@@ -109,9 +110,12 @@ def compliance(output: Path, user: str | None = None, units: list[str] | None = 
     """The compliance suite as a technician runs it; returns its results (the JSON it writes).
 
     Checks are chosen by their own metadata (the host functions they apply to), so every check
-    file is run; `keyword` narrows to some checks by pytest's -k where a test needs only those."""
+    file is run; `keyword` narrows to some checks by pytest's -k where a test needs only those.
+    A whole run checks several hosts at once, as `unitctl check` does (pytest-xdist workers)."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance"),
             "--compliance-json", str(output)]
+    if not keyword:
+        args += ["-n", str(DEFAULT_WORKERS)]
     if user:
         args += ["--ssh-user", user]
     for unit in units or []:

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jinja2
@@ -147,8 +148,16 @@ class FakeAide:
 
 @pytest.fixture
 def host_dirs(tmp_path, monkeypatch):
+    watched = tmp_path / "watched-etc"
+    (watched / "cron.d").mkdir(parents=True)
+    (watched / "hosts").write_text("127.0.0.1 localhost\n")
+    (watched / "adjtime").write_text("0.0 0 0.0\n")
     config = tmp_path / "unitctl.conf"
-    config.write_text(f"database_in=file:{tmp_path}/db.gz\ndatabase_out=file:{tmp_path}/db.gz.new\n")
+    config.write_text(f"database_in=file:{tmp_path}/db.gz\ndatabase_out=file:{tmp_path}/db.gz.new\n"
+                      f"!{re.escape(str(watched / 'adjtime'))}$\n{re.escape(str(watched))}($|/) UnitctlWatch\n")
+    config_time = os.stat(config).st_mtime_ns - 10**9  # written "before" the baselines the tests make
+    os.utime(config, ns=(config_time, config_time))
+    time.sleep(0.02)  # the baselines' scans start past the kernel's coarse file-time tick
     state = tmp_path / "state"
     state.mkdir()
     lines = []
@@ -179,6 +188,7 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
     assert lines[-1][1] is True and "changed (daily check; 1 added, 1 removed, 2 changed" in lines[-1][0]
 
     # a provisioning run alone does not clear what the daily check reported: nothing accepted, the alarm stays
+    # (compared again although, here, no file under the scope is newer than the baseline's scan)
     assert run_main(monkeypatch, FakeAide(REPORT, 7), "baseline", *args) == 3
     refused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert refused["action"] == "unacknowledged" and refused["reported"] == recorded["time"]
@@ -194,11 +204,33 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
     assert json.loads((state / "last-check").read_text())["verdict"] == "accepted"
     assert json.loads((state / "last-check").read_text())["by"] == "provisioning run (acknowledged)"
 
-    # nothing changed: nothing to accept, the baseline is left alone
+    # nothing under the scope changed since: nothing to accept, and AIDE is not even run
     (root / "db.gz").write_text("baseline 2\n")
-    assert run_main(monkeypatch, FakeAide('{"outline": "no differences"}', 0), "baseline", *args) == 0
-    assert json.loads(capsys.readouterr().out)["action"] == "none"
+    aide = FakeAide(REPORT, 7)
+    assert run_main(monkeypatch, aide, "baseline", *args) == 0
+    assert json.loads(capsys.readouterr().out) == {"action": "none", "entries": [], "scan": "skipped"}
+    assert aide.calls == [] and (root / "db.gz").read_text() == "baseline 2\n"
+
+    # a file written again with the same content: AIDE finds it equal, nothing is accepted, and the
+    # baseline holds from that scan on, so the next run need not scan again
+    time.sleep(0.02)
+    (root / "watched-etc" / "hosts").write_text("127.0.0.1 localhost\n")
+    time.sleep(0.02)  # a change in the scan's own tick counts as after it (one more scan, never one less)
+    aide = FakeAide('{"outline": "no differences"}', 0)
+    assert run_main(monkeypatch, aide, "baseline", *args) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "none" and len(aide.calls) == 1
     assert (root / "db.gz").read_text() == "baseline 2\n"
+    time.sleep(0.02)
+    aide = FakeAide(REPORT, 7)
+    assert run_main(monkeypatch, aide, "baseline", *args) == 0
+    assert json.loads(capsys.readouterr().out)["scan"] == "skipped" and aide.calls == []
+    # and an excluded file written in place does not bring the scan back either; a watched one does
+    (root / "watched-etc" / "adjtime").write_text("0.5 0 0.0\n")
+    assert run_main(monkeypatch, aide, "compare", *args) == 0
+    assert json.loads(capsys.readouterr().out)["scan"] == "skipped" and aide.calls == []
+    (root / "watched-etc" / "cron.d" / "job").write_text("* * * * * root true\n")
+    assert run_main(monkeypatch, aide, "compare", *args) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "accepted" and aide.calls[0][2] == "--check"
 
 
 def test_a_check_without_a_baseline_is_an_error(host_dirs, monkeypatch):
@@ -217,6 +249,67 @@ def test_compare_writes_nothing(host_dirs, monkeypatch, capsys):
     assert run_main(monkeypatch, aide, "compare", "--config", str(config), "--state-dir", str(state)) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "accepted"
     assert aide.calls[0][2] == "--check" and not (state / "last-check").exists()
+
+
+# --- the quick look: has anything under the scope changed since the baseline's scan started? -----
+
+@pytest.mark.parametrize("pattern", [r"/etc", r"/root/\.ssh", r"/usr/lib/x86_64\-linux\-gnu", r"/opt/a\ b"])
+def test_escaped_paths_read_back(pattern):
+    assert re.escape(fim.unescape(pattern)) == pattern
+
+
+@pytest.mark.parametrize("pattern", [r"/usr/lib/python3[^/]*", r"/etc/.*", "/etc$", "/a|/b", "/a\\"])
+def test_patterns_are_not_taken_for_paths(pattern):
+    assert fim.unescape(pattern) is None
+
+
+def test_the_rendered_scope_is_read_back_as_roots_and_exclusions():
+    roots, excluded = fim.scope_of(render_config())
+    policy = yaml.safe_load((PROJECT_ROOT / "inventory" / "group_vars" / "all" / "file_integrity.yml").read_text())
+    assert set(policy["province_file_integrity_watch"]) <= set(roots) and "/usr/sbin/auditctl" in roots
+    assert excluded.match("/etc/adjtime") and excluded.match("/usr/lib/python3/dist-packages/yaml/__pycache__")
+    assert not excluded.match("/etc/passwd") and not excluded.match("/etc/adjtime.d/x")
+
+
+def test_a_selection_of_another_shape_turns_the_quick_look_off():
+    assert fim.scope_of("/etc($|/) UnitctlWatch\n/usr/lib/python3[^/]*/x($|/) UnitctlWatch\n") is None
+
+
+def baseline_tree(tmp_path: Path) -> tuple[Path, int]:
+    """A small watched tree, and a time (ns) after all of it was made, as a baseline scan's start."""
+    root = tmp_path / "tree"
+    (root / "sub" / "deep").mkdir(parents=True)
+    for name in ("a", "sub/b", "sub/deep/c", "adjtime"):
+        (root / name).write_text("x\n")
+    (root / "link").symlink_to("/nonexistent")
+    since = max(os.lstat(path).st_ctime_ns for path in [root, *root.rglob("*")]) + 1
+    time.sleep(0.02)  # past the kernel's coarse file-time tick
+    return root, since
+
+
+@pytest.mark.parametrize("change", [
+    lambda root: (root / "sub" / "deep" / "c").write_text("y\n"),  # content
+    lambda root: os.chmod(root / "sub" / "b", 0o4755),  # mode only (a setuid bit)
+    lambda root: os.utime(root / "a", (0, 0)),  # times set back: ctime still moves
+    lambda root: (root / "sub" / "deep" / "new").write_text(""),  # added
+    lambda root: (root / "sub" / "b").unlink(),  # removed: the folder changes
+    lambda root: (root / "a").rename(root / "sub" / "a"),  # moved
+    lambda root: os.link(root / "a", root / "hard"),  # another name for a watched file
+    lambda root: (root / "link").unlink() or (root / "link").symlink_to("/etc/shadow"),  # a link's target
+], ids=["content", "mode", "times-set-back", "added", "removed", "moved", "hard-link", "link-target"])
+def test_every_kind_of_change_is_seen(tmp_path, change):
+    root, since = baseline_tree(tmp_path)
+    change(root)
+    assert fim.changed_since([str(root)], None, since) is not None
+
+
+def test_nothing_changed_and_excluded_changes_are_not_seen(tmp_path):
+    root, since = baseline_tree(tmp_path)
+    assert fim.changed_since([str(root), str(tmp_path / "absent")], None, since) is None
+    (root / "adjtime").write_text("y\n")
+    excluded = re.compile(re.escape(str(root / "adjtime")) + "$")
+    assert fim.changed_since([str(root)], excluded, since) is None
+    assert fim.changed_since([str(root)], None, since) == str(root / "adjtime")
 
 
 # --- the province's scope as AIDE configuration ------------------------------------------------
