@@ -146,6 +146,9 @@ class FakeAide:
         return subprocess.CompletedProcess(argv, 0, "", "")
 
 
+ROOT_ON_EXT4 = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n28 22 0:25 / /run rw - tmpfs tmpfs rw\n"
+
+
 @pytest.fixture
 def host_dirs(tmp_path, monkeypatch):
     watched = tmp_path / "watched-etc"
@@ -162,6 +165,9 @@ def host_dirs(tmp_path, monkeypatch):
     state.mkdir()
     lines = []
     monkeypatch.setattr(fim, "log", lambda line, warning: lines.append((line, warning)))
+    # No margin (the tests' files are made milliseconds before their scans); / on ext4.
+    monkeypatch.setattr(fim, "CTIME_MARGIN_NS", 0)
+    monkeypatch.setattr(fim, "read_mountinfo", lambda: ROOT_ON_EXT4)
     return config, state, tmp_path, lines
 
 
@@ -204,22 +210,22 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
     assert json.loads((state / "last-check").read_text())["verdict"] == "accepted"
     assert json.loads((state / "last-check").read_text())["by"] == "provisioning run (acknowledged)"
 
-    # nothing under the scope changed since: nothing to accept, and AIDE is not even run
-    (root / "db.gz").write_text("baseline 2\n")
+    # nothing under the scope changed since that run's scan: nothing to accept, and AIDE is not even
+    # run; the run is recorded (the last check's age stays fresh)
     aide = FakeAide(REPORT, 7)
     assert run_main(monkeypatch, aide, "baseline", *args) == 0
     assert json.loads(capsys.readouterr().out) == {"action": "none", "entries": [], "scan": "skipped"}
-    assert aide.calls == [] and (root / "db.gz").read_text() == "baseline 2\n"
+    assert aide.calls == [] and (root / "db.gz").read_text() == "new database\n"
+    assert json.loads((state / "last-check").read_text())["verdict"] == "clean"
 
     # a file written again with the same content: AIDE finds it equal, nothing is accepted, and the
     # baseline holds from that scan on, so the next run need not scan again
-    time.sleep(0.02)
     (root / "watched-etc" / "hosts").write_text("127.0.0.1 localhost\n")
     time.sleep(0.02)  # a change in the scan's own tick counts as after it (one more scan, never one less)
     aide = FakeAide('{"outline": "no differences"}', 0)
     assert run_main(monkeypatch, aide, "baseline", *args) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "none" and len(aide.calls) == 1
-    assert (root / "db.gz").read_text() == "baseline 2\n"
+    assert (root / "db.gz").read_text() == "new database\n"
     time.sleep(0.02)
     aide = FakeAide(REPORT, 7)
     assert run_main(monkeypatch, aide, "baseline", *args) == 0
@@ -231,6 +237,65 @@ def test_the_first_baseline_is_made_then_an_unexplained_change_is_reported_every
     (root / "watched-etc" / "cron.d" / "job").write_text("* * * * * root true\n")
     assert run_main(monkeypatch, aide, "compare", *args) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "accepted" and aide.calls[0][2] == "--check"
+
+
+def quiet_baseline(host_dirs, monkeypatch, capsys) -> tuple[tuple[str, ...], Path]:
+    """A baseline made, then a run that finds nothing changed and skips AIDE: (args, root)."""
+    config, state, root, _ = host_dirs
+    args = ("--config", str(config), "--state-dir", str(state), "--owner", "root")
+    assert run_main(monkeypatch, FakeAide('{"outline": "initialised"}', 0), "baseline", *args) == 0
+    time.sleep(0.02)
+    aide = FakeAide(REPORT, 7)
+    assert run_main(monkeypatch, aide, "baseline", *args) == 0 and aide.calls == []
+    capsys.readouterr()
+    return args, root
+
+
+@pytest.mark.parametrize("change", [
+    # another database put in the baseline's place (restored from a copy, say)
+    lambda root, monkeypatch: (root / "db.gz").write_text("restored\n"),
+    # the scope changed (the configuration's ctime moves even when its times are set back)
+    lambda root, monkeypatch: os.utime(root / "unitctl.conf", (0, 0)),
+    # a watched root removed or renamed (its parent is not watched, so no ctime under the scope moves)
+    lambda root, monkeypatch: (root / "watched-etc").rename(root / "watched-etc.old"),
+    # something mounted over part of the scope (a bind mount changes what AIDE reads, no ctime)
+    lambda root, monkeypatch: monkeypatch.setattr(fim, "read_mountinfo", lambda: ROOT_ON_EXT4 + (
+        f"40 22 8:1 /srv/x {root}/watched-etc/cron.d rw - ext4 /dev/sda1 rw\n")),
+    # the last check could not compare: the next run compares in full
+    lambda root, monkeypatch: (root / "state" / "last-check").write_text('{"verdict": "error"}'),
+], ids=["database-replaced", "scope-changed", "root-removed", "bind-mount", "last-check-error"])
+def test_the_quick_look_gives_way_to_aide(host_dirs, monkeypatch, capsys, change):
+    args, root = quiet_baseline(host_dirs, monkeypatch, capsys)
+    change(root, monkeypatch)
+    for command in ("compare", "baseline"):
+        aide = FakeAide('{"outline": "no differences"}', 0)
+        run_main(monkeypatch, aide, command, *args)
+        assert "skipped" not in capsys.readouterr().out and aide.calls, command
+
+
+def test_a_scope_on_a_file_system_without_a_kept_ctime_is_always_hashed(host_dirs, monkeypatch, capsys):
+    """vfat (the EFI partition under /boot) keeps no ctime of its own: `cp -p` leaves no trace."""
+    args, root = quiet_baseline(host_dirs, monkeypatch, capsys)
+    efi = f"41 22 8:2 / {root}/watched-etc/efi rw - vfat /dev/sda2 rw\n"
+    monkeypatch.setattr(fim, "read_mountinfo", lambda: ROOT_ON_EXT4 + efi)
+    assert fim.mounts_of([f"{root}/watched-etc"], ROOT_ON_EXT4 + efi) is None
+    aide = FakeAide('{"outline": "no differences"}', 0)
+    run_main(monkeypatch, aide, "baseline", *args)
+    assert aide.calls and "skipped" not in capsys.readouterr().out
+
+
+def test_the_baseline_note_starts_a_margin_before_the_scan(host_dirs, monkeypatch):
+    """Whole-second file times (ext4 with 128-byte inodes) may date a change just after the start
+    a little before it: the note's start is CTIME_MARGIN_NS earlier than the scan's."""
+    config, state, root, _ = host_dirs
+    monkeypatch.setattr(fim, "CTIME_MARGIN_NS", 2_000_000_000)
+    args = ("--config", str(config), "--state-dir", str(state), "--owner", "root")
+    assert run_main(monkeypatch, FakeAide('{"outline": "initialised"}', 0), "baseline", *args) == 0
+    note = json.loads((state / "baseline-scan-started").read_text())
+    started = (state / "baseline-scan-started").stat().st_mtime_ns
+    assert started - note["since_ns"] >= 2_000_000_000
+    assert note["roots_present"] == [str(root / "watched-etc")] and note["mounts"] == [["/", "/", "ext4", "/dev/sda1"]]
+    assert note["database"] == fim.database_identity(root / "db.gz")
 
 
 def test_a_check_without_a_baseline_is_an_error(host_dirs, monkeypatch):
@@ -275,6 +340,23 @@ def test_a_selection_of_another_shape_turns_the_quick_look_off():
     assert fim.scope_of("/etc($|/) UnitctlWatch\n/usr/lib/python3[^/]*/x($|/) UnitctlWatch\n") is None
 
 
+@pytest.mark.parametrize("exclusion", [r"/etc/(?i)motd$", r"/etc/\Qa.b\E$", r"/etc/\p{Lu}", r"/var/log[[:digit:]]",
+                                       r"/etc/(unclosed"])
+def test_an_exclusion_python_reads_otherwise_turns_the_quick_look_off(exclusion):
+    """AIDE reads exclusions with PCRE2; inline flags, \\Q..\\E, properties and POSIX classes are not
+    Python's (or mean something else there): no quick look rather than a wrong one, or a crash."""
+    assert fim.scope_of(f"!{exclusion}\n/etc($|/) UnitctlWatch\n") is None
+
+
+def test_mount_points_are_read_as_the_kernel_writes_them():
+    info = ("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+            "50 22 0:40 / /opt/with\\040space rw - tmpfs tmpfs rw\n"
+            "51 22 0:41 / /srv/archive rw - cifs //srv/archive rw\n")
+    assert fim.mounts_of(["/etc", "/opt"], info) == [["/", "/", "ext4", "/dev/sda1"],
+                                                     ["/opt/with space", "/", "tmpfs", "tmpfs"]]
+    assert fim.mounts_of(["/srv"], info) is None  # a network file system under the scope
+
+
 def baseline_tree(tmp_path: Path) -> tuple[Path, int]:
     """A small watched tree, and a time (ns) after all of it was made, as a baseline scan's start."""
     root = tmp_path / "tree"
@@ -296,7 +378,11 @@ def baseline_tree(tmp_path: Path) -> tuple[Path, int]:
     lambda root: (root / "a").rename(root / "sub" / "a"),  # moved
     lambda root: os.link(root / "a", root / "hard"),  # another name for a watched file
     lambda root: (root / "link").unlink() or (root / "link").symlink_to("/etc/shadow"),  # a link's target
-], ids=["content", "mode", "times-set-back", "added", "removed", "moved", "hard-link", "link-target"])
+    lambda root: os.chown(root / "a", 1, 1),  # owner
+    lambda root: os.setxattr(root / "a", "user.mark", b"1"),  # extended attributes (ACLs, capabilities)
+    lambda root: (root / "sub" / "deep").rename(root / "sub" / "moved-deep"),  # a folder moved
+], ids=["content", "mode", "times-set-back", "added", "removed", "moved", "hard-link", "link-target", "owner", "xattr",
+        "folder-moved"])
 def test_every_kind_of_change_is_seen(tmp_path, change):
     root, since = baseline_tree(tmp_path)
     change(root)
@@ -305,6 +391,7 @@ def test_every_kind_of_change_is_seen(tmp_path, change):
 
 def test_nothing_changed_and_excluded_changes_are_not_seen(tmp_path):
     root, since = baseline_tree(tmp_path)
+    # an absent root is not a change here: the caller compares which roots were there
     assert fim.changed_since([str(root), str(tmp_path / "absent")], None, since) is None
     (root / "adjtime").write_text("y\n")
     excluded = re.compile(re.escape(str(root / "adjtime")) + "$")
