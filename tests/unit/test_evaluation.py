@@ -372,3 +372,44 @@ def test_the_title_names_the_province_and_the_page_prints_on_a4(province):
     assert "استان قم" in page.split("<title>")[1].split("</title>")[0]
     assert "size: A4" in page and "counter(page" in page and "display: table-header-group" in page
     assert page.count("<thead>") == 2  # the header row of the scores and the failures repeats on each page
+
+
+def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_path, monkeypatch):
+    """The commands as the technician and the centre run them (the suite itself replaced)."""
+    from fixture_province import copy_fixture_province  # noqa: PLC0415
+    from unitctl.cli import evaluate as command, main  # noqa: PLC0415
+
+    root = copy_fixture_province(tmp_path / "inventory")
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "results" / "evaluation"
+    monkeypatch.setattr(command, "DEFAULT_OUTPUT", output)
+    outcome = {"court": "fail"}
+
+    def suite(source, unit_ids, workers, keyword):
+        return {"checks": CHECKS, "results": [
+            result("SSH-002", "court-srv", "court", outcome["court"]), result("BASE-001", "court-srv", "court", "pass"),
+            result("SSH-002", "centre-srv", "centre", "pass")]}
+    monkeypatch.setattr(command, "run_suite", suite)
+    moments = iter(datetime(2026, 11, day, 12, second, tzinfo=UTC) for day in (1, 2, 3) for second in (0, 1))
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return next(moments)
+    monkeypatch.setattr(command, "datetime", Clock)
+    source = str(root / "province.unitctl.yml")
+
+    assert main(["evaluate", "--inventory", source]) == evaluation.EXIT_NON_COMPLIANT
+    province_report = (output / "evaluation.json").read_bytes()
+    outcome["court"] = "pass"
+    assert main(["check", "court", "--inventory", source]) == evaluation.EXIT_COMPLIANT
+    assert (output / "evaluation.json").read_bytes() == province_report  # the province's report stays
+    check = json.loads((output / "units" / "court" / "evaluation.json").read_text(encoding="utf-8"))
+    assert check["units"]["court"]["previous_scope"] == "province" and check["units"]["court"]["trend"] > 0
+    assert len(list((output / "history").glob("evaluation-*.json"))) == 1
+    assert len(list((output / "history" / "units" / "court").glob("evaluation-*.json"))) == 1
+
+    assert main(["evaluate", "--inventory", source]) == evaluation.EXIT_COMPLIANT
+    second = json.loads((output / "evaluation.json").read_text(encoding="utf-8"))
+    assert second["units"]["centre"]["previous_score"] == 100.0 and second["units"]["centre"]["trend"] == 0.0
+    assert second["units"]["court"]["previous_score"] == pytest.approx(100 / 11, abs=0.1)
