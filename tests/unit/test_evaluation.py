@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
@@ -162,3 +163,253 @@ def test_no_benchmark_section_without_mapped_checks(province):
     report = build(province, [result("SSH-002", "court-srv", "lab-court", "pass")])
     assert report["benchmarks"] == {}
     assert 'id="benchmarks"' not in evaluation.render_html(report)
+
+
+# --- history: the province's evaluations apart from each unit's checks ---------------------------
+
+def at(day: int, hour: int = 12, units=()):
+    moment = datetime(2026, 11, day, hour, 0, tzinfo=UTC)
+    return run_info(started=moment, finished=moment, units=list(units))
+
+
+def scored(province, info, court_outcome, previous=None):
+    """A run where lab-court's SSH-002 has `court_outcome` and the other units pass."""
+    return evaluation.build_evaluation({"checks": CHECKS, "results": [
+        result("SSH-002", "court-srv", "lab-court", court_outcome),
+        result("BASE-001", "court-srv", "lab-court", "pass"),
+        result("SSH-002", "pros-srv", "lab-prosecutor", "pass"),
+        result("SSH-002", "centre-srv", "lab-centre", "fail"),
+        result("BASE-001", "centre-srv", "lab-centre", "pass"),
+    ]}, province, info, previous)
+
+
+def test_a_unit_check_leaves_the_province_history_and_the_next_evaluation_keeps_every_trend(province, tmp_path):
+    history = tmp_path / "history"
+    first = scored(province, at(1), "fail")
+    evaluation.write_outputs(first, tmp_path / "out", history)
+    kept = {path.name: path.read_bytes() for path in history.glob("evaluation-*.json")}
+
+    # A technician checks their unit: it compares with the province evaluation (newer than any check).
+    check_info = at(2, units=["lab-court"])
+    check = scored(province, check_info, "pass", evaluation.previous_for(history, ["lab-court"]))
+    assert list(check["units"]) == ["lab-court"]
+    court = check["units"]["lab-court"]
+    assert court["previous_score"] == pytest.approx(100 / 11, abs=0.1) and court["trend"] > 0
+    assert court["previous_scope"] == "province" and court["previous_started"] == first["run"]["started"]
+    evaluation.write_outputs(check, tmp_path / "check", history)
+
+    # The province's history is untouched; the check is kept under the unit's own folder.
+    assert {path.name: path.read_bytes() for path in history.glob("evaluation-*.json")} == kept
+    assert len(list((history / "units" / "lab-court").glob("evaluation-*.json"))) == 1
+
+    # The next evaluation still compares every unit with the previous province evaluation.
+    second = scored(province, at(3), "pass", evaluation.previous_for(history))
+    assert second["previous_run"]["started"] == first["run"]["started"]
+    for unit_id, unit in second["units"].items():
+        assert unit["previous_score"] == first["units"][unit_id]["score"], unit_id
+        assert unit["trend"] == pytest.approx(unit["score"] - first["units"][unit_id]["score"], abs=0.1), unit_id
+        assert unit["previous_scope"] == "province"
+    assert second["units"]["lab-court"]["trend"] > 0 and second["units"]["lab-centre"]["trend"] == 0.0
+    evaluation.write_outputs(second, tmp_path / "out", history)
+
+    # A unit check compares with the newer of its own last check and the last province evaluation.
+    later_check = scored(province, at(4, units=["lab-court"]), "fail", evaluation.previous_for(history, ["lab-court"]))
+    assert later_check["units"]["lab-court"]["previous_started"] == second["run"]["started"]
+    evaluation.write_outputs(later_check, tmp_path / "check", history)
+    again = scored(province, at(5, units=["lab-court"]), "pass", evaluation.previous_for(history, ["lab-court"]))
+    assert again["units"]["lab-court"]["previous_scope"] == "unit"
+    assert again["units"]["lab-court"]["previous_started"] == later_check["run"]["started"]
+    assert again["units"]["lab-court"]["trend"] > 0
+
+
+def test_a_unit_check_kept_among_the_evaluations_by_an_older_toolkit_is_not_the_province_previous(province, tmp_path):
+    history = tmp_path / "history"
+    evaluation.write_outputs(scored(province, at(1), "fail"), tmp_path / "out", history)
+    legacy = scored(province, at(2, units=["lab-court"]), "pass")
+    del legacy["run"]["scope"], legacy["run"]["keyword"]
+    (history / "evaluation-20261102T120000+0000.json").write_text(json.dumps(legacy), encoding="utf-8")
+    previous = evaluation.previous_for(history)
+    assert previous["run"]["started"].startswith("2026-11-01")
+    assert set(previous["units"]) == {unit.id for unit in province.units}
+
+
+def test_runs_limited_by_k_compare_only_with_runs_limited_alike(province, tmp_path):
+    history = tmp_path / "history"
+    evaluation.write_outputs(scored(province, at(1), "pass"), tmp_path / "out", history)
+    narrow = scored(province, run_info(started=datetime(2026, 11, 2, tzinfo=UTC), keyword="network_devices"), "fail")
+    evaluation.write_outputs(narrow, tmp_path / "out", history)
+    assert evaluation.previous_for(history)["run"]["keyword"] is None
+    assert evaluation.previous_for(history, keyword="network_devices")["run"]["keyword"] == "network_devices"
+
+
+# --- units that could not be evaluated, in part or whole -----------------------------------------
+
+def section(page: str, unit_id: str) -> str:
+    return page.split(f'<section class="unit" id="unit-{unit_id}"')[1].split("</section>")[0]
+
+
+def test_a_unit_not_or_not_fully_evaluated_says_so_in_both_languages(province):
+    report = build(province, [
+        result("SSH-002", "court-srv", "lab-court", "pass"),
+        result("BASE-001", "court-sw1", "lab-court", "unreachable", "TimeoutError"),
+        result("SSH-002", "pros-srv", "lab-prosecutor", "unreachable", "NoValidConnectionsError"),
+        result("SSH-002", "centre-srv", "lab-centre", "pass"),
+    ])
+    units = report["units"]
+    assert [units[u]["evaluated"] for u in ("lab-court", "lab-prosecutor", "lab-centre")] == ["partial", "none", "complete"]
+    page = evaluation.render_html(report)
+
+    court, prosecutor, centre = (section(page, u) for u in ("lab-court", "lab-prosecutor", "lab-centre"))
+    assert "No failures." not in court and "No failures." not in prosecutor
+    assert "ارزیابی این واحد ناتمام است" in court and "The evaluation of this unit is incomplete" in court
+    assert "unreachable hosts: court-sw1" in court and "<code>court-sw1</code>" in court
+    assert "این واحد ارزیابی نشد" in prosecutor and "This unit could not be evaluated" in prosecutor
+    assert "unreachable hosts: pros-srv" in prosecutor
+    assert "بدون مورد نامنطبق" in centre and "No failures." in centre
+
+    # The summary: the scores table and the notice above it name the units and their hosts.
+    scores = page.split('id="scores"')[1].split("</table>")[0]
+    row = scores.split('data-unit="lab-prosecutor"')[1].split("</tr>")[0]
+    assert 'data-unit="lab-prosecutor" data-evaluated="none"' in scores
+    assert "ارزیابی نشد" in row and "not evaluated" in row and "pros-srv" in row
+    court_row = scores.split('data-unit="lab-court"')[1].split("</tr>")[0]
+    assert "ناتمام" in court_row and "incomplete" in court_row and "court-sw1" in court_row
+    notice = page.split('id="not-evaluated"')[1].split("</div>")[0]
+    assert 'data-unit="lab-court"' in notice and 'data-unit="lab-prosecutor"' in notice
+    assert 'data-unit="lab-centre"' not in notice
+
+
+def test_a_unit_with_no_result_at_all_is_not_evaluated(province):
+    report = build(province, [result("SSH-002", "court-srv", "lab-court", "pass")])
+    assert report["units"]["lab-centre"]["evaluated"] == "none"
+    assert "This unit could not be evaluated" in section(evaluation.render_html(report), "lab-centre")
+
+
+# --- numbers and direction in the Persian text ---------------------------------------------------
+
+def persian_text(page: str) -> str:
+    """The Persian column's text: no head, English spans, code, Latin names or tags."""
+    body = page.split("<body>", 1)[1]
+    for pattern in (r'<span class="en">.*?</span>', r"<code>.*?</code>", r"<pre>.*?</pre>",
+                    r'<bdi dir="ltr">.*?</bdi>', r"<[^>]+>"):
+        body = re.sub(pattern, " ", body, flags=re.S)
+    return body
+
+
+def test_persian_numbers_use_persian_digits_and_separators_and_are_isolated(province):
+    previous = {"run": run_info().as_dict(), "units": {"lab-court": {"score": 93.4}, "lab-centre": {"score": 50.0}}}
+    report = build(province, [
+        result("SSH-002", "court-srv", "lab-court", "pass"),
+        result("BASE-001", "court-srv", "lab-court", "fail", "Etc/UTC"),
+        result("SSH-002", "centre-srv", "lab-centre", "pass"),
+    ], previous, facts={"lab-court": {"court-srv": {"ups_status": "OL", "ups_runtime_s": 1200}}})
+    court = report["units"]["lab-court"]
+    assert court["score"] == 90.9 and court["trend"] == -2.5
+    page = evaluation.render_html(report)
+    row = page.split('data-unit="lab-court"')[1].split("</tr>")[0]
+    # A negative trend keeps its sign before the digits in the right-to-left page.
+    assert '▼ <bdi dir="ltr" class="num">\u2212۲\u066b۵</bdi>' in row and '<span class="en">-2.5</span>' in row
+    assert '<bdi dir="ltr" class="num">۹۰\u066b۹٪</bdi>' in row and '<span class="en">90.9%</span>' in row
+    assert '<bdi dir="ltr" class="num">۱</bdi>' in row  # counts in Persian digits too
+    assert '▲ <bdi dir="ltr" class="num">+۵۰\u066b۰</bdi>' in page  # lab-centre from 50 to 100
+    assert '<bdi dir="ltr" class="num">۲۰</bdi> دقیقه' in page and "20 min runtime" in page
+    assert '<bdi dir="ltr" class="num">۱۴۰۵/۰۹/۰۷ ۱۵:۳۰</bdi>' in page
+    assert not re.search(r"[0-9]", persian_text(page)), "Latin digits in the Persian text"
+    assert not re.search(r"[۰-۹]\.[۰-۹]", page), "a Latin point between Persian digits"
+
+
+@pytest.mark.parametrize(("value", "signed", "persian", "english"), [
+    (-2.5, True, "\u2212۲\u066b۵", "-2.5"), (2.5, True, "+۲\u066b۵", "+2.5"), (100.0, False, "۱۰۰\u066b۰", "100.0"),
+    (0.0, False, "۰\u066b۰", "0.0"), (17, False, "۱۷", "17"),
+])
+def test_numbers_as_each_language_writes_them(value, signed, persian, english):
+    assert evaluation.fa_number(value, signed) == persian
+    assert evaluation.en_number(value, signed) == english
+
+
+# --- Persian labels -------------------------------------------------------------------------------
+
+def test_severities_power_kinds_ups_states_and_headers_have_persian_labels(province):
+    report = build(province, [
+        result("SSH-002", "court-srv", "lab-court", "fail", "PasswordAuthentication yes"),
+        result("BASE-001", "court-srv", "lab-court", "fail", "Etc/UTC"),
+    ], facts={"lab-court": {"court-srv": {"ups_status": "OB DISCHRG LB"}}})
+    page = evaluation.render_html(report)
+    persian = persian_text(page)
+    for english in ("critical", "high", "medium", "low", "generator", "ups_only", "OB", "DISCHRG", "Severity"):
+        assert not re.search(rf"\b{english}\b", persian), f"{english} has no Persian label"
+    header = page.split('id="scores"')[1].split("</thead>")[0]
+    for severity in evaluation.SEVERITIES:
+        assert f"{evaluation.SEVERITY_FA[severity]} <span class=\"en\">{severity}</span>" in header
+    failures = section(page, "lab-court").split('class="failures"')[1]
+    assert "بحرانی" in failures and "کم" in failures
+    assert "روی باتری، در حال تخلیه، باتری ضعیف" in page
+    assert "on battery, discharging, low battery (<code>OB DISCHRG LB</code>)" in page
+    rooms = {unit.id: unit.rooms["server_room"]["emergency_power"] for unit in province.units}
+    for unit_id, kind in rooms.items():
+        label_fa, label_en = evaluation.EMERGENCY_POWER[kind]
+        assert f'data-power="{kind}">{label_fa} <span class="en">{label_en}</span>' in section(page, unit_id)
+
+
+def test_every_nut_status_word_has_a_persian_label():
+    nut_words = "OL OB LB HB RB CHRG DISCHRG BYPASS CAL OFF OVER TRIM BOOST FSD".split()
+    for word in nut_words:
+        label_fa, label_en = evaluation.UPS_STATUS[word]
+        assert re.search("[\u0600-\u06ff]", label_fa) and label_en and word not in label_fa
+    assert evaluation.ups_words("OL CHRG") == [("OL", *evaluation.UPS_STATUS["OL"]),
+                                               ("CHRG", *evaluation.UPS_STATUS["CHRG"])]
+    assert evaluation.ups_words("WEIRD") == [("WEIRD", "WEIRD", "WEIRD")]
+
+
+# --- print and title ------------------------------------------------------------------------------
+
+def test_the_title_names_the_province_and_the_page_prints_on_a4(province):
+    report = build(province, [result("SSH-002", "court-srv", "lab-court", "fail")])
+    assert report["province"]["name_fa"] == "استان قم" and report["province"]["name_en"] == "Qom province"
+    page = evaluation.render_html(report)
+    title = page.split('<h1 id="title">')[1].split("</h1>")[0]
+    assert "استان قم" in title and "Qom province" in title
+    assert "استان قم" in page.split("<title>")[1].split("</title>")[0]
+    assert "size: A4" in page and "counter(page" in page and "display: table-header-group" in page
+    assert page.count("<thead>") == 2  # the header row of the scores and the failures repeats on each page
+
+
+def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_path, monkeypatch):
+    """The commands as the technician and the centre run them (the suite itself replaced)."""
+    from fixture_province import copy_fixture_province  # noqa: PLC0415
+    from unitctl.cli import evaluate as command, main  # noqa: PLC0415
+
+    root = copy_fixture_province(tmp_path / "inventory")
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "results" / "evaluation"
+    monkeypatch.setattr(command, "DEFAULT_OUTPUT", output)
+    outcome = {"court": "fail"}
+
+    def suite(source, unit_ids, workers, keyword):
+        return {"checks": CHECKS, "results": [
+            result("SSH-002", "court-srv", "court", outcome["court"]), result("BASE-001", "court-srv", "court", "pass"),
+            result("SSH-002", "centre-srv", "centre", "pass")]}
+    monkeypatch.setattr(command, "run_suite", suite)
+    moments = iter(datetime(2026, 11, day, 12, second, tzinfo=UTC) for day in (1, 2, 3) for second in (0, 1))
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return next(moments)
+    monkeypatch.setattr(command, "datetime", Clock)
+    source = str(root / "province.unitctl.yml")
+
+    assert main(["evaluate", "--inventory", source]) == evaluation.EXIT_NON_COMPLIANT
+    province_report = (output / "evaluation.json").read_bytes()
+    outcome["court"] = "pass"
+    assert main(["check", "court", "--inventory", source]) == evaluation.EXIT_COMPLIANT
+    assert (output / "evaluation.json").read_bytes() == province_report  # the province's report stays
+    check = json.loads((output / "units" / "court" / "evaluation.json").read_text(encoding="utf-8"))
+    assert check["units"]["court"]["previous_scope"] == "province" and check["units"]["court"]["trend"] > 0
+    assert len(list((output / "history").glob("evaluation-*.json"))) == 1
+    assert len(list((output / "history" / "units" / "court").glob("evaluation-*.json"))) == 1
+
+    assert main(["evaluate", "--inventory", source]) == evaluation.EXIT_COMPLIANT
+    second = json.loads((output / "evaluation.json").read_text(encoding="utf-8"))
+    assert second["units"]["centre"]["previous_score"] == 100.0 and second["units"]["centre"]["trend"] == 0.0
+    assert second["units"]["court"]["previous_score"] == pytest.approx(100 / 11, abs=0.1)

@@ -1,5 +1,11 @@
 """`unitctl check UNIT` (a technician checks their unit) and `unitctl evaluate` (the provincial
-centre checks every unit): run the compliance suite in parallel, then write the report."""
+centre checks every unit): run the compliance suite in parallel, then write the report.
+
+Where they write, by default: `evaluate` into results/evaluation/, `check UNIT` into
+results/evaluation/units/UNIT/, so a unit check never replaces the province's report. Both keep
+their history in one folder (results/evaluation/history/, or OUTPUT/history with --output), the
+province's evaluations apart from each unit's checks (unitctl.report.evaluation explains the
+layout and what each trend compares with)."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
 
 DEFAULT_WORKERS = 4
+DEFAULT_OUTPUT = paths.PROJECT_ROOT / "results" / "evaluation"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -28,10 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     for parser in (check, evaluate):
         parser.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
                             help="inventory source (default: the lab province)")
-        parser.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "results" / "evaluation",
-                            help="where the JSON, JUnit and HTML reports go")
+        parser.add_argument("--output", type=Path, default=None,
+                            help="where the JSON, JUnit and HTML reports go (default: results/evaluation/ for "
+                                 "evaluate, results/evaluation/units/UNIT/ for check)")
         parser.add_argument("--history", type=Path, default=None,
-                            help="earlier evaluations, for the trend (default: OUTPUT/history)")
+                            help="earlier runs, for the trend: the province's evaluations, and each unit's "
+                                 "checks under units/UNIT/ (default: OUTPUT/history, results/evaluation/history "
+                                 "for check without --output)")
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts checked at once")
         parser.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest expression")
     check.set_defaults(func=lambda args: run(args, [args.unit]))
@@ -39,7 +49,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args, unit_ids: list[str]) -> int:
-    province = checked_source(args.inventory).province
+    loaded = checked_source(args.inventory)
+    province = loaded.province
     source = args.inventory.resolve()
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
@@ -60,11 +71,14 @@ def run(args, unit_ids: list[str]) -> int:
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
                                   str(source.relative_to(paths.PROJECT_ROOT) if source.is_relative_to(paths.PROJECT_ROOT) else source),
-                                  unit_ids)
-    history = args.history or args.output / "history"
-    report = evaluation.build_evaluation(compliance, province, run_info, evaluation.latest_in_history(history),
-                                         facts=compliance.get("facts"))
-    written = evaluation.write_outputs(report, args.output, history)
+                                  unit_ids, args.keyword)
+    output = args.output or (DEFAULT_OUTPUT / "units" / unit_ids[0] if len(unit_ids) == 1 else DEFAULT_OUTPUT)
+    history = args.history or (args.output or DEFAULT_OUTPUT) / "history"
+    report = evaluation.build_evaluation(compliance, province, run_info,
+                                         evaluation.previous_for(history, unit_ids, args.keyword),
+                                         facts=compliance.get("facts"),
+                                         identity=evaluation.province_identity(loaded.root))
+    written = evaluation.write_outputs(report, output, history)
     print_summary(report)
     for kind, path in written.items():
         print(f"{kind:>6}: {path}")
@@ -105,4 +119,8 @@ def print_summary(report: dict) -> None:
                   f"  -> fix: ansible-playbook {failure['fix']} --limit {failure['host']}")
         if unit["unreachable_hosts"]:
             print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
+        if unit.get("evaluated") == "none":
+            print("  NOT EVALUATED: no check of this unit could be evaluated")
+        elif unit.get("evaluated") == "partial":
+            print("  evaluation incomplete: some hosts or checks could not be evaluated")
     print(f"\nstatus: {report['status']}")

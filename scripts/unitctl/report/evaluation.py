@@ -2,9 +2,19 @@
 into a scored, bilingual report for the ICT council, with history for the trend.
 
 Inputs: the JSON the compliance suite writes (schema unitctl-compliance/1) and the province.
-Outputs, in one folder: evaluation.json (schema unitctl-evaluation/1, documented in
-templates/report/SCHEMA.md), evaluation.junit.xml and evaluation.html; a copy of the JSON goes
-into the history folder, so the next evaluation shows the trend.
+Outputs, in one folder: evaluation.json (schema unitctl-evaluation/1), evaluation.junit.xml and
+evaluation.html; a copy of the JSON goes into the history folder, so the next run shows the trend.
+
+History (`write_outputs`, `previous_for`): one folder HISTORY holds
+  HISTORY/evaluation-STAMP.json              the province's evaluations (`unitctl evaluate`) only;
+  HISTORY/units/UNIT/evaluation-STAMP.json   one unit's own checks (`unitctl check UNIT`).
+A unit check never writes among the province's evaluations, so the next `evaluate` still compares
+every unit with the previous province evaluation. A province evaluation's trend is against the
+previous province evaluation only. A unit check's trend is against the unit's most recent earlier
+score, whichever run measured it: its own previous check or a province evaluation, the newer of
+the two (the unit entry's `previous_started` and `previous_scope` say which). Runs limited with
+`-k` are compared only with runs limited by the same expression. Documents written before this
+layout, where unit checks sat among the evaluations, are told apart by their `run.units`.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
@@ -41,6 +53,40 @@ EXIT_NOT_EVALUATED = 2  # nothing failed, but some host or check could not be ev
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 
+# Persian labels for the values the report shows in its Persian column (English beside them).
+SEVERITY_FA = {"critical": "بحرانی", "high": "زیاد", "medium": "متوسط", "low": "کم"}
+OUTCOME_FA = {"pass": "قبول", "fail": "رد", "error": "خطا", "unreachable": "در دسترس نبود",
+              "skipped": "ردشده", "not_applicable": "نامرتبط"}
+EMERGENCY_POWER = {  # rooms.yml's emergency_power: (Persian, English)
+    "generator": ("مولد برق (ژنراتور)", "generator"),
+    "ups_only": ("فقط یو‌پی‌اس", "UPS only"),
+    "none": ("ندارد", "none"),
+}
+# NUT's ups.status words (upsc; the NUT developer guide's list), each with Persian and English.
+UPS_STATUS = {
+    "OL": ("روی برق شهر", "on line power"),
+    "OB": ("روی باتری", "on battery"),
+    "LB": ("باتری ضعیف", "low battery"),
+    "HB": ("ولتاژ باتری زیاد", "high battery"),
+    "RB": ("باتری باید تعویض شود", "replace battery"),
+    "CHRG": ("در حال شارژ", "charging"),
+    "DISCHRG": ("در حال تخلیه", "discharging"),
+    "BYPASS": ("مسیر کنارگذر (بای‌پس)", "on bypass"),
+    "CAL": ("در حال کالیبره‌شدن", "calibrating"),
+    "OFF": ("خاموش (بدون خروجی)", "offline"),
+    "OVER": ("اضافه‌بار", "overloaded"),
+    "TRIM": ("کاهش ولتاژ ورودی", "trimming voltage"),
+    "BOOST": ("افزایش ولتاژ ورودی", "boosting voltage"),
+    "FSD": ("خاموشی اجباری", "forced shutdown"),
+    "ALARM": ("هشدار", "alarm"),
+}
+# How completely a unit could be evaluated (its `evaluated` key).
+COVERAGE = {
+    "complete": ("کامل", "complete"),
+    "partial": ("ناتمام", "incomplete"),
+    "none": ("ارزیابی نشد", "not evaluated"),
+}
+
 
 @dataclass
 class RunInfo:
@@ -51,6 +97,7 @@ class RunInfo:
     toolkit_commit: str
     inventory: str
     units: list[str]
+    keyword: str | None = None  # `-k`: only the checks matching this pytest expression ran
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +109,8 @@ class RunInfo:
             "toolkit_commit": self.toolkit_commit,
             "inventory": self.inventory,
             "units": self.units,
+            "scope": "unit" if self.units else "province",
+            "keyword": self.keyword,
         }
 
 
@@ -97,9 +146,42 @@ def unit_score(results: list[dict], checks: dict[str, dict]) -> float | None:
     return round(100.0 * weights["passed"] / weights["evaluated"], 1)
 
 
+def province_identity(inventory_root: Path) -> dict[str, str | None]:
+    """Who the province is (group_vars/all/identity.yml: province_name_fa, province_name_en...)."""
+    path = Path(inventory_root) / "group_vars" / "all" / "identity.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    data = data if isinstance(data, dict) else {}
+    return {key: data.get(f"province_{key}") for key in ("name_fa", "name_en", "judiciary_fa", "judiciary_en")}
+
+
+def _identity_near(units_dir: Path) -> dict[str, str | None]:
+    """The identity of the inventory that holds `units_dir` (the nearest folder above it with
+    group_vars/all/identity.yml), for callers that did not name the inventory's root."""
+    for folder in Path(units_dir).resolve().parents:
+        if (folder / "group_vars" / "all" / "identity.yml").is_file():
+            return province_identity(folder)
+    return province_identity(Path(units_dir))
+
+
+def coverage(results: list[dict]) -> str:
+    """`complete` when every check that ran on the unit could be evaluated; `partial` when some
+    host was unreachable or some check errored; `none` when nothing passed or failed at all."""
+    outcomes = {result["outcome"] for result in results}
+    if not outcomes & {"pass", "fail"}:
+        return "none"
+    return "partial" if outcomes & {"error", "unreachable"} else "complete"
+
+
 def build_evaluation(compliance: dict, province: Province, run: RunInfo,
-                     previous: dict | None = None, facts: dict | None = None) -> dict[str, Any]:
-    """Everything the report shows, as one JSON document."""
+                     previous: dict | None = None, facts: dict | None = None,
+                     identity: dict | None = None) -> dict[str, Any]:
+    """Everything the report shows, as one JSON document.
+
+    `previous` is the run to compare with (`previous_for`); `identity` the province's names
+    (`province_identity` of the inventory's root; found from the units folder when not given)."""
     checks = compliance["checks"]
     results = compliance["results"]
     units = {}
@@ -110,7 +192,9 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
         counts = Counter(result["outcome"] for result in mine)
         failures = [_failure(result, checks) for result in mine if result["outcome"] in ("fail", "error")]
         score = unit_score(mine, checks)
-        before = ((previous or {}).get("units", {}).get(unit.id) or {}).get("score")
+        earlier = (previous or {}).get("units", {}).get(unit.id) or {}
+        before = earlier.get("score")
+        measured = earlier.get("measured") or (previous or {}).get("run") or {}
         units[unit.id] = {
             "name_fa": unit.info.get("name_fa"),
             "name_en": unit.info.get("name_en"),
@@ -124,6 +208,12 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
                                      for severity in SEVERITIES},
             "failures": sorted(failures, key=lambda f: (SEVERITIES.index(f["severity"]), f["check_id"], f["host"])),
             "unreachable_hosts": sorted({r["host"] for r in mine if r["outcome"] == "unreachable"}),
+            "error_hosts": sorted({r["host"] for r in mine if r["outcome"] == "error"}),
+            "evaluated": coverage(mine),
+            "status": _status(mine),
+            "previous_started": measured.get("started") if before is not None else None,
+            "previous_started_jalali": measured.get("started_jalali") if before is not None else None,
+            "previous_scope": _scope(measured) if before is not None else None,
             "rooms": unit.rooms,
             "power": (facts or {}).get(unit.id, {}),
             "benchmarks": benchmark_scores(mine, checks),
@@ -131,6 +221,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
     return {
         "schema": SCHEMA,
         "run": run.as_dict(),
+        "province": identity if identity is not None else _identity_near(province.units_dir),
         "scoring": {"weights": SEVERITY_WEIGHTS, "severities": list(SEVERITIES),
                     "formula": "100 × (weight of passed checks) / (weight of evaluated checks); "
                                "unreachable hosts count as not passed"},
@@ -207,14 +298,70 @@ def exit_status(evaluation: dict) -> int:
         evaluation["status"], EXIT_NOT_EVALUATED)
 
 
-def latest_in_history(history_dir: Path) -> dict | None:
-    runs = sorted(history_dir.glob("evaluation-*.json")) if history_dir.is_dir() else []
-    return json.loads(runs[-1].read_text(encoding="utf-8")) if runs else None
+def _scope(run: dict) -> str:
+    return run.get("scope") or ("unit" if run.get("units") else "province")
+
+
+def _moment(document: dict) -> datetime:
+    return datetime.fromisoformat(document["run"]["started"])
+
+
+def latest_in_history(history_dir: Path, unit_id: str | None = None, keyword: str | None = None) -> dict | None:
+    """The newest run in `history_dir` of its kind: a province evaluation (unit_id None) or a
+    check of `unit_id`, limited by the same `-k` expression (None: the whole suite)."""
+    runs = sorted(history_dir.glob("evaluation-*.json"), reverse=True) if history_dir.is_dir() else []
+    for path in runs:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            run = document["run"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if run.get("keyword") != keyword:
+            continue
+        if unit_id is None and _scope(run) == "province":
+            return document
+        if unit_id is not None and _scope(run) == "unit" and unit_id in run.get("units", ()):
+            return document
+    return None
+
+
+def unit_history(history_dir: Path, unit_id: str) -> Path:
+    """Where one unit's own checks are kept, inside the province's history folder."""
+    return history_dir / "units" / unit_id
+
+
+def previous_for(history_dir: Path, unit_ids: list[str] | tuple[str, ...] = (),
+                 keyword: str | None = None) -> dict | None:
+    """What a run compares with (see the module's docstring): for a province evaluation (no
+    unit_ids) the latest province evaluation; for a unit check, per unit, the newer of the unit's
+    own latest check and the latest province evaluation that scored it. The answer has the shape
+    of an evaluation document ({run, units}); each unit entry carries the run that measured it
+    as `measured`."""
+    province = latest_in_history(history_dir, keyword=keyword)
+    if not unit_ids:
+        return province
+    units, runs = {}, []
+    for unit_id in unit_ids:
+        candidates = [document for document in (province, latest_in_history(unit_history(history_dir, unit_id),
+                                                                             unit_id, keyword))
+                      if document and (document.get("units", {}).get(unit_id) or {}).get("score") is not None]
+        if candidates:
+            newest = max(candidates, key=_moment)
+            units[unit_id] = dict(newest["units"][unit_id], measured=newest["run"])
+            runs.append(newest)
+    if not runs:
+        return None
+    return {"schema": SCHEMA, "run": max(runs, key=_moment)["run"], "units": units}
 
 
 def write_outputs(evaluation: dict, out_dir: Path, history_dir: Path) -> dict[str, Path]:
+    """The three reports into `out_dir`, and the JSON into the history: a province evaluation
+    into `history_dir` itself, a unit check into `unit_history(history_dir, unit)` of its unit."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    history_dir.mkdir(parents=True, exist_ok=True)
+    units = evaluation["run"]["units"]
+    kept_in = [unit_history(history_dir, unit_id) for unit_id in units] if units else [history_dir]
+    for folder in kept_in:
+        folder.mkdir(parents=True, exist_ok=True)
     document = json.dumps(evaluation, ensure_ascii=False, indent=2) + "\n"
     written = {
         "json": out_dir / "evaluation.json",
@@ -225,7 +372,8 @@ def write_outputs(evaluation: dict, out_dir: Path, history_dir: Path) -> dict[st
     written["junit"].write_bytes(junit_xml(evaluation))
     written["html"].write_text(render_html(evaluation), encoding="utf-8")
     stamp = evaluation["run"]["started"].replace(":", "").replace("-", "")
-    (history_dir / f"evaluation-{stamp}.json").write_text(document, encoding="utf-8")
+    for folder in kept_in:
+        (folder / f"evaluation-{stamp}.json").write_text(document, encoding="utf-8")
     return written
 
 
@@ -259,9 +407,37 @@ def render_html(evaluation: dict) -> str:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     environment.filters["fa_digits"] = fa_digits
+    environment.filters["fa_number"] = fa_number
+    environment.filters["en_number"] = en_number
+    environment.globals.update(severity_fa=SEVERITY_FA, outcome_fa=OUTCOME_FA, emergency_power=EMERGENCY_POWER,
+                               ups_words=ups_words, coverage_labels=COVERAGE)
     return environment.get_template("evaluation.html.j2").render(e=evaluation)
 
 
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
 def fa_digits(value: Any) -> str:
-    """Persian digits for the Persian column of the report."""
-    return str(value).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    """Persian digits for the Persian column of the report (dates, times: separators as they are)."""
+    return str(value).translate(_PERSIAN_DIGITS)
+
+
+def en_number(value: Any, signed: bool = False) -> str:
+    """A count or score as the English column writes it: Latin digits, one decimal for scores."""
+    if isinstance(value, float):
+        return f"{value:+.1f}" if signed else f"{value:.1f}"
+    return f"{value:+d}" if signed else str(value)
+
+
+def fa_number(value: Any, signed: bool = False) -> str:
+    """A count or score as Persian writes it: Persian digits, the Persian decimal separator
+    (U+066B), a minus sign (U+2212) for negatives. The template isolates it (<bdi dir="ltr">)
+    so that the sign stays before the digits in the right-to-left page."""
+    text = en_number(value, signed)
+    return text.replace(".", "\u066b").replace("-", "\u2212").translate(_PERSIAN_DIGITS)
+
+
+def ups_words(status: Any) -> list[tuple[str, str, str]]:
+    """NUT's ups.status ("OB DISCHRG") as (word, Persian, English) per word; an unknown word keeps
+    itself as its label."""
+    return [(word, *UPS_STATUS.get(word, (word, word))) for word in str(status or "").split()]
