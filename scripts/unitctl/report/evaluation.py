@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import yaml
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import jdatetime
 import jinja2
+import yaml
 
 from unitctl.compliance import BENCHMARKS, SEVERITIES
 from unitctl.inventory.load import Province
