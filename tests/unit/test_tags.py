@@ -153,3 +153,16 @@ def test_everything_but_one_job_or_one_role():
     names = task_names(list_tasks("--skip-tags", "skip::workstation_care"))
     assert not [name for name in names if name.startswith("workstation_care :")]
     assert work_of(names, "cms_browser", "ssh_server", "file_integrity")
+
+
+def test_readme_lists_every_role_tag_in_english_and_persian():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    persian = readme[readme.index("## راهنمای سریع"):]
+    english = readme[readme.index("## Tags"):readme.index("## راهنمای سریع")]
+    roles = {role["role"] for path in PLAYBOOKS.glob("*.yml") for play in plays(path.name) for role in play.get("roles") or []}
+    jobs = set(JOBS.values()) | {"file_integrity"}
+    for text in (english, persian):
+        for role in roles:
+            assert f"`role::{role}`, `skip::{role}`" in text, role
+        for job in jobs:
+            assert f"`play::{job}`, `skip::{job}`" in text, job
