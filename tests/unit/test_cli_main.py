@@ -218,3 +218,12 @@ def test_provision_lists_ansible_playbooks_exit_statuses(capsys):
         assert f" {int(status)} " in text.split("exit status:")[1]
     assert f" {cli.EXIT_REFUSED} some host failed a task (ansible-playbook); or unitctl refused" in text
     assert "unitctl provision qom-court -- --tags role::ssh_server -v" in text
+
+
+@pytest.mark.parametrize("command", [("validate",), ("new-unit",), ("lab", "up"), ("lab", "status"),
+                                     ("lab", "stop"), ("net", "push"), ("net", "drift"), ("staff", "list"),
+                                     ("staff", "appointments")])
+def test_every_command_lists_its_exit_statuses(command, capsys):
+    statuses = help_of(*command, capsys=capsys).split("exit status:")[1]
+    assert " 0 " in statuses and " 1 " in statuses and " 2 " in statuses
+    assert ("2 some device differs from its intended config" in statuses) == (command == ("net", "drift"))
