@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 # Exit status of a command refused before it did anything (a bad path, a broken inventory).
 EXIT_REFUSED = 2
+
+# Commands that run ansible-playbook: what follows `--` on their command line goes to it unchanged.
+PASSTHROUGH_COMMANDS = ("provision",)
 
 
 class CommandRefused(Exception):
@@ -47,11 +53,139 @@ def checked_source(path: Path):
     return source
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a description or epilog keeps its line breaks: each line
+    is wrapped on its own, its continuation indented under the line's text (so an exit status
+    table stays a table). Text without line breaks is formatted exactly as argparse does."""
+
+    def _fill_text(self, text, width, indent):
+        lines = []
+        for line in text.splitlines():
+            words = line.lstrip(" ")
+            lead = indent + " " * (len(line) - len(words))
+            row = re.match(r"\S+ +", words) if words != line else None  # an indented row: "2    meaning"
+            hanging = lead + " " * (row.end() if row else 0)
+            words = (row.group() if row else "") + self._whitespace_matcher.sub(" ", words[row.end() if row else 0:]).strip()
+            lines.append(textwrap.fill(words, width, initial_indent=lead, subsequent_indent=hanging))
+        return "\n".join(lines)
+
+
+class Parser(argparse.ArgumentParser):
+    """unitctl's parsers (sub-commands' too, as argparse makes them of the parent's class): epilogs
+    keep their line breaks."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def exit_statuses(*rows: tuple[str, str]) -> str:
+    """The epilog of a command's --help: what each exit status means for that command."""
+    return "exit status:\n" + "\n".join(f"  {status:<4} {meaning}" for status, meaning in rows)
+
+
+# The statuses every command shares: argparse's usage errors and a refused command (CommandRefused).
+USAGE_REFUSED = ("2", "wrong usage, or refused before doing anything (an inventory that is missing or "
+                      "not valid); the message says why")
+
+
+def toolkit_version() -> str:
+    """The toolkit's version: the checkout's pyproject.toml, else the installed package's metadata."""
+    from unitctl import paths  # noqa: PLC0415  (keeps start-up light)
+
+    try:
+        import tomllib  # noqa: PLC0415
+
+        with (paths.PROJECT_ROOT / "pyproject.toml").open("rb") as stream:
+            return str(tomllib.load(stream)["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        return version("unitctl")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def checkout_commit(root: Path | None = None) -> str:
+    """The checkout's commit, short; "+dirty" when tracked files differ from it; "unknown" when
+    `root` (default: the project's checkout) is not in a git work tree or git is missing."""
+    if root is None:
+        from unitctl import paths  # noqa: PLC0415
+
+        root = paths.PROJECT_ROOT
+
+    def git(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(root), *arguments], capture_output=True, text=True,
+                              timeout=10, check=False)
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        if head.returncode != 0 or not head.stdout.strip():
+            return "unknown"
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.returncode != 0 or dirty.stdout.strip() else "")
+
+
+def version_line() -> str:
+    return f"unitctl {toolkit_version()} (commit {checkout_commit()})"
+
+
+class VersionAction(argparse.Action):
+    """--version: works the version out only when asked (git is not run on every command)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit(0)
+
+
+def unit_ids_completer(prefix: str = "", parsed_args: argparse.Namespace | None = None, **_) -> list[str]:
+    """Shell completion of a UNIT argument: the unit ids of the inventory named on the command line
+    so far (--inventory/-i), else of the command's default inventory, else of the lab's.
+    Never raises: on any problem it offers nothing."""
+    try:
+        from unitctl import paths  # noqa: PLC0415
+        from unitctl.inventory.load import load_source  # noqa: PLC0415
+
+        source = getattr(parsed_args, "inventory", None) or paths.LAB_INVENTORY
+        ids = sorted(unit.id for unit in load_source(Path(source)).province.units)
+        return [unit_id for unit_id in ids if unit_id.startswith(prefix or "")]
+    except Exception:  # noqa: BLE001  (completion must never break the technician's shell)
+        return []
+
+
+def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(unitctl's own arguments, those for ansible-playbook): for a command that runs ansible-playbook
+    (PASSTHROUGH_COMMANDS), everything after the first `--`; for any other command, nothing."""
+    command = next((argument for argument in argv if not argument.startswith("-")), None)
+    if command in PASSTHROUGH_COMMANDS and "--" in argv[argv.index(command):]:
+        cut = argv.index("--", argv.index(command))
+        return argv[:cut], argv[cut + 1:]
+    return argv, []
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, passthrough = split_passthrough(argv)
+    args = parser.parse_args(own)
+    if hasattr(args, "ansible_args"):
+        args.ansible_args = passthrough
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="unitctl",
         description="Provision, check and evaluate the IT of the province's judicial units.",
     )
+    parser.add_argument("--version", action=VersionAction,
+                        help="print the toolkit's version and the git commit of its checkout, then exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each module adds its own sub-commands; see register() in each.
     from unitctl.cli import evaluate as cli_evaluate
@@ -68,7 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        import argcomplete  # noqa: PLC0415
+    except ImportError:  # completion is a convenience: the command works without it
+        pass
+    else:
+        argcomplete.autocomplete(parser)  # answers the shell and exits when the shell asks to complete
+    args = parse_args(parser, argv)
     try:
         return int(args.func(args) or 0)
     except CommandRefused as refusal:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 from unitctl import paths
-from unitctl.cli import CommandRefused, checked_source, inventory_source
+from unitctl.cli import CommandRefused, checked_source, exit_statuses, inventory_source, unit_ids_completer
 from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
 
@@ -28,10 +28,25 @@ DEFAULT_WORKERS = 4
 DEFAULT_OUTPUT = paths.PROJECT_ROOT / "results" / "evaluation"
 
 
+def statuses(what: str) -> str:
+    """The exit statuses of check and evaluate (unitctl.report.evaluation.EXIT_*; CommandRefused)."""
+    return exit_statuses(
+        (str(evaluation.EXIT_COMPLIANT), f"compliant: every check of {what} passed"),
+        (str(evaluation.EXIT_NON_COMPLIANT), "non-compliant: at least one check failed (the report lists them "
+                                              "with the playbook that fixes each)"),
+        (str(evaluation.EXIT_NOT_EVALUATED), "not evaluated, in part or whole: nothing failed, but some host was "
+                                              "unreachable or some check could not run; also wrong usage, a unit "
+                                              "not in the inventory, an inventory that is missing or not valid, or "
+                                              "units with TODO markers (refused, no report written)"),
+    )
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser("check", help="check one unit's compliance and write its report")
-    check.add_argument("unit", help="the unit id, e.g. qom-court")
-    evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council")
+    check = commands.add_parser("check", help="check one unit's compliance and write its report",
+                                epilog=statuses("the unit"))
+    check.add_argument("unit", help="the unit id, e.g. qom-court").completer = unit_ids_completer
+    evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council",
+                                   epilog=statuses("every unit"))
     for parser in (check, evaluate):
         parser.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
                             help="inventory source (default: the lab province)")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.cli import CommandRefused
+from unitctl.cli import USAGE_REFUSED, CommandRefused, exit_statuses
 from unitctl.inventory.load import load_yaml_file, source_problem
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
@@ -19,7 +19,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser(
         "validate", help="check the inventory and list every problem (file, line, path, reason)",
         description="Check unit files and province policy. Every problem is listed at once; "
-                    "the exit status is 1 when there is any.")
+                    "the exit status is 1 when there is any.",
+        epilog=exit_statuses(("0", "valid (TODO markers are listed, and refused only with --strict)"),
+                             ("1", "some problem: each is listed (file, line, path, reason)"), USAGE_REFUSED))
     validate.add_argument("path", nargs="?", type=Path,
                           help="an inventory source (inventory/qom.unitctl.yml), a folder of units, a unit "
                                "folder or the inventory folder (default: every province in inventory/)")
@@ -30,7 +32,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     new_unit = commands.add_parser(
         "new-unit", help="create a unit's five files from the skeleton, with addresses from the province plan",
         description="Write inventory/units/ID/ from templates/new-unit/. Fields only a person can know "
-                    f"are marked {PLACEHOLDER}; `unitctl validate` lists them until they are filled in.")
+                    f"are marked {PLACEHOLDER}; `unitctl validate` lists them until they are filled in.",
+        epilog=exit_statuses(("0", "created, and the province is valid with it"),
+                             ("1", "refused (nothing written), or the province is not valid with the new unit"),
+                             ("2", "wrong usage")))
     new_unit.add_argument("unit_id", metavar="ID", help="the unit id and folder name, e.g. jafarieh-court")
     new_unit.add_argument("--kind", required=True, help=f"one of: {', '.join(UNIT_KINDS)}")
     new_unit.add_argument("--name-fa", required=True, help="the unit's name in Persian")

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from unitctl.cli import checked_source, inventory_source
+from unitctl.cli import USAGE_REFUSED, checked_source, exit_statuses, inventory_source
 
 ACTIONS = {
     "render": "print the intended config of each device (secrets masked; never connects)",
@@ -27,7 +27,13 @@ def register(subparsers) -> None:
         description="Intended configs from the inventory, pushed safely through netmiko.")
     actions = parser.add_subparsers(dest="net_command", required=True, metavar="ACTION")
     for name, help_text in ACTIONS.items():
-        action = actions.add_parser(name, help=help_text, description=help_text)
+        statuses = [("0", "all well"), ("1", "some device failed (each is named with its reason), or no "
+                                                "device matches")]
+        if name in ("diff", "drift"):
+            statuses.append(("2", "some device differs from its intended config; also " + USAGE_REFUSED[1]))
+        else:
+            statuses.append(USAGE_REFUSED)
+        action = actions.add_parser(name, help=help_text, description=help_text, epilog=exit_statuses(*statuses))
         action.add_argument("-i", "--inventory", type=inventory_source, default=None,
                             help="inventory source (default: the lab, inventory/lab.unitctl.yml)")
         action.add_argument("-l", "--limit", help="Ansible host pattern, e.g. unit_qom_court or court-sw1")

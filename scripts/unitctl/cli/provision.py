@@ -1,7 +1,9 @@
 """`unitctl provision UNIT...`: a thin wrapper over `ansible-playbook` for a unit's machines.
 
 It prints the exact `ansible-playbook` command before running it, so a technician learns the
-plain command and can run it alone (the README gives both). Exit status: ansible-playbook's.
+plain command and can run it alone (the README gives both). Whatever follows `--` on the command
+line goes to ansible-playbook unchanged, after unitctl's own arguments. Exit status:
+ansible-playbook's (EXIT_STATUSES).
 """
 
 from __future__ import annotations
@@ -15,25 +17,44 @@ from pathlib import Path
 
 
 from unitctl import paths
-from unitctl.cli import checked_source, inventory_source
+from unitctl.cli import checked_source, exit_statuses, inventory_source, unit_ids_completer
 from unitctl.inventory.derived import unit_group
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
+
+# ansible-playbook's own exit statuses (ansible.errors.ExitCode, ansible-core 2.19), which
+# provision returns as they are, besides its own refusals.
+EXIT_STATUSES = exit_statuses(
+    ("0", "ansible-playbook ran and every host succeeded"),
+    ("1", "ansible-playbook failed (an error in a playbook, a role or the run)"),
+    ("2", "some host failed a task (ansible-playbook); or unitctl refused before running it: wrong "
+          "usage, an inventory that is missing or not valid, or a unit not in the inventory (the "
+          "message says which; then no `running:` line is printed)"),
+    ("4", "some host could not be reached, or ansible-playbook could not parse its input"),
+    ("5", "ansible-playbook refused its options (check the arguments given after --)"),
+    ("99", "interrupted (Ctrl-C)"),
+    ("250", "ansible-playbook's unexpected error"),
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     provision = commands.add_parser(
         "provision", help="provision or rebuild a unit's machines (prints the ansible-playbook command it runs)",
         description="Run a playbook on every machine of the named units: servers, workstations and "
-                    "network devices (site.yml), or one job with --playbook.")
-    provision.add_argument("units", nargs="+", metavar="UNIT", help="unit id, e.g. qom-court (several allowed)")
+                    "network devices (site.yml), or one job with --playbook.",
+        usage="%(prog)s [-h] [--inventory INVENTORY] [--playbook PLAYBOOK] [--check] [--diff]\n"
+              "                         UNIT [UNIT ...] [-- ANSIBLE_PLAYBOOK_ARGS ...]",
+        epilog="Everything after -- goes to ansible-playbook unchanged, after unitctl's own arguments, e.g.\n"
+               "  unitctl provision qom-court -- --tags role::ssh_server -v\n\n" + EXIT_STATUSES)
+    provision.add_argument("units", nargs="+", metavar="UNIT",
+                           help="unit id, e.g. qom-court (several allowed)").completer = unit_ids_completer
     provision.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
                            help="inventory source (default: the lab province)")
     provision.add_argument("--playbook", action="append", default=None,
                            help=f"playbook to run (repeatable; default {DEFAULT_PLAYBOOK})")
     provision.add_argument("--check", action="store_true", help="show what would change, change nothing")
     provision.add_argument("--diff", action="store_true", help="show the changes to files")
-    provision.set_defaults(func=run)
+    provision.set_defaults(func=run, ansible_args=[])  # filled by unitctl.cli.parse_args from after `--`
 
 
 def command_for(args: argparse.Namespace) -> list[str]:
@@ -41,7 +62,8 @@ def command_for(args: argparse.Namespace) -> list[str]:
     playbooks = args.playbook or [DEFAULT_PLAYBOOK]
     command = [ansible_playbook, "-i", display_path(args.inventory), *playbooks,
                "--limit", ":".join(unit_group(unit_id) for unit_id in args.units)]
-    return command + (["--check"] if args.check else []) + (["--diff"] if args.diff else [])
+    return (command + (["--check"] if args.check else []) + (["--diff"] if args.diff else [])
+            + list(getattr(args, "ansible_args", None) or []))
 
 
 def display_path(path: Path) -> str:

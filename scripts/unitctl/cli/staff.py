@@ -17,7 +17,7 @@ import jdatetime
 import jinja2
 
 from unitctl import paths
-from unitctl.cli import checked_source, inventory_source
+from unitctl.cli import USAGE_REFUSED, checked_source, exit_statuses, inventory_source, unit_ids_completer
 from unitctl.inventory.load import Province
 from unitctl.inventory.policy import load_policy
 from unitctl.inventory.schema import PRIVILEGED_ROLES, is_placeholder
@@ -34,14 +34,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         "staff", help="each unit's staff roster and the appointments for the deputy for planning",
         description="Read the staff rosters (staff.yml) of a province.")
     actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="print each unit's roster (or one unit's)")
-    listing.add_argument("unit", nargs="?", metavar="UNIT", help="a unit id, e.g. qom-court (default: every unit)")
+    statuses = exit_statuses(("0", "done"), ("1", "no such unit in the inventory"), USAGE_REFUSED)
+    listing = actions.add_parser("list", help="print each unit's roster (or one unit's)", epilog=statuses)
+    listing.add_argument("unit", nargs="?", metavar="UNIT",
+                         help="a unit id, e.g. qom-court (default: every unit)").completer = unit_ids_completer
     appointments = actions.add_parser(
         "appointments", help="export the appointments as CSV and a printable bilingual page",
-        description="Write every staff member's appointment (number, Jalali and Gregorian date, issuer).")
+        description="Write every staff member's appointment (number, Jalali and Gregorian date, issuer).",
+        epilog=statuses)
     appointments.add_argument("--csv", type=Path, help="write the CSV here")
     appointments.add_argument("--html", type=Path, help="write the printable page (RTL, Persian and English) here")
-    appointments.add_argument("unit", nargs="?", metavar="UNIT", help="only this unit (default: every unit)")
+    appointments.add_argument("unit", nargs="?", metavar="UNIT",
+                              help="only this unit (default: every unit)").completer = unit_ids_completer
     for parser in (listing, appointments):
         parser.add_argument("-i", "--inventory", type=inventory_source, default=paths.INVENTORY_DIR / "qom.unitctl.yml",
                             help="inventory source (*.unitctl.yml); default: the province, inventory/qom.unitctl.yml")
