@@ -33,6 +33,8 @@ from unitctl import paths
 BASELINE = "13fb77d"
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "hardening.json"
 BIN = Path(sys.executable).parent
+# A cold run of the whole lab takes 8-12 minutes here; twice that is a hang, not a slow machine.
+PLAYBOOK_TIMEOUT_S = 1800
 # Made by the lab, never committed: the baseline tree reads the same secrets.
 LAB_VAULTS = ("inventory/group_vars/lab/vault.yml", "inventory/group_vars/lab/vault_services.yml")
 
@@ -42,8 +44,13 @@ def run_playbook(tree: Path, label: str) -> tuple[float, int]:
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", PYTHONPATH=str(tree / "scripts"))
     env.pop("ANSIBLE_CONFIG", None)
     started = time.monotonic()
-    result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/site.yml"], cwd=tree, env=env,
-                            capture_output=True, text=True, timeout=5400, check=False)
+    try:
+        result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/site.yml"], cwd=tree, env=env,
+                                capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as stopped:
+        # Say where it hung (one run once waited on the lab mirror with the machine idle).
+        output = stopped.stdout.decode(errors="replace") if isinstance(stopped.stdout, bytes) else (stopped.stdout or "")
+        sys.exit(f"{label}: ansible-playbook still running after {PLAYBOOK_TIMEOUT_S} s, stopped\n{output[-4000:]}")
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         sys.exit(f"{label}: ansible-playbook failed\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
