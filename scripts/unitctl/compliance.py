@@ -39,8 +39,11 @@ class Check:
     severity: str
     applies_to: tuple[str, ...]  # host functions, e.g. ("unit_server", "centre_server")
     policy: str  # the policy it enforces (where it is written)
-    fix: str  # the playbook that puts it right
+    # The playbook that puts it right ("playbooks/NAME.yml"), or, where no playbook can (a server
+    # room's cooling), what a person must do: then in English here and in Persian in fix_fa.
+    fix: str
     controls: tuple[str, ...] = ()  # the benchmark controls it proves (CONTROL_PATTERN), if any
+    fix_fa: str = ""
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -48,6 +51,13 @@ class Check:
         unknown = [control for control in self.controls if not CONTROL_PATTERN.match(control)]
         if unknown:
             raise ValueError(f"check {self.id}: controls {unknown} are not 'CIS N.N[.N...]' or 'dev-sec os-NN'")
+        if not fix_is_playbook(self.fix) and not self.fix_fa:
+            raise ValueError(f"check {self.id}: its fix is a person's task, not a playbook: give it in Persian (fix_fa)")
+
+
+def fix_is_playbook(fix: str) -> bool:
+    """A check's fix names a playbook to run (else it is a task for a person, in words)."""
+    return fix.startswith("playbooks/") and fix.endswith(".yml") and " " not in fix
 
 
 def check(**fields) -> pytest.MarkDecorator:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from server_facts import SERVERS, root_run
 from unit_facts import unit_of
 
 from unitctl.compliance import check
+from unitctl.room_climate import ambient, outside_limits, parse_upsc
 
 FIX = "playbooks/servers.yml"
 POLICY = "inventory/<unit>/rooms.yml (server_room.ups)"
+
+
+def _ups_variables(host) -> dict[str, str]:
+    return parse_upsc(host.run("upsc ups@localhost 2>/dev/null").stdout)
 
 
 def _conf_text(host, name):
@@ -37,8 +44,7 @@ def test_ups_matches_inventory(host, inventory_host, request, record_fact):
     driver = unit.rooms["server_room"]["ups"]["driver"]
     settings = [line.split("=", 1) for line in _conf_text(host, "ups.conf").splitlines() if "=" in line]
     assert ["driver", driver] in [[key.strip(), value.strip()] for key, value in settings], f"the driver is not {driver}"
-    readings = dict(line.split(": ", 1) for line in host.run("upsc ups@localhost 2>/dev/null").stdout.splitlines()
-                    if ": " in line)
+    readings = _ups_variables(host)
     assert readings.get("ups.status"), "upsd does not report the UPS's status"
     # What the UPS says now goes into the report's server room section (clause 2).
     record_fact("ups_status", readings["ups.status"])
@@ -105,3 +111,57 @@ def test_lost_link_rule(host, inventory_host, request):
     if runtime_min:
         assert deadtime[0] <= runtime_min * 30, \
             f"upsmon's DEADTIME ({deadtime[0]} s) is over half the UPS's rated runtime ({runtime_min} min)"
+
+
+ROOM_POLICY = "inventory/<unit>/rooms.yml (server_room.temperature_c, humidity_pct)"
+ROOM_FIX = ("fit an environment probe to the server room's UPS (on most models through its network "
+            "management card; NUT's snmp-ups then reports ambient.temperature) and set rooms.yml's ups.driver "
+            "to that driver")
+ROOM_FIX_FA = ("یک حسگر محیطی به UPS اتاق سرور وصل کنید (در بیشتر مدل‌ها از راه کارت مدیریت شبکهٔ آن؛ آنگاه "
+               "راه‌انداز snmp-ups در NUT مقدار ambient.temperature را گزارش می‌دهد) و ups.driver را در rooms.yml "
+               "همان راه‌انداز بگذارید")
+
+
+@check(id="PWR-007", title_en="The server room's temperature (and humidity, where limited) is measured by the UPS's sensor",
+       title_fa="دمای اتاق سرور (و رطوبت، اگر حدی دارد) با حسگر UPS اندازه‌گیری می‌شود", severity="medium",
+       applies_to=SERVERS, policy="CIRCULAR clause 2 (rooms monitored); " + ROOM_POLICY, fix=ROOM_FIX,
+       fix_fa=ROOM_FIX_FA)
+def test_room_climate_measured(host, inventory_host, request, record_fact):
+    room = unit_of(request.config, inventory_host.unit_id).rooms["server_room"]
+    variables = _ups_variables(host)
+    assert variables, "upsd does not answer: nothing of the room can be read (see PWR-001)"
+    wanted = [("temperature", "°C", "room_temperature_c")]
+    if room.get("humidity_pct"):
+        wanted.append(("humidity", "%", "room_humidity_pct"))
+    missing = []
+    for quantity, unit, fact in wanted:
+        reading = ambient(variables, quantity)
+        if reading is None:
+            missing.append(f"the UPS reports no ambient {quantity} (ambient.{quantity})")
+        elif reading.problem:
+            missing.append(reading.problem)
+        else:
+            # Shown in the report's server room section next to the UPS's state (clause 2).
+            record_fact(fact, reading.value)
+    assert not missing, "; ".join(missing)
+
+
+@check(id="PWR-008", title_en="The server room's temperature and humidity are within the room's limits",
+       title_fa="دما و رطوبت اتاق سرور در حدود تعیین‌شده برای اتاق است", severity="high",
+       applies_to=SERVERS, policy="CIRCULAR clause 2; " + ROOM_POLICY,
+       fix="bring the server room back within its limits: check its air conditioning and ventilation",
+       fix_fa="دما و رطوبت اتاق سرور را به حدود تعیین‌شده برگردانید: سرمایش و تهویهٔ اتاق را بررسی کنید")
+def test_room_climate_within_limits(host, inventory_host, request):
+    room = unit_of(request.config, inventory_host.unit_id).rooms["server_room"]
+    variables = _ups_variables(host)
+    judged, outside = 0, []
+    for quantity, unit, key in (("temperature", "°C", "temperature_c"), ("humidity", "%", "humidity_pct")):
+        reading = ambient(variables, quantity)
+        if reading is None or reading.value is None or not room.get(key):
+            continue  # not measured: PWR-007 says so; nothing to judge here
+        judged += 1
+        if (problem := outside_limits(reading, room[key], unit)) is not None:
+            outside.append(problem)
+    if not judged:
+        pytest.skip("not applicable: the UPS reports no room temperature or humidity to judge (PWR-007)")
+    assert not outside, "; ".join(outside)

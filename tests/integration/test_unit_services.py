@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from unitctl import paths
+from unitctl.inventory.load import load_units_dir
 from unitctl.lab import services as labservices
 
 pytestmark = pytest.mark.lab
@@ -382,6 +384,45 @@ def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
     finally:
         _put_the_ups_back(original)
     wait_for(lambda: last_reading().get("status") == "OL", 30, "the watcher reading OL again")
+
+
+def test_a_server_room_above_its_limit_fails_and_shows_in_the_report(lab, tmp_path):
+    """Clause 2 measured: the dummy UPS's environment sensor says 31.5 °C in a server room limited to
+    27 °C (inventory/lab/units/lab-court/rooms.yml). The unit's check fails PWR-008 naming both
+    values while PWR-007 (measured) passes, and the unit's report shows the reading beside the UPS's
+    state as above the limit; back at 24 °C the same check passes and the report says within limits."""
+    limit = next(unit for unit in load_units_dir(paths.LAB_UNITS_DIR) if unit.id == "lab-court") \
+        .rooms["server_room"]["temperature_c"]["max"]
+    original = ok(SERVER, f"cat {UPS_STATUS_FILE}")
+
+    def sensor_says(celsius: str) -> None:
+        ok(SERVER, f"sed -i 's/^ambient.temperature:.*/ambient.temperature: {celsius}/' {UPS_STATUS_FILE}")
+        wait_for(lambda: ok(SERVER, "upsc ups@localhost ambient.temperature 2>/dev/null || true") == celsius, 60,
+                 f"the UPS reporting {celsius} °C")
+
+    def check_room(name: str) -> tuple[int, dict, str]:
+        out = tmp_path / name
+        run = unitctl("check", "lab-court", "-k", "room_climate", "--output", str(out),
+                      "--history", str(tmp_path / "history"), timeout=600)
+        report = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))["units"]["lab-court"]
+        return run.returncode, report, (out / "evaluation.html").read_text(encoding="utf-8")
+
+    try:
+        sensor_says("31.5")
+        status, report, page = check_room("hot")
+        assert status == 1, report
+        assert [(f["check_id"], f["host"]) for f in report["failures"]] == [("PWR-008", COURT_SERVER)], report
+        assert f"31.5 °C is above the room's limit of {limit} °C (ambient.temperature)" in report["failures"][0]["evidence"]
+        assert report["power"][COURT_SERVER]["room_temperature_c"] == 31.5
+        room = page.split('class="room"')[1].split("</table>")[0]
+        assert 'class="climate climate-above"' in room and "۳۱٫۵ °C" in room and "31.5 °C, <strong>above the limit</strong>" in room
+        assert "بالاتر از حد مجاز" in room
+    finally:
+        ok(SERVER, f"printf '%s\\n' {shlex.quote(original)} > {UPS_STATUS_FILE}")
+    sensor_says("24")
+    status, report, page = check_room("back")
+    assert status == 0 and not report["failures"], report
+    assert "24.0 °C, <strong>within limits</strong>" in page
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import pytest
 from markupsafe import escape
 
+from unitctl.cli import evaluate as evaluate_cli
 from unitctl.report import evaluation
 from unitctl.inventory.load import load_units_dir
 from unitctl.paths import LAB_UNITS_DIR
@@ -413,3 +414,25 @@ def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_
     second = json.loads((output / "evaluation.json").read_text(encoding="utf-8"))
     assert second["units"]["centre"]["previous_score"] == 100.0 and second["units"]["centre"]["trend"] == 0.0
     assert second["units"]["court"]["previous_score"] == pytest.approx(100 / 11, abs=0.1)
+
+
+def test_a_hot_server_room_shows_beside_the_ups_and_its_fix_is_a_task_not_a_playbook(province, capsys):
+    checks = CHECKS | {"PWR-008": {
+        "id": "PWR-008", "title_en": "The server room's temperature and humidity are within the room's limits",
+        "title_fa": "دما و رطوبت اتاق سرور در حدود تعیین‌شده برای اتاق است", "severity": "high",
+        "applies_to": ["unit_server"], "policy": "rooms.yml", "fix": "bring the server room back within its limits",
+        "fix_fa": "دما و رطوبت اتاق سرور را به حدود تعیین‌شده برگردانید"}}
+    report = evaluation.build_evaluation(
+        {"checks": checks, "results": [result("PWR-008", "court-srv", "lab-court", "fail",
+                                              "31 °C is above the room's limit of 27 °C (ambient.temperature)")]},
+        province, run_info(), None,
+        {"lab-court": {"court-srv": {"ups_status": "OL", "ups_runtime_s": 1200, "room_temperature_c": 31.0}}})
+    court = section(evaluation.render_html(report), "lab-court")
+    room = court.split('class="room"')[1].split("</table>")[0]
+    assert 'class="climate climate-above"' in room
+    assert "۳۱٫۰ °C" in room and "بالاتر از حد مجاز" in room and "31.0 °C, <strong>above the limit</strong> (18–27 °C)" in room
+    fixes = court.split('class="failures"')[1]
+    assert "دما و رطوبت اتاق سرور را به حدود تعیین‌شده برگردانید" in fixes
+    assert "ansible-playbook bring" not in fixes and "ansible-playbook" not in fixes
+    evaluate_cli.print_summary(report)
+    assert "-> fix: bring the server room back within its limits" in capsys.readouterr().out

@@ -130,8 +130,10 @@ def print_summary(report: dict) -> None:
         print(f"{unit_id:<18} {score:>7} {trend:>7} {counts['pass']:>5} {counts['fail']:>5} "
               f"{counts['error']:>5} {counts['unreachable']:>7}")
         for failure in unit["failures"]:
+            fix = (f"ansible-playbook {failure['fix']} --limit {failure['host']}" if failure.get("fix_is_playbook", True)
+                   else failure["fix"])
             print(f"  [{failure['severity']}] {failure['check_id']} {failure['host']}: {failure['title_en']}"
-                  f"  -> fix: ansible-playbook {failure['fix']} --limit {failure['host']}")
+                  f"  -> fix: {fix}")
         if unit["unreachable_hosts"]:
             print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
         if unit.get("evaluated") == "none":

@@ -125,6 +125,9 @@ class Integer(Kind):
 @dataclass(frozen=True)
 class Number(Kind):
     positive: bool = False
+    # A plausible range (inclusive) and its unit, for values a slip of the keyboard makes absurd
+    # (270 for 27.0 °C): (lowest, highest, unit and why, as the message shows it).
+    plausible: tuple[float, float, str] | None = None
 
     def check(self, value, path, issues):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -133,6 +136,9 @@ class Number(Kind):
             issues.append((path, f"should be a number, but it is {value}; write a real number"))
         elif self.positive and value <= 0:
             issues.append((path, f"must be more than 0, but it is {value}"))
+        elif self.plausible and not self.plausible[0] <= value <= self.plausible[1]:
+            lowest, highest, meaning = self.plausible
+            issues.append((path, f"must be between {lowest} and {highest} {meaning}, but it is {value}"))
 
 
 @dataclass(frozen=True)
@@ -505,10 +511,16 @@ STAFF_FILE = Document("staff", ListOf(Record({
     })),
 })))
 
+# ASHRAE's widest allowable class for IT equipment (A4) is 5-45 °C; 0-50 leaves room for a
+# policy of its own while refusing a slip such as 270 for 27.0.
+ROOM_TEMPERATURE = Number(plausible=(0, 50, "°C (a server room's limit)"))
+ROOM_HUMIDITY = Number(plausible=(0, 100, "% relative humidity"))
 ROOM = Record({
     "location": required(FREE_TEXT),
     "emergency_power": required(OneOf(("generator", "ups_only", "none"), "a known kind of emergency power")),
-    "temperature_c": required(Record({"min": required(Number()), "max": required(Number())})),
+    # Limits a check compares with the UPS's environment sensor (NUT ambient.temperature, ambient.humidity).
+    "temperature_c": required(Record({"min": required(ROOM_TEMPERATURE), "max": required(ROOM_TEMPERATURE)})),
+    "humidity_pct": optional(Record({"min": required(ROOM_HUMIDITY), "max": required(ROOM_HUMIDITY)})),
     "ups": optional(Record({
         "model": required(FREE_TEXT),
         "capacity_va": required(Number(positive=True)),

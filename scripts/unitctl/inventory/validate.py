@@ -211,11 +211,12 @@ def _check_rooms(unit: Unit, report: _Report) -> None:
         if not isinstance(room, dict):
             continue
         path = ("rooms", room_name)
-        limits = room.get("temperature_c")
-        if isinstance(limits, dict) and _numbers(limits.get("min"), limits.get("max")) \
-                and limits["min"] >= limits["max"]:
-            report.unit(unit, "rooms.yml", path + ("temperature_c",),
-                        f"the lowest temperature ({limits['min']}) must be below the highest ({limits['max']})")
+        for key, quantity in (("temperature_c", "temperature"), ("humidity_pct", "humidity")):
+            limits = room.get(key)
+            if isinstance(limits, dict) and _numbers(limits.get("min"), limits.get("max")) \
+                    and limits["min"] >= limits["max"]:
+                report.unit(unit, "rooms.yml", path + (key,),
+                            f"the lowest {quantity} ({limits['min']}) must be below the highest ({limits['max']})")
         if room.get("emergency_power") == "ups_only" and room.get("ups") is None:
             report.unit(unit, "rooms.yml", path + ("emergency_power",),
                         "emergency power is 'ups_only' but no 'ups' is described for this room")

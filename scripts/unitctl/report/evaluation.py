@@ -35,7 +35,7 @@ import jdatetime
 import jinja2
 import yaml
 
-from unitctl.compliance import BENCHMARKS, SEVERITIES
+from unitctl.compliance import BENCHMARKS, SEVERITIES, fix_is_playbook
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
 
@@ -239,6 +239,7 @@ def _failure(result: dict, checks: dict) -> dict:
         "check_id": result["check_id"], "host": result["host"], "outcome": result["outcome"],
         "severity": meta["severity"], "title_en": meta["title_en"], "title_fa": meta["title_fa"],
         "policy": meta["policy"], "fix": meta["fix"], "controls": list(meta.get("controls", ())),
+        "fix_is_playbook": fix_is_playbook(meta["fix"]), "fix_fa": meta.get("fix_fa", ""),
         "evidence": result["evidence"].strip(),
     }
 
@@ -409,7 +410,7 @@ def render_html(evaluation: dict) -> str:
     environment.filters["fa_number"] = fa_number
     environment.filters["en_number"] = en_number
     environment.globals.update(severity_fa=SEVERITY_FA, outcome_fa=OUTCOME_FA, emergency_power=EMERGENCY_POWER,
-                               ups_words=ups_words, coverage_labels=COVERAGE)
+                               ups_words=ups_words, coverage_labels=COVERAGE, room_climate=room_climate)
     return environment.get_template("evaluation.html.j2").render(e=evaluation)
 
 
@@ -440,3 +441,32 @@ def ups_words(status: Any) -> list[tuple[str, str, str]]:
     """NUT's ups.status ("OB DISCHRG") as (word, Persian, English) per word; an unknown word keeps
     itself as its label."""
     return [(word, *UPS_STATUS.get(word, (word, word))) for word in str(status or "").split()]
+
+
+# What PWR-007 records of the server room (rooms.yml key, Persian and English name, unit).
+CLIMATE = (("room_temperature_c", "temperature_c", "دمای اتاق", "room temperature", "°C"),
+           ("room_humidity_pct", "humidity_pct", "رطوبت نسبی اتاق", "relative humidity", "%"))
+CLIMATE_VERDICT = {"within": ("در حد مجاز", "within limits"), "above": ("بالاتر از حد مجاز", "above the limit"),
+                   "below": ("پایین‌تر از حد مجاز", "below the limit"), "no_limit": ("بی حد تعیین‌شده", "no limit set")}
+
+
+def room_climate(power: dict, room: dict) -> list[dict]:
+    """The server room's measured climate for the report (clause 2), from one host's facts (PWR-007:
+    room_temperature_c, room_humidity_pct) and rooms.yml's limits for the room.
+
+    Returns one dict per quantity measured: name_fa, name_en, value (number), unit ("°C", "%"),
+    limits ({"min", "max"} or None) and verdict ("within", "above", "below", "no_limit") with its
+    Persian and English words (verdict_fa, verdict_en); empty when nothing was measured."""
+    rows = []
+    for fact, limit_key, name_fa, name_en, unit in CLIMATE:
+        if not isinstance(power.get(fact), (int, float)):
+            continue
+        value, limits = power[fact], room.get(limit_key)
+        if not limits:
+            verdict = "no_limit"
+        else:
+            verdict = "above" if value > limits["max"] else "below" if value < limits["min"] else "within"
+        rows.append({"name_fa": name_fa, "name_en": name_en, "value": value, "unit": unit, "limits": limits,
+                     "verdict": verdict, "verdict_fa": CLIMATE_VERDICT[verdict][0],
+                     "verdict_en": CLIMATE_VERDICT[verdict][1]})
+    return rows
