@@ -8,32 +8,129 @@ module: cups_queue
 short_description: Make or update a CUPS queue with lpadmin and wait until it has its driver
 description:
   - Runs C(lpadmin -p NAME -E -v URI -m DRIVER ...) and then waits until cupsd has written the
-    queue's driver, C(PPD_DIR/NAME.ppd), anew.
+    queue's driver, C(PPD_DIR/NAME.ppd), anew. The queue is enabled and accepts jobs.
   - With IPP Everywhere (driver C(everywhere)) CUPS 2.4's lpadmin returns at once with exit status 0;
     cupsd makes the driver in the background by asking the printer for its capabilities. When the
     printer cannot be reached it gives up and leaves an enabled queue with no driver ("Local Raw
-    Printer") or, for a queue that had one, with its former driver. The module waits until the
-    driver file changes, cupsd's error log says it gave up on this queue, or C(driver_wait) seconds
-    have passed. A queue without its new driver is reported (C(driver) false, with cupsd's reason)
-    and as a warning naming the printer and its device URI; it is not a failure, the run goes on.
+    Printer") or, for a queue that had one, with its former driver.
+  - The module waits until the driver file changes, cupsd's error log says it gave up on this
+    queue, or O(driver_wait) seconds have passed. A queue without its new driver is reported
+    (RV(driver) false, with cupsd's reason) and as a warning naming the printer and its device URI;
+    it is not a failure, the run goes on.
   - Fails only when lpadmin itself fails (a bad driver name, a URI cupsd refuses).
-  - In check mode nothing is run and the queue is reported as changed.
+  - The office_printing role calls it only for a queue whose definition changed or that has no
+    driver, so a second run with the printer on changes nothing.
+extends_documentation_fragment:
+  - action_common_attributes
+attributes:
+  check_mode:
+    support: partial
+    details: Nothing is run and the queue is always reported as changed (with RV(driver) true); the calling role decides which queues need it.
+  diff_mode:
+    support: none
+  platform:
+    platforms: debian
+    details: A host with CUPS 2.4 (Debian 12's C(cups)), as root.
 options:
-  name: {description: The queue's name., type: str, required: true}
-  uri: {description: The device URI., type: str, required: true}
-  driver: {description: "C(everywhere) or a driver name from C(lpinfo -m)", type: str, default: everywhere}
-  description: {description: Shown to users (empty - the name)., type: str, default: ""}
-  location: {description: Where the printer stands., type: str, default: ""}
-  options: {description: "C(lpadmin -o) settings, C(NAME=VALUE) each.", type: list, elements: str, default: []}
-  driver_wait: {description: Seconds to wait for the driver at most., type: int, default: 30}
-  ppd_dir: {description: Where cupsd keeps the queues' drivers., type: path, default: /etc/cups/ppd}
-  error_log: {description: cupsd's error log (its reason for giving up)., type: path, default: /var/log/cups/error_log}
+  name:
+    description:
+      - The queue's name (C(lpadmin -p)).
+    type: str
+    required: true
+  uri:
+    description:
+      - The device URI (C(lpadmin -v)), for instance C(ipp://10.20.30.40/ipp/print) for IPP Everywhere.
+    type: str
+    required: true
+  driver:
+    description:
+      - C(everywhere) (IPP Everywhere, the driver is made from the printer's answer), or a driver name as C(lpinfo -m) lists it.
+    type: str
+    default: everywhere
+  description:
+    description:
+      - The name shown to users (C(lpadmin -D)); empty means the queue's name.
+    type: str
+    default: ""
+  location:
+    description:
+      - Where the printer stands (C(lpadmin -L)), shown to users.
+    type: str
+    default: ""
+  options:
+    description:
+      - Queue settings for C(lpadmin -o), each C(NAME=VALUE).
+    type: list
+    elements: str
+    default: []
+  driver_wait:
+    description:
+      - Seconds to wait for the driver at most.
+    type: int
+    default: 30
+  ppd_dir:
+    description:
+      - Where cupsd keeps the queues' drivers.
+    type: path
+    default: /etc/cups/ppd
+  error_log:
+    description:
+      - cupsd's error log, where it says why it gave up on a queue.
+    type: path
+    default: /var/log/cups/error_log
+"""
+
+EXAMPLES = r"""
+- name: Make the branch printer's queue with IPP Everywhere and wait for its driver
+  cups_queue:
+    name: branch1-printer
+    uri: ipp://10.20.30.40/ipp/print
+    description: Branch 1 printer
+    location: Branch 1, registry office
+    options:
+      - printer-is-shared=false
+      - printer-error-policy=retry-job
+    driver_wait: 60
+  register: branch_queue
+
+- name: Say when the printer was off and the queue has no driver yet
+  ansible.builtin.debug:
+    msg: "{{ branch_queue.reason }}"
+  when: not branch_queue.driver
+
+- name: A lab queue printing to PDF files with a named driver
+  cups_queue:
+    name: court-prn1
+    uri: cups-pdf:/
+    driver: lsb/usr/cups-pdf/CUPS-PDF_opt.ppd
 """
 
 RETURN = r"""
-driver: {description: The queue got its driver (true in check mode)., type: bool, returned: always}
-reason: {description: Why it did not (cupsd's own words when it logged them)., type: str, returned: when driver is false}
-seconds: {description: How long the driver took or was waited for., type: float, returned: always}
+driver:
+  description:
+    - Whether the queue got its driver (true in check mode, where nothing is run).
+  type: bool
+  returned: always
+  sample: true
+reason:
+  description:
+    - Why the queue did not get its driver, in cupsd's own words when it logged them.
+  type: str
+  returned: when RV(driver) is false
+  sample: Unable to connect to printer; will retry in 30 seconds...
+seconds:
+  description:
+    - How long the driver took, or was waited for.
+  type: float
+  returned: always
+  sample: 2.41
+cmd:
+  description:
+    - The lpadmin command run (or, in check mode, that would run).
+  type: list
+  elements: str
+  returned: always
+  sample: [lpadmin, -p, branch1-printer, -E, -v, "ipp://10.20.30.40/ipp/print", -m, everywhere, -D, Branch 1 printer, -L, ""]
 """
 
 import os
@@ -42,6 +139,19 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from ansible.module_utils.basic import AnsibleModule
+
+# The module's options; DOCUMENTATION describes each (tests/unit/test_module_docs.py keeps them equal).
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "uri": {"type": "str", "required": True},
+    "driver": {"type": "str", "default": "everywhere"},
+    "description": {"type": "str", "default": ""},
+    "location": {"type": "str", "default": ""},
+    "options": {"type": "list", "elements": "str", "default": []},
+    "driver_wait": {"type": "int", "default": 30},
+    "ppd_dir": {"type": "path", "default": "/etc/cups/ppd"},
+    "error_log": {"type": "path", "default": "/var/log/cups/error_log"},
+}
 
 POLL_SECONDS = 0.2
 LOG_TAIL_BYTES = 256 * 1024
@@ -128,20 +238,7 @@ def warning(name: str, uri: str, had_driver: bool, reason: str) -> str:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "uri": {"type": "str", "required": True},
-            "driver": {"type": "str", "default": "everywhere"},
-            "description": {"type": "str", "default": ""},
-            "location": {"type": "str", "default": ""},
-            "options": {"type": "list", "elements": "str", "default": []},
-            "driver_wait": {"type": "int", "default": 30},
-            "ppd_dir": {"type": "path", "default": "/etc/cups/ppd"},
-            "error_log": {"type": "path", "default": "/var/log/cups/error_log"},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     argv = lpadmin_argv(params["name"], params["uri"], params["driver"], params["description"],
                         params["location"], params["options"])

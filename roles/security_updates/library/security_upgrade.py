@@ -14,8 +14,9 @@ DOCUMENTATION = r"""
 module: security_upgrade
 short_description: Apply pending security updates (unattended-upgrade), restart services (needrestart), report both
 description:
-  - Lists the installed packages whose candidate version comes from a C(-security) suite (python3-apt).
-  - In check mode reports them (C(would_upgrade)) and changes nothing.
+  - Lists the installed packages whose candidate version comes from a C(-security) suite
+    (python3-apt). A package a technician holds (C(apt-mark hold)) is not counted.
+  - In check mode reports them (RV(would_upgrade)) and changes nothing.
   - Otherwise runs C(unattended-upgrade), limited to the security suite by its own configuration,
     with C(NEEDRESTART_SUSPEND) set so that needrestart does not restart services after each of its
     steps (Debian bug 1100685), then C(needrestart -r a) once, and reports the packages whose
@@ -23,22 +24,148 @@ description:
   - Runs unattended-upgrade also when nothing is pending but its log is missing or older than a
     day, so that its last successful run is recent (check UPD-002); that changes no package and is
     not reported as a change.
-  - Records, for every pending security update, since when it has been pending (C(state_file)).
-  - Fails when a security update is still pending after unattended-upgrade (its log says why).
+  - Records, for every pending security update, since when it has been pending (O(state_file)),
+    which check UPD-001 reads. The same file run as a script (C(security_upgrade.py --record FILE))
+    is APT's hook that keeps the record after every refresh of the package lists.
+  - A security update still pending after unattended-upgrade (held back, a configuration file
+    question) is a warning naming it, not a failure (its log says why); it is returned in
+    RV(still_pending). Fails when python3-apt or unattended-upgrade is missing, or when
+    unattended-upgrade fails.
+extends_documentation_fragment:
+  - action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Lists what would be upgraded and reports changed when anything would be; runs nothing and writes no record.
+  diff_mode:
+    support: none
+  platform:
+    platforms: debian
+    details: Debian with python3-apt, unattended-upgrades and (for the restarts) needrestart.
 options:
-  state_file: {description: The record of pending security updates., type: path, required: true}
-  apply: {description: Apply the updates (false - only list and record them)., type: bool, default: true}
-  restart_services: {description: Run needrestart in automatic mode after upgrading., type: bool, default: true}
-  lock_timeout: {description: Seconds to wait for another package manager to finish., type: int, default: 300}
-  unattended_upgrade_log: {description: unattended-upgrade's log., type: path, default: /var/log/unattended-upgrades/unattended-upgrades.log}
+  state_file:
+    description:
+      - The record of pending security updates (JSON), each with the time it was first seen against the installed version.
+    type: path
+    required: true
+  apply:
+    description:
+      - Apply the updates. With C(false) they are only listed and recorded.
+    type: bool
+    default: true
+  restart_services:
+    description:
+      - Run needrestart in automatic mode (C(needrestart -r a)) after upgrading.
+    type: bool
+    default: true
+  lock_timeout:
+    description:
+      - Seconds to wait for another package manager (apt-daily-upgrade, a technician's apt) to finish.
+    type: int
+    default: 300
+  unattended_upgrade_log:
+    description:
+      - unattended-upgrade's log, whose age decides a run when nothing is pending.
+    type: path
+    default: /var/log/unattended-upgrades/unattended-upgrades.log
+"""
+
+EXAMPLES = r"""
+- name: Apply the pending security updates and restart what uses replaced libraries
+  security_upgrade:
+    state_file: /var/lib/unitctl/security-updates/pending.json
+  register: security_updates_result
+
+- name: Say what was upgraded and restarted
+  ansible.builtin.debug:
+    msg: "{{ security_updates_result.msg }}"
+  when: security_updates_result is changed
+
+- name: Only list and record the pending security updates, a technician applies them
+  security_upgrade:
+    state_file: /var/lib/unitctl/security-updates/pending.json
+    apply: false
+
+- name: Upgrade on a busy host, leaving service restarts to a technician
+  security_upgrade:
+    state_file: /var/lib/unitctl/security-updates/pending.json
+    restart_services: false
+    lock_timeout: 900
 """
 
 RETURN = r"""
-upgraded: {description: "Packages whose version changed: {name, arch, old, new}.", type: list, returned: always}
-would_upgrade: {description: "Pending security updates: {name, arch, installed, candidate}.", type: list, returned: always}
-restarted: {description: Services needrestart restarted., type: list, returned: always}
-deferred: {description: Services needrestart would not restart on its own (a reboot or a technician restarts them)., type: list, returned: always}
-msg: {description: One line saying what was (or would be) upgraded and restarted., type: str, returned: always}
+upgraded:
+  description:
+    - The packages whose version changed.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    name:
+      description:
+        - The package's name.
+      type: str
+    arch:
+      description:
+        - Its architecture.
+      type: str
+    old:
+      description:
+        - The version before (null for a package newly installed).
+      type: str
+    new:
+      description:
+        - The version after.
+      type: str
+  sample: [{name: openssl, arch: amd64, old: 3.0.15-1~deb12u1, new: 3.0.16-1~deb12u1}]
+would_upgrade:
+  description:
+    - The pending security updates found before upgrading.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    name:
+      description:
+        - The package's name.
+      type: str
+    arch:
+      description:
+        - Its architecture.
+      type: str
+    installed:
+      description:
+        - The installed version.
+      type: str
+    candidate:
+      description:
+        - The version the security suite offers.
+      type: str
+still_pending:
+  description:
+    - The security updates unattended-upgrade left pending, as in RV(would_upgrade).
+  type: list
+  elements: dict
+  returned: when some are left after an upgrade
+restarted:
+  description:
+    - The services needrestart restarted.
+  type: list
+  elements: str
+  returned: always
+  sample: [cron.service, ssh.service]
+deferred:
+  description:
+    - The services needrestart would not restart on its own (dbus, systemd-logind, user managers); a reboot or a technician restarts them.
+  type: list
+  elements: str
+  returned: always
+msg:
+  description:
+    - One line saying what was (or would be) upgraded and restarted.
+  type: str
+  returned: always
+  sample: "upgraded: openssl 3.0.15-1~deb12u1 -> 3.0.16-1~deb12u1; restarted: ssh.service"
 """
 
 import json
@@ -192,6 +319,16 @@ def write_record(path: str, pending: list[dict], now: int | None = None) -> dict
     return record
 
 
+# The module's options; DOCUMENTATION describes each (tests/unit/test_module_docs.py keeps them equal).
+ARGUMENT_SPEC = {
+    "state_file": {"type": "path", "required": True},
+    "apply": {"type": "bool", "default": True},
+    "restart_services": {"type": "bool", "default": True},
+    "lock_timeout": {"type": "int", "default": 300},
+    "unattended_upgrade_log": {"type": "path", "default": "/var/log/unattended-upgrades/unattended-upgrades.log"},
+}
+
+
 # --- the module ---------------------------------------------------------------------------------
 
 def run_unattended_upgrade(module, lock_timeout: int) -> None:
@@ -224,16 +361,7 @@ def log_is_stale(path: str) -> bool:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "state_file": {"type": "path", "required": True},
-            "apply": {"type": "bool", "default": True},
-            "restart_services": {"type": "bool", "default": True},
-            "lock_timeout": {"type": "int", "default": 300},
-            "unattended_upgrade_log": {"type": "path", "default": "/var/log/unattended-upgrades/unattended-upgrades.log"},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
         pending = pending_security()

@@ -7,38 +7,153 @@ DOCUMENTATION = r"""
 module: unit_network
 short_description: Push the intended config of a switch or router, safely
 description:
-  - Renders the device's intended config from the inventory (templates/network/), compares its
-    managed sections with the running config (hier_config for IOS) and sends only the
-    remediation, with an error pattern; then saves, reads back and verifies. On any failure the
-    managed sections are put back as they were before the push.
-  - The running config is first stored in the backup repository (settings.backup_repository).
-  - In check mode nothing is sent; with --diff the managed sections before and after are shown.
-  - Runs on the controller (connection local) with the project's Python, which holds unitctl.
+  - Renders the device's intended config from the inventory (C(templates/network/)), compares its
+    managed sections with the running config (hier_config for IOS, path and properties for
+    RouterOS) and sends only the remediation, with the platform's error patterns; then saves, reads
+    the device back and verifies. On any failure the managed sections are put back as they were
+    before the push.
+  - The running config is first stored in the backup repository (C(settings.backup_repository)),
+    unless O(backup=false).
+  - In check mode the device is read but nothing is sent or saved and no backup is made; the
+    result says whether a push would change it and, with C(--diff), shows the managed sections
+    before and after.
+  - Runs on the controller with the project's Python, which holds unitctl and netmiko; the play
+    sets C(connection) to C(local) and C(ansible_python_interpreter) to the playbook's own Python.
+  - C(playbooks/network.yml) is the playbook that uses it; C(unitctl net diff) and C(unitctl net
+    push) do the same without Ansible.
+extends_documentation_fragment:
+  - action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The device is read (running config and the show commands of the managed sections); nothing is sent, saved or backed up.
+  diff_mode:
+    support: full
+    details: The managed sections as running (secrets masked) and as intended.
+  platform:
+    platforms: posix
+    details: The module runs on the controller and reaches Cisco IOS and MikroTik RouterOS devices over SSH (netmiko).
 options:
-  device: {description: The device's entry in its unit's hosts.yml (unit_host)., type: dict, required: true}
-  unit: {description: The unit (unit.yml)., type: dict, required: true}
-  addressing: {description: The unit's addressing plan (unit_addressing)., type: dict, required: true}
-  unit_hosts: {description: Every host entry of the unit., type: list, elements: dict, required: true}
+  device:
+    description:
+      - The device's entry in its unit's C(hosts.yml) (the inventory variable C(unit_host)), with its name, platform and address.
+    type: dict
+    required: true
+  unit:
+    description:
+      - The device's unit as in its C(unit.yml) (the inventory variable C(unit)).
+    type: dict
+    required: true
+  addressing:
+    description:
+      - The unit's addressing plan, its C(addressing.yml) (the inventory variable C(unit_addressing)).
+    type: dict
+    required: true
+  unit_hosts:
+    description:
+      - Every host entry of the unit (each host's C(unit_host)), for the ports and addresses the config names.
+    type: list
+    elements: dict
+    required: true
   settings:
-    description: Every network_* variable but the secrets, without the prefix.
+    description:
+      - Every C(network_*) variable but the secrets, without the C(network_) prefix, for instance C(backup_repository), C(managed_sections), C(timeout_s).
+      - It holds no secret and is logged as it is.
     type: dict
     required: true
   secrets:
     description:
-      - The secret network_* variables, without the prefix (from the vault). Kept out of logs and
-        of every result (no_log); a secret not given renders masked and a push refuses to send it.
+      - The secret C(network_*) variables, without the prefix (from the vault).
+      - Kept out of logs and of every result (no_log); a secret not given renders masked, and a push refuses to send it.
     type: dict
     default: {}
     suboptions:
-      password: {description: The device user's password., type: str}
-      enable_secret: {description: The enable secret., type: str}
-      snmp_auth_password: {description: The SNMPv3 user's authentication password., type: str}
-      snmp_priv_password: {description: The SNMPv3 user's privacy password., type: str}
-  backup: {description: Store the running config in the backup repository first., type: bool, default: true}
+      password:
+        description:
+          - The device user's password (C(network_password)).
+        type: str
+      enable_secret:
+        description:
+          - The enable secret (C(network_enable_secret)).
+        type: str
+      snmp_auth_password:
+        description:
+          - The SNMPv3 user's authentication password (C(network_snmp_auth_password)).
+        type: str
+      snmp_priv_password:
+        description:
+          - The SNMPv3 user's privacy password (C(network_snmp_priv_password)).
+        type: str
+  backup:
+    description:
+      - Store the running config in the backup repository (C(settings.backup_repository), a git repository, one commit per run) before anything is sent.
+    type: bool
+    default: true
+notes:
+  - A device that cannot be reached, refuses the login or rejects a command fails its own task; the other devices carry on.
+  - A template variable missing from the inventory fails the task before any connection, naming it.
+"""
+
+EXAMPLES = r"""
+# playbooks/network.yml runs it on the controller for every device of the unit (hosts: network_devices,
+# connection: local). unit_host, unit, unit_addressing and unit_group are what the inventory plugin
+# gives each device; device_settings and device_secrets stand for the two dicts that playbook builds
+# from every network_* variable (settings without the secrets, and the secrets), prefix removed.
+
+- name: Show what a push would change on the unit's switch, changing nothing
+  unit_network:
+    device: "{{ unit_host }}"
+    unit: "{{ unit }}"
+    addressing: "{{ unit_addressing }}"
+    unit_hosts: "{{ groups[unit_group] | map('extract', hostvars, 'unit_host') | list }}"
+    settings: "{{ device_settings }}"
+    secrets: "{{ device_secrets }}"
+  check_mode: true
+  diff: true
+
+- name: Back up the switch's running config, then push the remediation, save and verify
+  unit_network:
+    device: "{{ unit_host }}"
+    unit: "{{ unit }}"
+    addressing: "{{ unit_addressing }}"
+    unit_hosts: "{{ groups[unit_group] | map('extract', hostvars, 'unit_host') | list }}"
+    settings: "{{ device_settings }}"
+    secrets:
+      password: "{{ network_password }}"
+      enable_secret: "{{ network_enable_secret }}"
+      snmp_auth_password: "{{ network_snmp_auth_password }}"
+      snmp_priv_password: "{{ network_snmp_priv_password }}"
+    backup: true
+  register: network_push
+
+- name: Show the lines that were sent (secrets masked)
+  ansible.builtin.debug:
+    var: network_push.commands
+
+- name: Push to a switch restaged from its factory config, with nothing worth backing up
+  unit_network:
+    device: "{{ unit_host }}"
+    unit: "{{ unit }}"
+    addressing: "{{ unit_addressing }}"
+    unit_hosts: "{{ groups[unit_group] | map('extract', hostvars, 'unit_host') | list }}"
+    settings: "{{ device_settings }}"
+    secrets: "{{ device_secrets }}"
+    backup: false
 """
 
 RETURN = r"""
-commands: {description: The remediation (secrets masked)., type: list, returned: always}
+commands:
+  description:
+    - The remediation, in the order it is (or in check mode would be) sent, secrets masked.
+    - "On RouterOS, running lines that no command removes follow as C(# not intended, remove by hand: LINE), for a person to look at."
+    - Empty when the managed sections are already as intended.
+  type: list
+  elements: str
+  returned: always
+  sample:
+    - interface GigabitEthernet0/5
+    - " switchport access vlan 30"
+    - " exit"
 """
 
 from ansible.module_utils.basic import AnsibleModule
