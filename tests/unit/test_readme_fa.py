@@ -32,6 +32,8 @@ PROGRAMS = {"unitctl", "ansible-playbook", "pytest", "source", "eval"}
 PROGRAM_PREFIXES = ("./scripts/", ".venv/bin/")
 # Words that stand for a value in a usage line (ID, FILE, [UNIT], ...): any value matches them.
 PLACEHOLDER = re.compile(r"^(\[.*\]|\.\.\.|[A-Z][A-Z_]*)$")
+# Short options that unitctl and ansible-playbook both take as aliases of the long ones.
+ALIASES = {"-i": "--inventory", "-l": "--limit"}
 PERSIAN_LETTER = re.compile(r"[\u0600-\u06FF]")
 FAKE_LIST_ITEM = re.compile(r"^\s*[0-9۰-۹]+[.)]\s")
 
@@ -84,10 +86,12 @@ def commands(markdown: str) -> list[str]:
 
 
 def words(command: str) -> list[str]:
+    """The command's words as the shell splits them, short option aliases spelt long."""
     try:
-        return shlex.split(command)
+        split = shlex.split(command)
     except ValueError:
-        return command.split()
+        split = command.split()
+    return [ALIASES.get(word, word) for word in split]
 
 
 def covered(english: str, persian: list[str]) -> bool:
