@@ -1,6 +1,7 @@
 """Wiring for the compliance suite: which hosts, how to reach them, what each check found.
 
-    pytest tests/compliance                                  # the lab province
+    pytest tests/compliance                                  # the lab province (or UNITCTL_INVENTORY's,
+                                                             # or the one `unitctl use` set)
     pytest tests/compliance --unit lab-court                 # one unit
     pytest tests/compliance --inventory inventory/qom.unitctl.yml --ssh-user me
     pytest tests/compliance --hosts=paramiko://court-srv --ssh-config=...  # plain testinfra
@@ -45,6 +46,7 @@ from unitctl.compliance import (
     write_results,
     write_ssh_config,
 )
+from unitctl.inventory.choice import InventoryChoiceError, choose
 from unitctl.inventory.load import load_source
 from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR, PROJECT_ROOT
 from unitctl.inventory.policy import load_policy
@@ -56,7 +58,9 @@ class HostUnreachable(Exception):
 
 def pytest_addoption(parser):
     group = parser.getgroup("unitctl compliance")
-    group.addoption("--inventory", default=str(LAB_INVENTORY), help="inventory source (*.unitctl.yml)")
+    group.addoption("--inventory", default=None,
+                    help="inventory source (*.unitctl.yml; default: UNITCTL_INVENTORY, else the one `unitctl use` "
+                         "set, else the lab's)")
     group.addoption("--unit", action="append", default=[], help="check only this unit (repeatable)")
     group.addoption("--ssh-user", default=None, help="SSH user (lab: root)")
     group.addoption("--known-hosts", default=None, help="known_hosts file (lab: the lab's own)")
@@ -68,6 +72,10 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "compliance_check(check): a compliance check with its metadata")
+    try:  # the same choice as unitctl's: --inventory, UNITCTL_INVENTORY, the checkout's setting, the lab
+        config.option.inventory = str(choose(config.option.inventory, LAB_INVENTORY).path)
+    except InventoryChoiceError as error:
+        raise pytest.UsageError(str(error)) from error
     source = load_source(config.option.inventory)
     is_lab, province = source.lab, source.province
     targets = target_hosts(province, config.option.unit or None)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 
 from unitctl import paths
-from unitctl.cli import CommandRefused, checked_source, exit_statuses, inventory_source, unit_ids_completer
+from unitctl.cli import CommandRefused, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
 
@@ -48,8 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council",
                                    epilog=statuses("every unit"))
     for parser in (check, evaluate):
-        parser.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
-                            help="inventory source (default: the lab province)")
+        add_inventory_option(parser, paths.LAB_INVENTORY, "the lab province, inventory/lab.unitctl.yml")
         parser.add_argument("--output", type=Path, default=None,
                             help="where the JSON, JUnit and HTML reports go (default: results/evaluation/ for "
                                  "evaluate, results/evaluation/units/UNIT/ for check)")
@@ -70,8 +70,8 @@ def run(args, unit_ids: list[str]) -> int:
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:
-        print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
-              file=sys.stderr)
+        choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
+        print(f"unitctl: {unit_not_found(unknown, choice, sorted(known))}", file=sys.stderr)
         return evaluation.EXIT_NOT_EVALUATED
     # A unit still being onboarded (TODO markers from new-unit) is not evaluated as if it were real.
     unfinished = {unit.id: todo_markers(unit) for unit in province.units
@@ -85,8 +85,7 @@ def run(args, unit_ids: list[str]) -> int:
     compliance = run_suite(source, unit_ids, args.workers, args.keyword)
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
-                                  str(source.relative_to(paths.PROJECT_ROOT) if source.is_relative_to(paths.PROJECT_ROOT) else source),
-                                  unit_ids, args.keyword)
+                                  paths.in_checkout(source), unit_ids, args.keyword)
     output = args.output or (DEFAULT_OUTPUT / "units" / unit_ids[0] if len(unit_ids) == 1 else DEFAULT_OUTPUT)
     history = args.history or (args.output or DEFAULT_OUTPUT) / "history"
     report = evaluation.build_evaluation(compliance, province, run_info,
@@ -131,7 +130,7 @@ def print_summary(report: dict) -> None:
               f"{counts['error']:>5} {counts['unreachable']:>7}")
         for failure in unit["failures"]:
             print(f"  [{failure['severity']}] {failure['check_id']} {failure['host']}: {failure['title_en']}"
-                  f"  -> fix: ansible-playbook {failure['fix']} --limit {failure['host']}")
+                  f"  -> fix: {failure['fix_command']}")
         if unit["unreachable_hosts"]:
             print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
         if unit.get("evaluated") == "none":
