@@ -36,6 +36,7 @@ import network_facts
 import paramiko
 import pytest
 
+from unitctl import compliance_progress
 from unitctl.compliance import (
     Check,
     Result,
@@ -68,6 +69,8 @@ def pytest_addoption(parser):
     group.addoption("--backend", choices=("paramiko", "ansible"), default="paramiko",
                     help="paramiko (default) or testinfra's ansible backend, every command an `ansible` run "
                          "(slow; for comparison)")
+    group.addoption("--progress", action="store_true",
+                    help="one line per host as its checks finish (counts, elapsed), instead of a dot per check")
 
 
 def pytest_configure(config):
@@ -88,6 +91,8 @@ def pytest_configure(config):
         config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
     )
     config.pluginmanager.register(ResultRecorder(config), "unitctl-compliance-results")
+    if config.option.progress:
+        compliance_progress.register(config, _check_target)
     if config.option.hosts is None and config.option.backend == "ansible":
         config.option.ansible_inventory = str(source)
         config.option.force_ansible = True
@@ -181,6 +186,12 @@ def _target_of(item):
         return None
     spec = testinfra_host.backend.host  # the ansible backend keeps the inventory name, the others a HostSpec
     return item.config.stash[TARGETS].get(spec if isinstance(spec, str) else spec.name)
+
+
+def _check_target(item) -> tuple[str, str] | None:
+    """(unit id, host) of a compliance check, None for any other item: what has a result."""
+    target = _target_of(item) if item.get_closest_marker("compliance_check") else None
+    return (target.unit_id, target.name) if target is not None else None
 
 
 @pytest.fixture(autouse=True)

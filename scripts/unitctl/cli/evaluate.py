@@ -82,6 +82,8 @@ def run(args, unit_ids: list[str]) -> int:
                                  f"{unit_id} ({len(markers)})" for unit_id, markers in sorted(unfinished.items())))
 
     started = datetime.now(UTC)
+    print(f"checking {', '.join(unit_ids) or 'every unit'} of {paths.in_checkout(source)}, "
+          f"{args.workers} host{'s' * (args.workers != 1)} at once", flush=True)
     compliance = run_suite(source, unit_ids, args.workers, args.keyword)
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
@@ -99,15 +101,23 @@ def run(args, unit_ids: list[str]) -> int:
     return evaluation.exit_status(report)
 
 
+COMPLIANCE_SUITE = paths.PROJECT_ROOT / "tests" / "compliance"
+
+# pytest's screen output quieted: a line per host (unitctl.compliance_progress) instead of a letter
+# per check and a traceback per failure; each failure's evidence is in the results and the report.
+QUIET = ("-q", "--no-header", "-rN", "--tb=no", "-o", "console_output_style=classic", "--progress")
+
+
 def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | None,
-              pytest_args: tuple[str, ...] = ()) -> dict:
-    """The testinfra suite in tests/compliance, on many hosts at once (pytest-xdist, paramiko).
+              pytest_args: tuple[str, ...] = (), suite: Path = COMPLIANCE_SUITE) -> dict:
+    """The testinfra suite in tests/compliance (or `suite`), on many hosts at once (pytest-xdist,
+    paramiko), printing a line as each host's checks finish. Returns the results
+    (unitctl-compliance/1: checks and results; empty when the suite could not run).
 
     `pytest_args` go to pytest as they are (tests/benchmarks/bench_evaluation.py: `--backend ansible`)."""
     with tempfile.TemporaryDirectory(prefix="unitctl-check-") as scratch:
         results = Path(scratch) / "compliance.json"
-        command = [sys.executable, "-m", "pytest", str(paths.PROJECT_ROOT / "tests" / "compliance"),
-                   "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
+        command = [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", *QUIET,
                    "--inventory", str(source), "--compliance-json", str(results)]
         command += ["-n", str(workers)] if workers > 1 else []
         command += [argument for unit_id in unit_ids for argument in ("--unit", unit_id)]
