@@ -11,14 +11,14 @@ mkdir -p "$results"
 step() { printf '\n== %s\n' "$*"; }
 
 step "1/4 validate the inventories (sample Qom province and the lab)"
-unitctl validate
+unitctl validate inventory
 step "2/4 boot the lab province"
 unitctl lab up
 step "3/4 provision the lab units"
 
-ansible-playbook playbooks/site.yml | tee "$results/provision.log"
+ansible-playbook -i inventory/lab.unitctl.yml playbooks/site.yml | tee "$results/provision.log"
 step "4/4 check every lab host"
-unitctl evaluate --output "$results/evaluation" || checks_failed=$?
+unitctl evaluate --inventory inventory/lab.unitctl.yml --output "$results/evaluation" || checks_failed=$?
 
 printf '\nResults in %s:\n' "$results"
 ls -1 "$results" | sed 's/^/  /'

@@ -21,7 +21,7 @@ step "playbook syntax"
 ansible-playbook --syntax-check playbooks/*.yml >/dev/null
 echo "ok: $(ls playbooks/*.yml | xargs -n1 basename | tr '\n' ' ')"
 step "inventory validation (sample and lab provinces)"
-unitctl validate
+unitctl validate inventory
 step "tests"
 # One pytest run so that the closing line counts every test. The lab tests boot the lab
 # (root, systemd-nspawn) and take it down at the end.

@@ -11,8 +11,17 @@ INVENTORY_DIR = PROJECT_ROOT / "inventory"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 LAB_INVENTORY = INVENTORY_DIR / "lab.unitctl.yml"
 LAB_UNITS_DIR = INVENTORY_DIR / "lab" / "units"
+# The checkout's own choice of inventory (`unitctl use`), git-ignored: see unitctl.inventory.choice.
+LOCAL_SETTINGS = Path(os.environ.get("UNITCTL_LOCAL_SETTINGS", PROJECT_ROOT / "unitctl.local.yml"))
 
 # The lab keeps its cache (base root filesystem, package cache) and its running state outside
 # the checkout, so a fresh clone on the same machine reuses the cache and finds a running lab.
 LAB_CACHE_DIR = Path(os.environ.get("UNITLAB_CACHE_DIR", "/var/cache/unitlab"))
 LAB_STATE_DIR = Path(os.environ.get("UNITLAB_STATE_DIR", "/var/lib/unitlab"))
+
+
+def in_checkout(path: Path | str) -> str:
+    """How a path is printed for a person to copy: relative to the checkout's top folder when it is
+    inside the checkout (commands are run from there, as the README says), else absolute."""
+    resolved, root = Path(path).resolve(), PROJECT_ROOT.resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)

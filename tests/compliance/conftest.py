@@ -1,6 +1,7 @@
 """Wiring for the compliance suite: which hosts, how to reach them, what each check found.
 
-    pytest tests/compliance                                  # the lab province
+    pytest tests/compliance                                  # the lab province (or UNITCTL_INVENTORY's,
+                                                             # or the one `unitctl use` set)
     pytest tests/compliance --unit lab-court                 # one unit
     pytest tests/compliance --inventory inventory/qom.unitctl.yml --ssh-user me
     pytest tests/compliance --hosts=paramiko://court-srv --ssh-config=...  # plain testinfra
@@ -35,6 +36,7 @@ import network_facts
 import paramiko
 import pytest
 
+from unitctl import compliance_progress
 from unitctl.compliance import (
     Check,
     Result,
@@ -45,6 +47,7 @@ from unitctl.compliance import (
     write_results,
     write_ssh_config,
 )
+from unitctl.inventory.choice import InventoryChoiceError, choose
 from unitctl.inventory.load import load_source
 from unitctl.paths import LAB_INVENTORY, LAB_STATE_DIR, PROJECT_ROOT
 from unitctl.inventory.policy import load_policy
@@ -56,7 +59,9 @@ class HostUnreachable(Exception):
 
 def pytest_addoption(parser):
     group = parser.getgroup("unitctl compliance")
-    group.addoption("--inventory", default=str(LAB_INVENTORY), help="inventory source (*.unitctl.yml)")
+    group.addoption("--inventory", default=None,
+                    help="inventory source (*.unitctl.yml; default: UNITCTL_INVENTORY, else the one `unitctl use` "
+                         "set, else the lab's)")
     group.addoption("--unit", action="append", default=[], help="check only this unit (repeatable)")
     group.addoption("--ssh-user", default=None, help="SSH user (lab: root)")
     group.addoption("--known-hosts", default=None, help="known_hosts file (lab: the lab's own)")
@@ -64,10 +69,16 @@ def pytest_addoption(parser):
     group.addoption("--backend", choices=("paramiko", "ansible"), default="paramiko",
                     help="paramiko (default) or testinfra's ansible backend, every command an `ansible` run "
                          "(slow; for comparison)")
+    group.addoption("--progress", action="store_true",
+                    help="one line per host as its checks finish (counts, elapsed), instead of a dot per check")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "compliance_check(check): a compliance check with its metadata")
+    try:  # the same choice as unitctl's: --inventory, UNITCTL_INVENTORY, the checkout's setting, the lab
+        config.option.inventory = str(choose(config.option.inventory, LAB_INVENTORY).path)
+    except InventoryChoiceError as error:
+        raise pytest.UsageError(str(error)) from error
     source = load_source(config.option.inventory)
     is_lab, province = source.lab, source.province
     targets = target_hosts(province, config.option.unit or None)
@@ -80,6 +91,8 @@ def pytest_configure(config):
         config.option.known_hosts or (lab_known_hosts() if is_lab else Path.home() / ".ssh" / "known_hosts")
     )
     config.pluginmanager.register(ResultRecorder(config), "unitctl-compliance-results")
+    if config.option.progress:
+        compliance_progress.register(config, _check_target)
     if config.option.hosts is None and config.option.backend == "ansible":
         config.option.ansible_inventory = str(source)
         config.option.force_ansible = True
@@ -173,6 +186,12 @@ def _target_of(item):
         return None
     spec = testinfra_host.backend.host  # the ansible backend keeps the inventory name, the others a HostSpec
     return item.config.stash[TARGETS].get(spec if isinstance(spec, str) else spec.name)
+
+
+def _check_target(item) -> tuple[str, str] | None:
+    """(unit id, host) of a compliance check, None for any other item: what has a result."""
+    target = _target_of(item) if item.get_closest_marker("compliance_check") else None
+    return (target.unit_id, target.name) if target is not None else None
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import pytest
 from unitctl.compliance import check
 from unitctl.network import audit
 from unitctl.network.platforms import PLATFORMS
+from unitctl.paths import in_checkout
 
 DEVICES = ("network_device",)
 FIX = "playbooks/network.yml"
@@ -54,13 +55,13 @@ def test_device_answers(network_device):
 @check(id="NET-002", title_en="The managed sections of the running config are as intended (no drift)",
        title_fa="بخش‌های مدیریت‌شدهٔ پیکربندی جاری همان پیکربندی مقرر است (بدون انحراف)", severity="high",
        applies_to=DEVICES, policy=POLICY, fix=FIX)
-def test_no_drift(network_device):
+def test_no_drift(network_device, request):
     if not network_device.managed:
         pytest.skip(f"not applicable: no section is managed on {network_device.device}"
                     + (f": {network_device.unmanaged_reason}" if network_device.unmanaged_reason else ""))
     if network_device.remediation is None:
         raise IntendedUnknown(f"the intended config of {network_device.device} is unknown: {network_device.message}")
-    problems = audit.drift_problems(network_device)
+    problems = audit.drift_problems(network_device, inventory=in_checkout(request.config.option.inventory))
     no_problems(problems, f"{len(network_device.remediation)} lines would be sent to bring "
                           f"{', '.join(network_device.managed)} to the intended config")
 

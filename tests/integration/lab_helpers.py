@@ -64,8 +64,8 @@ def recap_of(stdout: str) -> dict[str, dict[str, int]]:
 
 def unitctl(*args: str, timeout: float = LAB_COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
     """Run the real `unitctl` command, as a technician would."""
-    return subprocess.run([sys.executable, "-m", "unitctl.cli", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "unitctl.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, UNITCTL_INVENTORY=str(paths.LAB_INVENTORY)))
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> str:
@@ -81,6 +81,7 @@ def environment() -> dict[str, str]:
     env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["UNITCTL_INVENTORY"] = str(paths.LAB_INVENTORY)  # the lab, whatever inventory this checkout is set to
     return env
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from unitctl.cli import main
+from unitctl.cli import build_parser, main
 from unitctl.inventory.load import load_units_dir
 from unitctl.inventory.newunit import free_block
 from unitctl.inventory.validate import pending_todos, validate_province
+
+from unitctl.paths import PROJECT_ROOT
 
 from fixture_province import copy_fixture_province
 
@@ -57,6 +61,8 @@ def test_validate_lists_every_problem_and_exits_1(province, capsys):
         "addressing.yml",
     ]
     assert "3 problems in 1 file" in captured.err
+    # The command to run again names the source, so that copying it checks this province.
+    assert f"then run `unitctl validate {province / 'province.unitctl.yml'}` again" in captured.err
 
 
 def test_validate_without_a_path_checks_the_sample_and_the_lab_province(capsys):
@@ -95,7 +101,7 @@ def test_validate_strict_refuses_todo_markers(province, capsys):
     (["staff", "appointments", "-i", "inventory", "--csv", "x.csv"],
      "argument -i/--inventory: inventory is a folder, not an inventory source (*.unitctl.yml); name one of its "
      "sources, such as inventory/province.unitctl.yml"),
-    (["evaluate", "--inventory", "inventory/units"], "argument --inventory: inventory/units is a folder"),
+    (["evaluate", "--inventory", "inventory/units"], "argument -i/--inventory: inventory/units is a folder"),
     (["net", "render", "-i", "inventory/nowhere.unitctl.yml"], "does not exist"),
 ])
 def test_a_bad_inventory_path_is_one_plain_line_and_exit_2(province, capsys, argv, message):
@@ -231,3 +237,193 @@ def test_a_source_file_is_checked_itself(province, capsys, content, said):
     (province / "odd.unitctl.yml").write_text(content, encoding="utf-8")
     assert main(["validate", "inventory/odd.unitctl.yml"]) == 2
     assert said in capsys.readouterr().err
+
+
+# --- the inventory in use: --inventory > UNITCTL_INVENTORY > unitctl.local.yml > the default ----
+
+QOM = PROJECT_ROOT / "inventory" / "qom.unitctl.yml"
+LAB = PROJECT_ROOT / "inventory" / "lab.unitctl.yml"
+
+# Every command that acts on one inventory source, with its own default (staff: the province).
+ONE_SOURCE_COMMANDS = [
+    (["provision", "qom-court"], LAB), (["check", "qom-court"], LAB), (["evaluate"], LAB),
+    (["net", "render"], LAB), (["net", "drift"], LAB), (["staff", "list"], QOM), (["staff", "appointments"], QOM),
+]
+
+
+def parsed(argv: list[str]):
+    return build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv, default", ONE_SOURCE_COMMANDS)
+def test_each_source_wins_over_the_next(argv, default, fresh_inventory_choice, monkeypatch):
+    args = parsed(argv)
+    assert (args.inventory, args.inventory_choice.origin) == (default, "default")
+
+    assert main(["use", str(LAB if default == QOM else QOM)]) == 0  # the checkout's setting
+    setting = LAB if default == QOM else QOM
+    args = parsed(argv)
+    assert (args.inventory.resolve(), args.inventory_choice.origin) == (setting, "setting")
+
+    monkeypatch.setenv("UNITCTL_INVENTORY", str(default))  # the environment, over the setting
+    args = parsed(argv)
+    assert (args.inventory, args.inventory_choice.origin) == (default, "environment")
+
+    args = parsed([*argv, "--inventory", str(setting)])  # the command line, over both
+    assert (args.inventory, args.inventory_choice.origin) == (setting, "option")
+
+
+def test_use_writes_the_setting_relative_to_the_checkout_and_shows_it(fresh_inventory_choice, capsys, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)  # from anywhere: the path is found in the checkout
+    assert main(["use", "inventory/qom.unitctl.yml"]) == 0
+    assert yaml.safe_load(fresh_inventory_choice.read_text(encoding="utf-8")) == {
+        "inventory": "inventory/qom.unitctl.yml"}
+    assert "this checkout now acts on inventory/qom.unitctl.yml" in capsys.readouterr().out
+    assert main(["use"]) == 0
+    assert capsys.readouterr().out == f"inventory/qom.unitctl.yml (from {fresh_inventory_choice})\n"
+    assert main(["use", "--clear"]) == 0
+    assert not fresh_inventory_choice.exists()
+    capsys.readouterr()
+    assert main(["use"]) == 0
+    assert capsys.readouterr().out.startswith("inventory/lab.unitctl.yml: the lab's inventory, the default")
+
+
+def test_use_refuses_what_is_not_an_inventory_source(fresh_inventory_choice, capsys):
+    assert main(["use", str(PROJECT_ROOT / "inventory" / "policy-schema.yml")]) == 2
+    assert "names no 'units_dir'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["use", "inventory/nowhere.unitctl.yml"])
+    assert exited.value.code == 2
+    assert "inventory/nowhere.unitctl.yml does not exist" in capsys.readouterr().err
+    assert not fresh_inventory_choice.exists()
+
+
+def test_use_says_when_the_environment_comes_first(fresh_inventory_choice, capsys, monkeypatch):
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/lab.unitctl.yml")
+    assert main(["use", "inventory/qom.unitctl.yml"]) == 0
+    assert ("UNITCTL_INVENTORY is set in this shell, so it comes first: inventory/lab.unitctl.yml"
+            in capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv", [["provision", "qom-court"], ["check", "qom-court"], ["net", "render"],
+                                  ["staff", "list"]])
+@pytest.mark.parametrize("value, said", [
+    ("inventory/nope.unitctl.yml", "UNITCTL_INVENTORY=inventory/nope.unitctl.yml does not exist; an inventory "
+                                   "source is a file such as inventory/qom.unitctl.yml (set UNITCTL_INVENTORY to "
+                                   "one, or unset it)"),
+    ("inventory", "UNITCTL_INVENTORY=inventory is a folder, not an inventory source (*.unitctl.yml); name one of its "
+                  "sources, such as inventory/lab.unitctl.yml"),
+])
+def test_a_bad_environment_value_is_refused_naming_the_variable(argv, value, said, monkeypatch, capsys):
+    monkeypatch.setenv("UNITCTL_INVENTORY", value)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, said", [
+    ("inventory: inventory/gone.unitctl.yml\n",
+     "{settings}: inventory: inventory/gone.unitctl.yml does not exist; an inventory source is a file such as "
+     "inventory/qom.unitctl.yml (`unitctl use SOURCE` sets another, `unitctl use --clear` removes the setting)"),
+    ("inventory: [\n", "{settings} cannot be read (ParserError)"),
+    ("inventry: inventory/qom.unitctl.yml\n", "{settings} names no inventory"),
+])
+def test_a_bad_setting_is_refused_naming_its_file(content, said, fresh_inventory_choice, capsys):
+    fresh_inventory_choice.write_text(content, encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "qom-court"])
+    assert exited.value.code == 2
+    assert said.format(settings=fresh_inventory_choice) in capsys.readouterr().err
+    assert main(["use", "--clear"]) == 0  # the way out works even then
+    assert not fresh_inventory_choice.exists()
+
+
+def test_a_bad_setting_does_not_matter_when_the_command_line_names_the_inventory(fresh_inventory_choice,
+                                                                                  monkeypatch):
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/nope.unitctl.yml")
+    fresh_inventory_choice.write_text("inventory: [\n", encoding="utf-8")
+    assert parsed(["check", "qom-court", "-i", str(QOM)]).inventory == QOM
+
+
+def test_a_relative_path_is_found_from_the_checkout_when_not_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/qom.unitctl.yml")
+    assert parsed(["check", "qom-court"]).inventory.resolve() == QOM
+    monkeypatch.delenv("UNITCTL_INVENTORY")
+    assert parsed(["check", "qom-court", "--inventory", "inventory/qom.unitctl.yml"]).inventory.resolve() == QOM
+
+
+def test_the_inventory_in_use_is_said_in_one_line_and_in_help(monkeypatch, capsys, fresh_inventory_choice):
+    from unitctl.cli import provision
+
+    monkeypatch.setattr(provision.subprocess, "run",
+                        lambda command, **kwargs: subprocess.CompletedProcess(command, 0))
+    assert main(["use", "inventory/qom.unitctl.yml"]) == 0
+    capsys.readouterr()
+    assert main(["provision", "qom-court"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"unitctl: inventory inventory/qom.unitctl.yml (from {fresh_inventory_choice})\n"
+    # The command printed to copy names the inventory used, not ansible.cfg's default (the lab).
+    assert captured.out == ("running: ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml "
+                            "--limit unit_qom_court\n")
+
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/qom.unitctl.yml")
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    assert ("(default: inventory/qom.unitctl.yml, from UNITCTL_INVENTORY)"
+            in " ".join(capsys.readouterr().out.split()))
+    assert main(["provision", "qom-court", "-i", "inventory/qom.unitctl.yml"]) == 0
+    assert capsys.readouterr().err == ""  # named on the command line: nothing to say
+
+
+def test_validate_without_a_path_validates_the_inventory_in_use(monkeypatch, capsys):
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/qom.unitctl.yml")
+    assert main(["validate"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("inventory valid:") == 1 and "inventory valid: 5 units" in captured.out
+    assert captured.err == "unitctl: inventory inventory/qom.unitctl.yml (from UNITCTL_INVENTORY)\n"
+
+
+def test_new_unit_goes_into_the_province_of_the_inventory_in_use(province, capsys, monkeypatch, tmp_path):
+    other = copy_fixture_province(tmp_path / "other")
+    monkeypatch.setenv("UNITCTL_INVENTORY", str(province / "province.unitctl.yml"))
+    naming = ["--kind", "county_court", "--name-fa", "دادگستری جعفریه", "--name-en", "Courts of Jafarieh"]
+    assert main(["new-unit", "jafarieh-court", *naming]) == 0
+    assert (province / "units" / "jafarieh-court" / "unit.yml").is_file()
+    captured = capsys.readouterr()
+    assert "created inventory/units/jafarieh-court" in captured.out
+    assert captured.err == f"unitctl: inventory {province / 'province.unitctl.yml'} (from UNITCTL_INVENTORY)\n"
+    # --inventory comes first; --units-dir names the folder itself.
+    assert main(["new-unit", "kahak-court", *naming, "--inventory", str(other / "province.unitctl.yml")]) == 0
+    assert main(["new-unit", "salafchegan-court", *naming, "--units-dir", str(other / "units")]) == 0
+    assert sorted(p.name for p in (other / "units").iterdir()) == ["centre", "court", "kahak-court",
+                                                                   "salafchegan-court"]
+    assert not (province / "units" / "kahak-court").exists()
+
+
+def test_check_prints_and_reports_each_fix_on_the_inventory_it_used(monkeypatch, capsys, tmp_path):
+    from unitctl.cli import evaluate
+
+    ssh = {"id": "SSH-002", "title_en": "Password login is off", "title_fa": "ورود با گذرواژه خاموش است",
+           "severity": "critical", "applies_to": ["unit_server"], "policy": "ssh.yml", "fix": "playbooks/servers.yml"}
+    ran = []
+
+    def run_suite(source, unit_ids, workers, keyword, *rest, **kwargs):
+        ran.append((source, unit_ids))
+        return {"checks": {"SSH-002": ssh}, "results": [
+            {"check_id": "SSH-002", "host": "qom-court-srv1", "unit_id": "qom-court", "outcome": "fail",
+             "evidence": "PasswordAuthentication yes", "seconds": 0.1}]}
+
+    monkeypatch.setattr(evaluate, "run_suite", run_suite)
+    monkeypatch.setenv("UNITCTL_INVENTORY", "inventory/qom.unitctl.yml")
+    assert main(["check", "qom-court", "--output", str(tmp_path / "out")]) == 1
+    assert ran == [(QOM, ["qom-court"])]
+    fix = "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit qom-court-srv1"
+    assert f"[critical] SSH-002 qom-court-srv1: Password login is off  -> fix: {fix}\n" in capsys.readouterr().out
+    assert f"<code>{fix}</code>" in (tmp_path / "out" / "evaluation.html").read_text(encoding="utf-8")
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text(encoding="utf-8"))
+    assert report["run"]["inventory"] == "inventory/qom.unitctl.yml"
+    assert report["units"]["qom-court"]["failures"][0]["fix_command"] == fix

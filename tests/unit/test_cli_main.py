@@ -16,7 +16,12 @@ from unitctl.cli import provision
 from unitctl.paths import PROJECT_ROOT
 
 SCRIPTS = PROJECT_ROOT / "scripts"
-ENV = dict(os.environ, PYTHONPATH=str(SCRIPTS), PYTHONDONTWRITEBYTECODE="1")
+
+
+def command_env(**extra: str) -> dict[str, str]:
+    """The environment of a unitctl started here: this one as the test left it (see conftest.py:
+    no UNITCTL_INVENTORY, no checkout setting), running this checkout's package."""
+    return dict(os.environ, PYTHONPATH=str(SCRIPTS), PYTHONDONTWRITEBYTECODE="1", **extra)
 
 
 def git(root: Path, *arguments: str) -> str:
@@ -44,7 +49,7 @@ def test_version_prints_the_pyproject_version_and_the_checkout_commit(capsys):
 
 def test_version_as_a_command(tmp_path):
     done = subprocess.run([sys.executable, "-m", "unitctl", "--version"], capture_output=True, text=True,
-                          env=ENV, cwd=tmp_path, timeout=60, check=False)
+                          env=command_env(), cwd=tmp_path, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"unitctl {expected_version()} (commit {expected_commit()})\n"
     assert done.stderr == ""
@@ -82,12 +87,12 @@ def test_version_falls_back_to_the_installed_metadata(tmp_path, monkeypatch):
 
 # --- shell completion ---------------------------------------------------------------------------
 
-def complete(line: str, cwd: Path | None = None) -> list[str]:
+def complete(line: str, cwd: Path | None = None, **extra_env: str) -> list[str]:
     """What the shell offers for `line` (cursor at its end), as it asks after
     `eval "$(register-python-argcomplete unitctl)"`: the command runs with _ARGCOMPLETE and COMP_LINE
     set and answers on file descriptor 8. (Not in-process: argcomplete would take pytest's fd 9.)"""
     read_end, write_end = os.pipe()
-    env = dict(ENV, _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\n", COMP_LINE=line, COMP_POINT=str(len(line)))
+    env = command_env(_ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\n", COMP_LINE=line, COMP_POINT=str(len(line)), **extra_env)
     done = subprocess.run(["bash", "-c", f'exec "$0" -m unitctl 8>&{write_end}', sys.executable], env=env,
                           cwd=cwd or PROJECT_ROOT, timeout=60, check=False, capture_output=True, text=True,
                           pass_fds=(write_end,))
@@ -123,8 +128,23 @@ def test_unit_ids_of_the_inventory_named():
     assert "qom-court" in offered and "lab-court" not in offered
 
 
+def qom_units() -> list[str]:
+    return sorted(p.name for p in (PROJECT_ROOT / "inventory" / "units").iterdir() if p.is_dir())
+
+
+def test_unit_ids_of_the_inventory_set_for_the_shell_or_the_checkout(tmp_path, fresh_inventory_choice):
+    offered = complete("unitctl check ", tmp_path, UNITCTL_INVENTORY="inventory/qom.unitctl.yml")
+    assert [word for word in offered if not word.startswith("-")] == qom_units()
+    fresh_inventory_choice.write_text("inventory: inventory/qom.unitctl.yml\n", encoding="utf-8")
+    assert complete("unitctl provision qom-c", tmp_path) == ["qom-centre", "qom-court"]
+    # --inventory on the line comes first; a broken setting offers nothing and breaks nothing.
+    assert complete("unitctl provision -i inventory/lab.unitctl.yml lab-c", PROJECT_ROOT) == ["lab-centre", "lab-court"]
+    fresh_inventory_choice.write_text("inventory: [\n", encoding="utf-8")
+    assert complete("unitctl check q", tmp_path) == []
+
+
 def test_commands_complete():
-    assert {"provision", "check", "evaluate", "lab", "net", "validate"} <= set(complete("unitctl "))
+    assert {"provision", "check", "evaluate", "lab", "net", "validate", "use"} <= set(complete("unitctl "))
 
 
 @pytest.mark.parametrize("inventory", [None, "no/such.unitctl.yml", "README.md", "inventory"])
@@ -217,7 +237,7 @@ def test_provision_lists_ansible_playbooks_exit_statuses(capsys):
                    ExitCode.INVALID_CLI_OPTION, ExitCode.KEYBOARD_INTERRUPT, ExitCode.UNKNOWN_ERROR):
         assert f" {int(status)} " in text.split("exit status:")[1]
     assert f" {cli.EXIT_REFUSED} some host failed a task (ansible-playbook); or unitctl refused" in text
-    assert "unitctl provision qom-court -- --tags role::ssh_server -v" in text
+    assert "unitctl provision qom-court -i inventory/qom.unitctl.yml \\ -- --tags role::ssh_server -v" in text
 
 
 @pytest.mark.parametrize("command", [("validate",), ("new-unit",), ("lab", "up"), ("lab", "status"),

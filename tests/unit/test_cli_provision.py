@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from unitctl import cli
 from unitctl.cli.provision import command_for
 from unitctl.paths import PROJECT_ROOT
+
+from fixture_province import copy_fixture_province
 
 
 def test_the_command_names_the_units_groups_playbooks_and_modes():
@@ -29,3 +33,50 @@ def test_an_unknown_unit_is_refused_before_anything_runs(capsys):
     assert status == 2
     assert "no unit no-such-unit in" in captured.err and "lab-court, lab-prosecutor" in captured.err
     assert "running:" not in captured.out
+
+
+# --- a unit that is not in the inventory in use -------------------------------------------------
+
+def test_a_unit_of_another_inventory_is_pointed_to_it(capsys):
+    assert cli.main(["provision", "qom-court"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "unitctl: no unit qom-court in inventory/lab.unitctl.yml (the default). qom-court is in "
+        "inventory/qom.unitctl.yml: add --inventory inventory/qom.unitctl.yml or set UNITCTL_INVENTORY "
+        "(`unitctl use inventory/qom.unitctl.yml` sets it for this checkout)\n")
+    assert "running:" not in captured.out
+
+
+NOT_LAB_CORT = "no unit lab-cort in inventory/lab.unitctl.yml ({origin}). lab-cort: did you mean lab-court?"
+
+
+@pytest.mark.parametrize("argv, origin", [
+    (["provision", "lab-cort"], "the default"),
+    (["check", "lab-cort"], "the default"),
+    (["check", "lab-cort", "-i", "inventory/lab.unitctl.yml"], "--inventory"),
+])
+def test_a_mistyped_unit_gets_the_ids_that_look_like_it(argv, origin, capsys):
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == f"unitctl: {NOT_LAB_CORT.format(origin=origin)}\n"
+
+
+def test_staff_points_to_the_inventory_that_has_the_unit():
+    with pytest.raises(SystemExit) as exited:  # with a message: exit status 1
+        cli.main(["staff", "list", "lab-court"])  # staff's default is the province
+    assert exited.value.code == (
+        "unitctl staff: no unit lab-court in inventory/qom.unitctl.yml (the default). lab-court is in "
+        "inventory/lab.unitctl.yml: add --inventory inventory/lab.unitctl.yml or set UNITCTL_INVENTORY "
+        "(`unitctl use inventory/lab.unitctl.yml` sets it for this checkout)")
+
+
+def test_a_unit_in_a_source_beside_the_one_named_is_found_there(tmp_path, capsys):
+    root = copy_fixture_province(tmp_path / "inventory")
+    (root / "north.unitctl.yml").write_text("plugin: unitctl_province\nunits_dir: north\n", encoding="utf-8")
+    (root / "north" / "far-court").mkdir(parents=True)
+    assert cli.main(["provision", "far-court", "court", "nowhere-x", "--inventory",
+                     str(root / "province.unitctl.yml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"unitctl: no unit far-court, nowhere-x in {root / 'province.unitctl.yml'} (--inventory). ")
+    assert (f"far-court is in {root / 'north.unitctl.yml'}: add --inventory {root / 'north.unitctl.yml'} or set "
+            "UNITCTL_INVENTORY") in err
+    assert "nowhere-x is in no inventory source of this checkout; this one has: centre, court" in err

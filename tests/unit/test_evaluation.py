@@ -117,8 +117,21 @@ def test_outputs_json_junit_html(province, tmp_path):
     assert "pros-srv" in page  # listed as unreachable
     assert "۱۴۰۵/۰۹/۰۷" in page  # Jalali date in Persian digits
     assert "OL" in page and "20 min runtime" in page  # clause 2's UPS facts
-    assert "ansible-playbook playbooks/servers.yml --limit court-srv" in page
+    # The fix names the inventory the run used: ansible.cfg's default (the lab) is never assumed.
+    assert "<code>ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml --limit court-srv</code>" in page
+    failure = suites.find(".//failure")
+    assert failure.get("message") == "ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml --limit court-srv"
 
+
+
+def test_each_fix_is_a_command_on_the_inventory_of_the_run(province):
+    for inventory, named in (("inventory/qom.unitctl.yml", "inventory/qom.unitctl.yml"),
+                             ("/srv/my units/qom.unitctl.yml", "'/srv/my units/qom.unitctl.yml'")):
+        report = evaluation.build_evaluation(
+            {"checks": CHECKS, "results": [result("SSH-002", "court-srv", "lab-court", "fail", "yes")]},
+            province, run_info(inventory=inventory))
+        assert report["units"]["lab-court"]["failures"][0]["fix_command"] == (
+            f"ansible-playbook -i {named} playbooks/servers.yml --limit court-srv")
 
 HARDENING = {
     "SSH-006": {"id": "SSH-006", "title_en": "Forwarding is off", "title_fa": "هدایت پورت خاموش است", "severity": "high",

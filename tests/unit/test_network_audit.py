@@ -172,6 +172,11 @@ def test_drift_evidence_is_the_remediation_shortened(switch):
     shown = audit.drift_problems(long, limit=20)
     assert shown[:20] == long.remediation[:20] and len(shown) == 21
     assert shown[-1] == "... and 10 more lines (`unitctl net diff -l qom-court-sw2` shows them all)"
+    # The command to copy names the inventory the check ran on (quoted when it must be).
+    assert audit.drift_problems(long, limit=20, inventory="inventory/qom.unitctl.yml")[-1] == (
+        "... and 10 more lines (`unitctl net diff -i inventory/qom.unitctl.yml -l qom-court-sw2` shows them all)")
+    assert "`unitctl net diff -i '/srv/my units/qom.unitctl.yml' -l qom-court-sw2`" in audit.drift_problems(
+        long, limit=20, inventory="/srv/my units/qom.unitctl.yml")[-1]
 
 
 def test_not_applicable_where_the_section_is_not_managed(switch):

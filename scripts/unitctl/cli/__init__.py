@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -21,17 +22,29 @@ class CommandRefused(Exception):
 
 
 def inventory_source(text: str) -> Path:
-    """argparse type of every --inventory/-i: an existing inventory source file (*.unitctl.yml).
+    """argparse type of every --inventory/-i: an existing inventory source file (*.unitctl.yml),
+    looked for from the current folder, then from the checkout's top (unitctl.inventory.choice.locate).
     Raises argparse.ArgumentTypeError (exit status 2, one plain line) for anything else."""
-    path = Path(text)
-    if path.is_dir():
-        sources = sorted(p.name for p in path.glob("*.unitctl.yml"))
-        hint = f"; name one of its sources, such as {path / sources[0]}" if sources else ""
-        raise argparse.ArgumentTypeError(f"{text} is a folder, not an inventory source (*.unitctl.yml){hint}")
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{text} does not exist; an inventory source is a file such as "
-                                         "inventory/qom.unitctl.yml")
+    from unitctl.inventory.choice import locate, path_problem  # noqa: PLC0415  (keeps start-up light)
+
+    path = locate(text)
+    problem = path_problem(path, text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return path
+
+
+def add_inventory_option(parser: argparse.ArgumentParser, default: Path, default_text: str) -> None:
+    """The -i/--inventory option of a command that acts on one inventory source. When it is not
+    given, the parser fills `inventory` from UNITCTL_INVENTORY, the checkout's setting or `default`
+    (unitctl.inventory.choice.choose) and `inventory_choice` with where it came from; --help says
+    what it falls back to now. `default_text` describes `default` for --help."""
+    from unitctl.inventory.choice import describe_default  # noqa: PLC0415
+
+    parser.add_argument("-i", "--inventory", type=inventory_source, default=None,
+                        help="inventory source, e.g. inventory/qom.unitctl.yml (default: "
+                             f"{describe_default(default, default_text)})".replace("%", "%%"))
+    parser.set_defaults(inventory_default=default)
 
 
 def checked_source(path: Path):
@@ -72,11 +85,26 @@ class HelpFormatter(argparse.HelpFormatter):
 
 class Parser(argparse.ArgumentParser):
     """unitctl's parsers (sub-commands' too, as argparse makes them of the parent's class): epilogs
-    keep their line breaks."""
+    keep their line breaks, and a command with an inventory option (add_inventory_option) gets its
+    inventory chosen once parsed, whoever parses."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if getattr(namespace, "inventory_choice", None) is None and hasattr(namespace, "inventory_default"):
+            from unitctl.inventory.choice import InventoryChoiceError, choose  # noqa: PLC0415
+
+            if "_ARGCOMPLETE" in os.environ:  # completing a word: unit_ids_completer chooses, without errors
+                return namespace, extras
+            try:
+                namespace.inventory_choice = choose(namespace.inventory, namespace.inventory_default)
+            except InventoryChoiceError as error:
+                self.error(str(error))  # exit status 2, as for a bad --inventory
+            namespace.inventory = namespace.inventory_choice.path
+        return namespace, extras
 
 
 def exit_statuses(*rows: tuple[str, str]) -> str:
@@ -147,17 +175,28 @@ class VersionAction(argparse.Action):
 
 def unit_ids_completer(prefix: str = "", parsed_args: argparse.Namespace | None = None, **_) -> list[str]:
     """Shell completion of a UNIT argument: the unit ids of the inventory named on the command line
-    so far (--inventory/-i), else of the command's default inventory, else of the lab's.
-    Never raises: on any problem it offers nothing."""
+    so far (--inventory/-i), else of UNITCTL_INVENTORY or the checkout's setting, else of the
+    command's default inventory (the lab's). Never raises: on any problem it offers nothing."""
     try:
         from unitctl import paths  # noqa: PLC0415
+        from unitctl.inventory.choice import choose  # noqa: PLC0415
         from unitctl.inventory.load import load_source  # noqa: PLC0415
 
-        source = getattr(parsed_args, "inventory", None) or paths.LAB_INVENTORY
-        ids = sorted(unit.id for unit in load_source(Path(source)).province.units)
+        chosen = choose(getattr(parsed_args, "inventory", None),
+                        getattr(parsed_args, "inventory_default", None) or paths.LAB_INVENTORY)
+        ids = sorted(unit.id for unit in load_source(chosen.path).province.units)
         return [unit_id for unit_id in ids if unit_id.startswith(prefix or "")]
     except Exception:  # noqa: BLE001  (completion must never break the technician's shell)
         return []
+
+
+def note_inventory(args: argparse.Namespace) -> None:
+    """Say on stderr which inventory the command acts on, when it came from UNITCTL_INVENTORY or
+    the checkout's setting (not typed, not the default): one line, e.g.
+    `unitctl: inventory inventory/qom.unitctl.yml (from UNITCTL_INVENTORY)`."""
+    choice = getattr(args, "inventory_choice", None)
+    if choice is not None and choice.note:
+        print(f"unitctl: {choice.note}", file=sys.stderr, flush=True)
 
 
 def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -209,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         argcomplete.autocomplete(parser)  # answers the shell and exits when the shell asks to complete
     args = parse_args(parser, argv)
+    note_inventory(args)
     try:
         return int(args.func(args) or 0)
     except CommandRefused as refusal:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 
 from unitctl import paths
-from unitctl.cli import CommandRefused, checked_source, exit_statuses, inventory_source, unit_ids_completer
+from unitctl.cli import CommandRefused, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
 
@@ -48,8 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council",
                                    epilog=statuses("every unit"))
     for parser in (check, evaluate):
-        parser.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
-                            help="inventory source (default: the lab province)")
+        add_inventory_option(parser, paths.LAB_INVENTORY, "the lab province, inventory/lab.unitctl.yml")
         parser.add_argument("--output", type=Path, default=None,
                             help="where the JSON, JUnit and HTML reports go (default: results/evaluation/ for "
                                  "evaluate, results/evaluation/units/UNIT/ for check)")
@@ -70,8 +70,8 @@ def run(args, unit_ids: list[str]) -> int:
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:
-        print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
-              file=sys.stderr)
+        choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
+        print(f"unitctl: {unit_not_found(unknown, choice, sorted(known))}", file=sys.stderr)
         return evaluation.EXIT_NOT_EVALUATED
     # A unit still being onboarded (TODO markers from new-unit) is not evaluated as if it were real.
     unfinished = {unit.id: todo_markers(unit) for unit in province.units
@@ -82,11 +82,12 @@ def run(args, unit_ids: list[str]) -> int:
                                  f"{unit_id} ({len(markers)})" for unit_id, markers in sorted(unfinished.items())))
 
     started = datetime.now(UTC)
+    print(f"checking {', '.join(unit_ids) or 'every unit'} of {paths.in_checkout(source)}, "
+          f"{args.workers} host{'s' * (args.workers != 1)} at once", flush=True)
     compliance = run_suite(source, unit_ids, args.workers, args.keyword)
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
-                                  str(source.relative_to(paths.PROJECT_ROOT) if source.is_relative_to(paths.PROJECT_ROOT) else source),
-                                  unit_ids, args.keyword)
+                                  paths.in_checkout(source), unit_ids, args.keyword)
     output = args.output or (DEFAULT_OUTPUT / "units" / unit_ids[0] if len(unit_ids) == 1 else DEFAULT_OUTPUT)
     history = args.history or (args.output or DEFAULT_OUTPUT) / "history"
     report = evaluation.build_evaluation(compliance, province, run_info,
@@ -100,15 +101,23 @@ def run(args, unit_ids: list[str]) -> int:
     return evaluation.exit_status(report)
 
 
+COMPLIANCE_SUITE = paths.PROJECT_ROOT / "tests" / "compliance"
+
+# pytest's screen output quieted: a line per host (unitctl.compliance_progress) instead of a letter
+# per check and a traceback per failure; each failure's evidence is in the results and the report.
+QUIET = ("-q", "--no-header", "-rN", "--tb=no", "-o", "console_output_style=classic", "--progress")
+
+
 def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | None,
-              pytest_args: tuple[str, ...] = ()) -> dict:
-    """The testinfra suite in tests/compliance, on many hosts at once (pytest-xdist, paramiko).
+              pytest_args: tuple[str, ...] = (), suite: Path = COMPLIANCE_SUITE) -> dict:
+    """The testinfra suite in tests/compliance (or `suite`), on many hosts at once (pytest-xdist,
+    paramiko), printing a line as each host's checks finish. Returns the results
+    (unitctl-compliance/1: checks and results; empty when the suite could not run).
 
     `pytest_args` go to pytest as they are (tests/benchmarks/bench_evaluation.py: `--backend ansible`)."""
     with tempfile.TemporaryDirectory(prefix="unitctl-check-") as scratch:
         results = Path(scratch) / "compliance.json"
-        command = [sys.executable, "-m", "pytest", str(paths.PROJECT_ROOT / "tests" / "compliance"),
-                   "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
+        command = [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", *QUIET,
                    "--inventory", str(source), "--compliance-json", str(results)]
         command += ["-n", str(workers)] if workers > 1 else []
         command += [argument for unit_id in unit_ids for argument in ("--unit", unit_id)]
@@ -130,10 +139,8 @@ def print_summary(report: dict) -> None:
         print(f"{unit_id:<18} {score:>7} {trend:>7} {counts['pass']:>5} {counts['fail']:>5} "
               f"{counts['error']:>5} {counts['unreachable']:>7}")
         for failure in unit["failures"]:
-            fix = (f"ansible-playbook {failure['fix']} --limit {failure['host']}" if failure.get("fix_is_playbook", True)
-                   else failure["fix"])
             print(f"  [{failure['severity']}] {failure['check_id']} {failure['host']}: {failure['title_en']}"
-                  f"  -> fix: {fix}")
+                  f"  -> fix: {failure['fix_command'] or failure['fix']}")
         if unit["unreachable_hosts"]:
             print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
         if unit.get("evaluated") == "none":

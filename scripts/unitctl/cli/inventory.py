@@ -1,4 +1,5 @@
-"""`unitctl validate` and `unitctl new-unit`: checking the inventory and onboarding a unit."""
+"""`unitctl validate`, `unitctl new-unit` and `unitctl use`: checking the inventory, onboarding a
+unit, and choosing the inventory this checkout acts on (unitctl.inventory.choice)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 from pathlib import Path
 
 from unitctl import paths
-from unitctl.cli import USAGE_REFUSED, CommandRefused, exit_statuses
+from unitctl.cli import USAGE_REFUSED, CommandRefused, exit_statuses, inventory_source
+from unitctl.inventory import choice as inventory_choice
 from unitctl.inventory.load import load_yaml_file, source_problem
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
@@ -24,7 +26,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                              ("1", "some problem: each is listed (file, line, path, reason)"), USAGE_REFUSED))
     validate.add_argument("path", nargs="?", type=Path,
                           help="an inventory source (inventory/qom.unitctl.yml), a folder of units, a unit "
-                               "folder or the inventory folder (default: every province in inventory/)")
+                               "folder or the inventory folder (default: the inventory UNITCTL_INVENTORY or "
+                               "`unitctl use` set, else every province in inventory/)")
     validate.add_argument("--strict", action="store_true",
                           help="also refuse TODO markers (a unit made by new-unit and not yet filled in)")
     validate.set_defaults(func=run_validate)
@@ -35,16 +38,33 @@ def register(commands: argparse._SubParsersAction) -> None:
                     f"are marked {PLACEHOLDER}; `unitctl validate` lists them until they are filled in.",
         epilog=exit_statuses(("0", "created, and the province is valid with it"),
                              ("1", "refused (nothing written), or the province is not valid with the new unit"),
-                             ("2", "wrong usage")))
+                             USAGE_REFUSED))
     new_unit.add_argument("unit_id", metavar="ID", help="the unit id and folder name, e.g. jafarieh-court")
     new_unit.add_argument("--kind", required=True, help=f"one of: {', '.join(UNIT_KINDS)}")
     new_unit.add_argument("--name-fa", required=True, help="the unit's name in Persian")
     new_unit.add_argument("--name-en", required=True, help="the unit's name in English")
     new_unit.add_argument("--city-fa", help="the city in Persian (left as TODO if not given)")
     new_unit.add_argument("--city-en", help="the city in English (left as TODO if not given)")
-    new_unit.add_argument("--units-dir", type=Path, default=paths.INVENTORY_DIR / "units",
-                          help="the province's folder of units (default: inventory/units)")
+    where = new_unit.add_mutually_exclusive_group()
+    where.add_argument("-i", "--inventory", type=inventory_source, default=None,
+                       help="the province's inventory source: the unit goes into its folder of units (default: "
+                            "the inventory UNITCTL_INVENTORY or `unitctl use` set, else inventory/qom.unitctl.yml)")
+    where.add_argument("--units-dir", type=Path, default=None,
+                       help="the province's folder of units, named directly (default: that of the inventory)")
     new_unit.set_defaults(func=run_new_unit)
+
+    use = commands.add_parser(
+        "use", help="set the inventory this checkout acts on, or show which one it is",
+        description="Without --inventory, unitctl's commands act on the inventory this sets (kept in "
+                    f"{inventory_choice.settings_name()}, not committed). The environment variable "
+                    f"{inventory_choice.ENVIRONMENT_VARIABLE} comes before it, --inventory before both. "
+                    "Without arguments: show the inventory in use and where that comes from.",
+        epilog=exit_statuses(("0", "set, cleared or shown"), USAGE_REFUSED))
+    use.add_argument("source", nargs="?", type=inventory_source, metavar="SOURCE",
+                     help="an inventory source, e.g. inventory/qom.unitctl.yml")
+    use.add_argument("--clear", action="store_true",
+                     help="remove the setting: commands act on their default again (the lab's inventory)")
+    use.set_defaults(func=run_use)
 
 
 def inventory_root_of(units_dir: Path) -> Path:
@@ -93,7 +113,31 @@ def broken_sources(folder: Path) -> list[Problem]:
     return broken
 
 
+def chosen_or_refused(given: Path | None, default: Path | None) -> inventory_choice.InventoryChoice:
+    """unitctl.inventory.choice.choose for a command that chooses while it runs, its one-line note
+    printed; a bad UNITCTL_INVENTORY or setting refuses the command (CommandRefused)."""
+    try:
+        chosen = inventory_choice.choose(given, default)
+    except inventory_choice.InventoryChoiceError as error:
+        raise CommandRefused(str(error)) from error
+    if chosen.note:
+        print(f"unitctl: {chosen.note}", file=sys.stderr, flush=True)
+    return chosen
+
+
+def source_of(inventory_root: Path, units_dir: Path) -> Path | None:
+    """The inventory source (*.unitctl.yml) in `inventory_root` that names `units_dir`, if one does."""
+    for source in sorted(Path(inventory_root).glob("*.unitctl.yml")):
+        loaded = load_yaml_file(source)
+        if not loaded.error and not source_problem(loaded.data) and \
+                (source.parent / loaded.data["units_dir"]).resolve() == Path(units_dir).resolve():
+            return source
+    return None
+
+
 def run_validate(args: argparse.Namespace) -> int:
+    if args.path is None:  # the inventory set for this shell or checkout, else every province
+        args.path = chosen_or_refused(None, None).path
     status = 0
     path = Path(args.path) if args.path else paths.INVENTORY_DIR
     if path.is_dir():
@@ -114,8 +158,10 @@ def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]
         print(problem)
     if problems:
         files = len({problem.file for problem in problems})
+        source = source_of(inventory_root, units_dir)
+        again = f"unitctl validate {paths.in_checkout(source)}" if source else "unitctl validate"
         print(f"{_shown(units_dir)}: {len(problems)} problem{'s' * (len(problems) != 1)} in {files} "
-              f"file{'s' * (files != 1)}; fix them all, then run `unitctl validate` again", file=sys.stderr)
+              f"file{'s' * (files != 1)}; fix them all, then run `{again}` again", file=sys.stderr)
         return 1
     units, hosts = province_summary(units_dir)
     todos = pending_todos(units_dir, inventory_root)
@@ -127,7 +173,11 @@ def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]
 
 
 def run_new_unit(args: argparse.Namespace) -> int:
-    units_dir = Path(args.units_dir)
+    if args.units_dir is not None:
+        units_dir = Path(args.units_dir)
+    else:
+        source = chosen_or_refused(args.inventory, paths.INVENTORY_DIR / "qom.unitctl.yml").path
+        units_dir = resolve_targets(source)[0][1]
     inventory_root = inventory_root_of(units_dir)
     request = NewUnit(args.unit_id, args.kind, args.name_fa, args.name_en)
     request.city_fa = args.city_fa or request.city_fa
@@ -140,3 +190,28 @@ def run_new_unit(args: argparse.Namespace) -> int:
     print(f"created {_shown(folder)}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
     print("validating the province with the new unit:")
     return _print_result(inventory_root, units_dir, validate_province(inventory_root, units_dir))
+
+
+def run_use(args: argparse.Namespace) -> int:
+    env = inventory_choice.ENVIRONMENT_VARIABLE
+    if args.clear and args.source:
+        raise CommandRefused("name a SOURCE to use, or --clear, not both")
+    if args.clear:
+        removed = inventory_choice.clear_setting()
+        print(f"removed {inventory_choice.settings_name()}: commands act on their default inventory again (the "
+              f"lab's)" if removed else f"no setting to remove ({inventory_choice.settings_name()} does not exist)")
+    elif args.source:
+        resolve_targets(args.source)  # a readable inventory source, or refused with why
+        written = inventory_choice.write_setting(args.source)
+        print(f"this checkout now acts on {paths.in_checkout(args.source)} (kept in {paths.in_checkout(written)}); "
+              f"--inventory and {env} still come first")
+    try:
+        chosen = inventory_choice.choose(None, paths.LAB_INVENTORY)
+    except inventory_choice.InventoryChoiceError as error:
+        raise CommandRefused(str(error)) from error
+    if chosen.origin == inventory_choice.ENVIRONMENT and (args.source or args.clear):
+        print(f"note: {env} is set in this shell, so it comes first: {chosen.shown}", file=sys.stderr)
+    elif not args.source and not args.clear:
+        print(f"{chosen.shown}: the lab's inventory, the default (nothing set; `unitctl use SOURCE` sets another)"
+              if chosen.origin == inventory_choice.DEFAULT else f"{chosen.shown} (from {chosen.origin_text})")
+    return 0

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from unitctl.cli import USAGE_REFUSED, checked_source, exit_statuses, inventory_source
+from unitctl import paths
+from unitctl.cli import USAGE_REFUSED, add_inventory_option, checked_source, exit_statuses
 
 ACTIONS = {
     "render": "print the intended config of each device (secrets masked; never connects)",
@@ -34,8 +35,7 @@ def register(subparsers) -> None:
         else:
             statuses.append(USAGE_REFUSED)
         action = actions.add_parser(name, help=help_text, description=help_text, epilog=exit_statuses(*statuses))
-        action.add_argument("-i", "--inventory", type=inventory_source, default=None,
-                            help="inventory source (default: the lab, inventory/lab.unitctl.yml)")
+        add_inventory_option(action, paths.LAB_INVENTORY, "the lab, inventory/lab.unitctl.yml")
         action.add_argument("-l", "--limit", help="Ansible host pattern, e.g. unit_qom_court or court-sw1")
         if name != "render":
             action.add_argument("-w", "--workers", type=int,
@@ -46,15 +46,15 @@ def register(subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from unitctl import paths  # noqa: PLC0415  (keeps start-up light)
     from unitctl.network import operations  # noqa: PLC0415
     from unitctl.network.backup import BackupRepository  # noqa: PLC0415
     from unitctl.network.targets import load_targets  # noqa: PLC0415
 
-    checked_source(args.inventory or paths.LAB_INVENTORY)
-    targets = load_targets(args.inventory or paths.LAB_INVENTORY, args.limit)
+    checked_source(args.inventory)
+    targets = load_targets(args.inventory, args.limit)
     if not targets:
-        print("net: no network device matches", file=sys.stderr)
+        print(f"net: no network device matches{' ' + args.limit if args.limit else ''} in "
+              f"{paths.in_checkout(args.inventory)}", file=sys.stderr)
         return 1
     command = args.net_command
     if command == "render":

@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 from unitctl import paths
-from unitctl.cli import checked_source, exit_statuses, inventory_source, unit_ids_completer
+from unitctl.cli import add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import unit_group
 
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
@@ -42,14 +43,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "provision", help="provision or rebuild a unit's machines (prints the ansible-playbook command it runs)",
         description="Run a playbook on every machine of the named units: servers, workstations and "
                     "network devices (site.yml), or one job with --playbook.",
-        usage="%(prog)s [-h] [--inventory INVENTORY] [--playbook PLAYBOOK] [--check] [--diff]\n"
+        usage="%(prog)s [-h] [-i INVENTORY] [--playbook PLAYBOOK] [--check] [--diff]\n"
               "                         UNIT [UNIT ...] [-- ANSIBLE_PLAYBOOK_ARGS ...]",
         epilog="Everything after -- goes to ansible-playbook unchanged, after unitctl's own arguments, e.g.\n"
-               "  unitctl provision qom-court -- --tags role::ssh_server -v\n\n" + EXIT_STATUSES)
+               "  unitctl provision qom-court -i inventory/qom.unitctl.yml \\\n"
+               "      -- --tags role::ssh_server -v\n\n"
+               + EXIT_STATUSES)
     provision.add_argument("units", nargs="+", metavar="UNIT",
                            help="unit id, e.g. qom-court (several allowed)").completer = unit_ids_completer
-    provision.add_argument("--inventory", type=inventory_source, default=paths.LAB_INVENTORY,
-                           help="inventory source (default: the lab province)")
+    add_inventory_option(provision, paths.LAB_INVENTORY, "the lab province, inventory/lab.unitctl.yml")
     provision.add_argument("--playbook", action="append", default=None,
                            help=f"playbook to run (repeatable; default {DEFAULT_PLAYBOOK})")
     provision.add_argument("--check", action="store_true", help="show what would change, change nothing")
@@ -67,17 +69,16 @@ def command_for(args: argparse.Namespace) -> list[str]:
 
 
 def display_path(path: Path) -> str:
-    resolved = path.resolve()
-    return str(resolved.relative_to(paths.PROJECT_ROOT)) if resolved.is_relative_to(paths.PROJECT_ROOT) else str(resolved)
+    """The inventory as the printed command names it (unitctl.paths.in_checkout)."""
+    return paths.in_checkout(path)
 
 
 def run(args: argparse.Namespace) -> int:
     known = {unit.id for unit in checked_source(args.inventory).province.units}
-    source = args.inventory.resolve()
     unknown = [unit_id for unit_id in args.units if unit_id not in known]
     if unknown:
-        print(f"unitctl: no unit {', '.join(unknown)} in {source} (units: {', '.join(sorted(known))})",
-              file=sys.stderr)
+        choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
+        print(f"unitctl: {unit_not_found(unknown, choice, sorted(known))}", file=sys.stderr)
         return 2
     command = command_for(args)
     print("running: " + shlex.join(["ansible-playbook", *command[1:]]), flush=True)

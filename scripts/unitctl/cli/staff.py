@@ -17,7 +17,8 @@ import jdatetime
 import jinja2
 
 from unitctl import paths
-from unitctl.cli import USAGE_REFUSED, checked_source, exit_statuses, inventory_source, unit_ids_completer
+from unitctl.cli import USAGE_REFUSED, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.load import Province
 from unitctl.inventory.policy import load_policy
 from unitctl.inventory.schema import PRIVILEGED_ROLES, is_placeholder
@@ -47,8 +48,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     appointments.add_argument("unit", nargs="?", metavar="UNIT",
                               help="only this unit (default: every unit)").completer = unit_ids_completer
     for parser in (listing, appointments):
-        parser.add_argument("-i", "--inventory", type=inventory_source, default=paths.INVENTORY_DIR / "qom.unitctl.yml",
-                            help="inventory source (*.unitctl.yml); default: the province, inventory/qom.unitctl.yml")
+        add_inventory_option(parser, paths.INVENTORY_DIR / "qom.unitctl.yml", "the province, inventory/qom.unitctl.yml")
     listing.set_defaults(func=run_list)
     appointments.set_defaults(func=run_appointments)
 
@@ -76,14 +76,19 @@ class Member:
         return not self.number or is_placeholder(self.number)
 
 
-def load_members(source: Path, unit_id: str | None = None) -> tuple[Province, list[Member]]:
-    """The roster of every unit (or one) of the province named by an inventory source."""
+def load_members(source: Path, unit_id: str | None = None,
+                 choice: InventoryChoice | None = None) -> tuple[Province, list[Member]]:
+    """The roster of every unit (or one) of the province named by an inventory source (`choice`:
+    where that source came from, for the message when `unit_id` is not in it).
+
+    Raises SystemExit (status 1) with the other source that has the unit, or close unit ids."""
     checked = checked_source(Path(source))
     province = checked.province
     roles = load_policy(checked.root, province, lab=checked.lab).get("province_access_roles", {})
     known = [unit.id for unit in province.units]
     if unit_id and unit_id not in known:
-        raise SystemExit(f"unitctl staff: no unit '{unit_id}' in {source}; units: {', '.join(known)}")
+        raise SystemExit("unitctl staff: " + unit_not_found([unit_id], choice or InventoryChoice(Path(source), OPTION),
+                                                            known))
     members = []
     for unit in province.units:
         if unit_id and unit.id != unit_id:
@@ -111,7 +116,7 @@ def gregorian(jalali: str) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    _, members = load_members(args.inventory, args.unit)
+    _, members = load_members(args.inventory, args.unit, getattr(args, "inventory_choice", None))
     unit = None
     for member in members:
         if member.unit_id != unit:
@@ -168,7 +173,7 @@ def run_appointments(args: argparse.Namespace) -> int:
     if not args.csv and not args.html:
         print("unitctl staff appointments: name --csv FILE and/or --html FILE", file=sys.stderr)
         return 2
-    province, members = load_members(args.inventory, args.unit)
+    province, members = load_members(args.inventory, args.unit, getattr(args, "inventory_choice", None))
     if args.csv:
         write_csv(members, args.csv)
         print(f"wrote {args.csv} ({len(members)} staff)")

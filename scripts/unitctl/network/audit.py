@@ -16,6 +16,7 @@ hold those lines).
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -154,11 +155,14 @@ def hostname_of(platform: Platform, text: str) -> str | None:
 
 # --- the checks' logic ------------------------------------------------------------------------
 
-def drift_problems(facts: DeviceFacts, limit: int = EVIDENCE_LINES) -> list[str]:
-    """The remediation a push would send, shortened for a report."""
+def drift_problems(facts: DeviceFacts, limit: int = EVIDENCE_LINES, inventory: str | None = None) -> list[str]:
+    """The remediation a push would send, shortened for a report; the line that says how many
+    more there are names the command that shows them all, on `inventory` (as printed, e.g.
+    'inventory/qom.unitctl.yml'; None: not named, the lab's)."""
     if facts.remediation is None:
         raise ValueError(f"the intended config of {facts.device} is unknown: {facts.message}")
-    return shorten(facts.remediation, limit, f"unitctl net diff -l {facts.device}")
+    named = shlex.join(["-i", inventory]) + " " if inventory else ""
+    return shorten(facts.remediation, limit, f"unitctl net diff {named}-l {facts.device}")
 
 
 def shorten(lines: list[str], limit: int, where: str) -> list[str]:

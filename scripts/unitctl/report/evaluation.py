@@ -22,6 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shlex
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -189,7 +190,8 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             continue
         mine = [result for result in results if result["unit_id"] == unit.id]
         counts = Counter(result["outcome"] for result in mine)
-        failures = [_failure(result, checks) for result in mine if result["outcome"] in ("fail", "error")]
+        failures = [_failure(result, checks, run.inventory) for result in mine
+                    if result["outcome"] in ("fail", "error")]
         score = unit_score(mine, checks)
         earlier = (previous or {}).get("units", {}).get(unit.id) or {}
         before = earlier.get("score")
@@ -233,13 +235,22 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
     }
 
 
-def _failure(result: dict, checks: dict) -> dict:
+def fix_command(playbook: str, inventory: str, host: str) -> str:
+    """The command that puts a failed check right on its host, to copy as it is: the check's
+    playbook on the inventory the run used (ansible.cfg's default is the lab, so it is always named),
+    e.g. `ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml --limit qom-court-srv`."""
+    return shlex.join(["ansible-playbook", "-i", inventory, playbook, "--limit", host])
+
+
+def _failure(result: dict, checks: dict, inventory: str) -> dict:
     meta = checks[result["check_id"]]
     return {
         "check_id": result["check_id"], "host": result["host"], "outcome": result["outcome"],
         "severity": meta["severity"], "title_en": meta["title_en"], "title_fa": meta["title_fa"],
-        "policy": meta["policy"], "fix": meta["fix"], "controls": list(meta.get("controls", ())),
-        "fix_is_playbook": fix_is_playbook(meta["fix"]), "fix_fa": meta.get("fix_fa", ""),
+        "policy": meta["policy"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
+        # A person's task (a room's cooling) has no command: the report gives it in words.
+        "fix_command": (fix_command(meta["fix"], inventory, result["host"]) if fix_is_playbook(meta["fix"]) else None),
+        "controls": list(meta.get("controls", ())),
         "evidence": result["evidence"].strip(),
     }
 
@@ -393,7 +404,9 @@ def junit_xml(evaluation: dict) -> bytes:
                                           name=f"{result['check_id']} {meta['title_en']}",
                                           time=str(result["seconds"]))
             if result["outcome"] == "fail":
-                ElementTree.SubElement(case, "failure", message=meta["fix"]).text = result["evidence"]
+                fix = (fix_command(meta["fix"], evaluation["run"]["inventory"], result["host"])
+                       if fix_is_playbook(meta["fix"]) else meta["fix"])
+                ElementTree.SubElement(case, "failure", message=fix).text = result["evidence"]
             elif result["outcome"] in ("error", "unreachable"):
                 ElementTree.SubElement(case, "error", message=result["outcome"]).text = result["evidence"]
             elif result["outcome"] in ("skipped", "not_applicable"):

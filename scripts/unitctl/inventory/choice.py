@@ -1,0 +1,247 @@
+"""Which inventory source a command acts on, when its command line does not name one.
+
+A technician of a real unit sets their inventory once instead of typing it on every command:
+
+    --inventory SOURCE on the command line        (this command only)
+    UNITCTL_INVENTORY=SOURCE in the environment   (this shell, e.g. in ~/.bashrc)
+    unitctl.local.yml at the checkout's top        (this checkout: `unitctl use SOURCE` writes it)
+    the command's own default                      (the lab's inventory; `staff`: the province's)
+
+The first one set wins. A relative path on the command line or in UNITCTL_INVENTORY is looked for
+in the current folder, then in the checkout's top folder (so a command printed by the toolkit,
+with paths relative to the checkout, works from anywhere); one in unitctl.local.yml is relative to
+the checkout. A value that names no file is refused with where it came from, never ignored: acting
+on the lab when the technician meant their unit is the mistake this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from unitctl import paths
+from unitctl.inventory.load import source_problem
+
+ENVIRONMENT_VARIABLE = "UNITCTL_INVENTORY"
+
+# Where a choice came from (InventoryChoice.origin).
+OPTION, ENVIRONMENT, SETTING, DEFAULT = "option", "environment", "setting", "default"
+
+
+class InventoryChoiceError(ValueError):
+    """The inventory named in UNITCTL_INVENTORY or unitctl.local.yml cannot be used: the message
+    names where the value came from and how to change it."""
+
+
+@dataclass(frozen=True)
+class InventoryChoice:
+    """The inventory source a command uses (`path`; None when nothing is set and the command has
+    no default of its own) and where that came from (`origin`: OPTION, ENVIRONMENT, SETTING or
+    DEFAULT)."""
+
+    path: Path | None
+    origin: str
+
+    @property
+    def origin_text(self) -> str:
+        """Where the choice came from, as a person reads it: '--inventory', 'UNITCTL_INVENTORY',
+        'unitctl.local.yml' or 'the default'."""
+        return {OPTION: "--inventory", ENVIRONMENT: ENVIRONMENT_VARIABLE,
+                SETTING: settings_name(), DEFAULT: "the default"}[self.origin]
+
+    @property
+    def note(self) -> str | None:
+        """The one line a command prints when the inventory was not named on its command line nor
+        is its default: a technician then sees which province they act on. None otherwise."""
+        if self.origin not in (ENVIRONMENT, SETTING) or self.path is None:
+            return None
+        return f"inventory {paths.in_checkout(self.path)} (from {self.origin_text})"
+
+    @property
+    def shown(self) -> str:
+        """The source as printed in a command to copy ('inventory/qom.unitctl.yml')."""
+        return paths.in_checkout(self.path) if self.path is not None else ""
+
+
+def settings_name() -> str:
+    """The per-checkout setting file as a person finds it: 'unitctl.local.yml' when it is at the
+    checkout's top, else its full path."""
+    return paths.in_checkout(paths.LOCAL_SETTINGS)
+
+
+def locate(text: str) -> Path:
+    """The path a person typed (--inventory, UNITCTL_INVENTORY): as given when it exists from the
+    current folder or is absolute, else from the checkout's top folder when it exists there, else
+    as given (so the error names what was typed)."""
+    path = Path(text).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    in_checkout = paths.PROJECT_ROOT / path
+    return in_checkout if in_checkout.exists() else path
+
+
+def path_problem(path: Path, text: str) -> str | None:
+    """Why `path` (typed as `text`) is not an inventory source file, in one plain sentence, or None.
+
+    Only the path is looked at; the file's content is load_source's and validate's business."""
+    if path.is_dir():
+        sources = sorted(p.name for p in path.glob("*.unitctl.yml"))
+        hint = f"; name one of its sources, such as {Path(text) / sources[0]}" if sources else ""
+        return f"{text} is a folder, not an inventory source (*.unitctl.yml){hint}"
+    if not path.is_file():
+        return f"{text} does not exist; an inventory source is a file such as inventory/qom.unitctl.yml"
+    return None
+
+
+def read_setting() -> str | None:
+    """The inventory the checkout's setting file names, as written there; None without the file.
+
+    Raises InventoryChoiceError when the file cannot be read as `inventory: SOURCE`."""
+    settings = paths.LOCAL_SETTINGS
+    if not settings.exists():
+        return None
+    fix = "write `inventory: inventory/qom.unitctl.yml` there, or run `unitctl use SOURCE` (`unitctl use --clear` removes it)"
+    try:
+        content = yaml.safe_load(settings.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise InventoryChoiceError(f"{settings_name()} cannot be read ({type(error).__name__}); {fix}") from error
+    value = content.get("inventory") if isinstance(content, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise InventoryChoiceError(f"{settings_name()} names no inventory; {fix}")
+    return value.strip()
+
+
+def write_setting(source: Path) -> Path:
+    """Make `source` the checkout's inventory (relative to the checkout when inside it); returns the
+    setting file written."""
+    settings = paths.LOCAL_SETTINGS
+    settings.write_text(
+        "---\n# The inventory unitctl uses in this checkout when neither --inventory nor UNITCTL_INVENTORY\n"
+        "# names one. Written by `unitctl use`; `unitctl use --clear` removes it. Not committed.\n"
+        + yaml.safe_dump({"inventory": paths.in_checkout(source)}, allow_unicode=True),
+        encoding="utf-8")
+    return settings
+
+
+def clear_setting() -> bool:
+    """Remove the checkout's setting; True when there was one."""
+    try:
+        paths.LOCAL_SETTINGS.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def choose(given: Path | None = None, default: Path | None = None) -> InventoryChoice:
+    """The inventory a command uses: `given` (its --inventory), else UNITCTL_INVENTORY, else the
+    checkout's setting, else `default` (None: the command has none; the choice's path is None).
+
+    Raises InventoryChoiceError when the environment variable or the setting names no inventory
+    source file (missing, a folder, an unreadable setting file)."""
+    if given is not None:
+        return InventoryChoice(Path(given), OPTION)
+    typed = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if typed:
+        path = locate(typed)
+        problem = path_problem(path, typed)
+        if problem:
+            raise InventoryChoiceError(f"{ENVIRONMENT_VARIABLE}={problem} (set {ENVIRONMENT_VARIABLE} to one, "
+                                       "or unset it)")
+        return InventoryChoice(path, ENVIRONMENT)
+    written = read_setting()
+    if written:
+        path = Path(written).expanduser()
+        path = path if path.is_absolute() else paths.PROJECT_ROOT / path
+        problem = path_problem(path, written)
+        if problem:
+            raise InventoryChoiceError(f"{settings_name()}: inventory: {problem} (`unitctl use SOURCE` sets "
+                                       "another, `unitctl use --clear` removes the setting)")
+        return InventoryChoice(path, SETTING)
+    return InventoryChoice(Path(default) if default is not None else None, DEFAULT)
+
+
+def describe_default(default: Path | None, default_text: str) -> str:
+    """What an --inventory option falls back to, for its --help: the environment's or the
+    setting's source and where it comes from, else `default_text` (the command's own default).
+    Never raises: a broken setting is described, and refused when a command runs."""
+    try:
+        choice = choose(None, default)
+    except InventoryChoiceError as error:
+        return f"none usable: {error}"
+    if choice.origin == DEFAULT:
+        return (f"{default_text}; `unitctl use SOURCE` or {ENVIRONMENT_VARIABLE}=SOURCE sets another")
+    return f"{choice.shown}, from {choice.origin_text}"
+
+
+# --- a unit that is not in the inventory in use -------------------------------------------------
+
+def known_sources(current: Path | None = None) -> list[Path]:
+    """Every inventory source a unit could be in: the checkout's (inventory/*.unitctl.yml, the
+    lab's among them) and those beside `current`, each once, in name order."""
+    found: dict[Path, Path] = {}
+    for folder in [paths.INVENTORY_DIR] + ([Path(current).resolve().parent] if current else []):
+        for source in sorted(Path(folder).glob("*.unitctl.yml")):
+            found.setdefault(source.resolve(), source)
+    found.setdefault(paths.LAB_INVENTORY.resolve(), paths.LAB_INVENTORY)
+    return [found[key] for key in sorted(found)]
+
+
+def unit_ids_of(source: Path) -> list[str]:
+    """The unit ids (folder names) of an inventory source's province, sorted; [] when the source
+    cannot be read. Only folder names are read: cheaper than loading every unit."""
+    try:
+        spec = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if source_problem(spec):
+        return []
+    units_dir = Path(source).parent / spec["units_dir"]
+    if not units_dir.is_dir():
+        return []
+    return sorted(p.name for p in units_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def close_ids(typed: str, known: list[str]) -> list[str]:
+    """The ids of `known` that look like `typed`, best first: difflib's similarity at least 0.6
+    and within 0.1 of the best one, so 'lab-cort' gets lab-court alone, not every 'lab-' id."""
+    scored = sorted(((difflib.SequenceMatcher(None, typed, other).ratio(), other) for other in known), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    return [other for score, other in scored if score >= 0.6 and score >= best - 0.1][:3]
+
+
+def unit_not_found(missing: list[str], choice: InventoryChoice, known: list[str]) -> str:
+    """What to tell a technician whose unit ids `missing` are not among `known`, the units of the
+    inventory `choice`: for each, the other source that has it and how to use that source, else
+    the unit ids of this inventory that look like it (difflib), else this inventory's units.
+
+    Returns one message (no 'unitctl:' prefix), e.g. "no unit qom-court in inventory/lab.unitctl.yml
+    (the default). qom-court is in inventory/qom.unitctl.yml: add --inventory
+    inventory/qom.unitctl.yml or set UNITCTL_INVENTORY (`unitctl use inventory/qom.unitctl.yml`
+    sets it for this checkout)"."""
+    here = Path(choice.path).resolve() if choice.path else None
+    elsewhere = {source: unit_ids_of(source) for source in known_sources(choice.path)
+                 if source.resolve() != here}
+    hints = []
+    found: dict[str, list[str]] = {}
+    unplaced = []
+    for unit_id in missing:
+        holder = next((source for source, ids in elsewhere.items() if unit_id in ids), None)
+        if holder is None:
+            unplaced.append(unit_id)
+        else:
+            found.setdefault(paths.in_checkout(holder), []).append(unit_id)
+    for shown, unit_ids in found.items():
+        verb = "is" if len(unit_ids) == 1 else "are"
+        hints.append(f"{', '.join(unit_ids)} {verb} in {shown}: add --inventory {shown} or set "
+                     f"{ENVIRONMENT_VARIABLE} (`unitctl use {shown}` sets it for this checkout)")
+    for unit_id in unplaced:
+        close = close_ids(unit_id, known)
+        hints.append(f"{unit_id}: did you mean {' or '.join(close)}?" if close else
+                     f"{unit_id} is in no inventory source of this checkout; this one has: "
+                     f"{', '.join(sorted(known)) or 'no unit'}")
+    where = f"{choice.shown} ({choice.origin_text})" if choice.path else "the inventory"
+    return f"no unit {', '.join(missing)} in {where}. " + "; ".join(hints)
