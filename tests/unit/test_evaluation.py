@@ -302,10 +302,10 @@ def test_a_unit_with_no_result_at_all_is_not_evaluated(province):
 # --- numbers and direction in the Persian text ---------------------------------------------------
 
 def persian_text(page: str) -> str:
-    """The Persian column's text: no head, English spans, code, Latin names or tags."""
+    """The Persian column's text: no head, English spans or chart labels, code, Latin names or tags."""
     body = page.split("<body>", 1)[1]
-    for pattern in (r'<span class="en">.*?</span>', r"<code>.*?</code>", r"<pre>.*?</pre>",
-                    r'<bdi dir="ltr">.*?</bdi>', r"<[^>]+>"):
+    for pattern in (r'<span class="en">.*?</span>', r'<text [^>]*class="chart-en[^"]*">.*?</text>', r"<code>.*?</code>",
+                    r"<pre>.*?</pre>", r'<bdi dir="ltr">.*?</bdi>', r"<[^>]+>"):
         body = re.sub(pattern, " ", body, flags=re.S)
     return body
 
@@ -420,6 +420,8 @@ def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_
     assert (output / "evaluation.json").read_bytes() == province_report  # the province's report stays
     check = json.loads((output / "units" / "court" / "evaluation.json").read_text(encoding="utf-8"))
     assert check["units"]["court"]["previous_scope"] == "province" and check["units"]["court"]["trend"] > 0
+    first_started = json.loads(province_report)["run"]["started"]
+    assert [(point["started"], point["scope"]) for point in check["history"]] == [(first_started, "province")]
     assert len(list((output / "history").glob("evaluation-*.json"))) == 1
     assert len(list((output / "history" / "units" / "court").glob("evaluation-*.json"))) == 1
 
@@ -427,6 +429,9 @@ def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_
     second = json.loads((output / "evaluation.json").read_text(encoding="utf-8"))
     assert second["units"]["centre"]["previous_score"] == 100.0 and second["units"]["centre"]["trend"] == 0.0
     assert second["units"]["court"]["previous_score"] == pytest.approx(100 / 11, abs=0.1)
+    # Its trend: the first evaluation only (the unit's check is not one of the province's evaluations).
+    assert [point["started"] for point in second["history"]] == [first_started]
+    assert second["history"][0]["units"]["court"] == pytest.approx(100 / 11, abs=0.1)
 
 
 def test_a_hot_server_room_shows_beside_the_ups_and_its_fix_is_a_task_not_a_playbook(province, capsys):

@@ -93,7 +93,8 @@ def run(args, unit_ids: list[str]) -> int:
     report = evaluation.build_evaluation(compliance, province, run_info,
                                          evaluation.previous_for(history, unit_ids, args.keyword),
                                          facts=compliance.get("facts"),
-                                         identity=evaluation.province_identity(loaded.root))
+                                         identity=evaluation.province_identity(loaded.root),
+                                         history=evaluation.score_history(history, unit_ids, args.keyword))
     written = evaluation.write_outputs(report, output, history)
     print_summary(report)
     for kind, path in written.items():

@@ -15,6 +15,10 @@ score, whichever run measured it: its own previous check or a province evaluatio
 the two (the unit entry's `previous_started` and `previous_scope` say which). Runs limited with
 `-k` are compared only with runs limited by the same expression. Documents written before this
 layout, where unit checks sat among the evaluations, are told apart by their `run.units`.
+
+The report's trend charts (`score_history`) show the same runs over time: a province evaluation
+the earlier province evaluations, a unit check the unit's earlier checks and the province
+evaluations that scored it; the last `TREND_RUNS` runs, this one included.
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ import yaml
 from unitctl.compliance import BENCHMARKS, SEVERITIES, fix_is_playbook
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
+from unitctl.report import charts
 
 SCHEMA = "unitctl-evaluation/1"
 # A unit's score weighs each evaluated check by its severity (published in the report).
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 2, "low": 1}
 EVALUATED = ("pass", "fail", "error", "unreachable")
 PROBLEMS = ("fail", "error", "unreachable")
+TREND_RUNS = 12  # the runs a trend chart shows, this one included
 
 # Exit statuses of `unitctl check` and `unitctl evaluate`.
 EXIT_COMPLIANT = 0
@@ -177,11 +183,12 @@ def coverage(results: list[dict]) -> str:
 
 def build_evaluation(compliance: dict, province: Province, run: RunInfo,
                      previous: dict | None = None, facts: dict | None = None,
-                     identity: dict | None = None) -> dict[str, Any]:
+                     identity: dict | None = None, history: list[dict] | None = None) -> dict[str, Any]:
     """Everything the report shows, as one JSON document.
 
     `previous` is the run to compare with (`previous_for`); `identity` the province's names
-    (`province_identity` of the inventory's root; found from the units folder when not given)."""
+    (`province_identity` of the inventory's root; found from the units folder when not given);
+    `history` the earlier runs' scores for the trend (`score_history`), oldest first."""
     checks = compliance["checks"]
     results = compliance["results"]
     units = {}
@@ -208,6 +215,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "failures_by_severity": {severity: sum(1 for f in failures if f["severity"] == severity)
                                      for severity in SEVERITIES},
             "failures": sorted(failures, key=lambda f: (SEVERITIES.index(f["severity"]), f["check_id"], f["host"])),
+            "fix_first": fix_first(failures, run.inventory),
             "unreachable_hosts": sorted({r["host"] for r in mine if r["outcome"] == "unreachable"}),
             "error_hosts": sorted({r["host"] for r in mine if r["outcome"] == "error"}),
             "evaluated": coverage(mine),
@@ -219,16 +227,20 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "power": (facts or {}).get(unit.id, {}),
             "benchmarks": benchmark_scores(mine, checks),
         }
+    in_scope = [r for r in results if not run.units or r["unit_id"] in run.units]
     return {
         "schema": SCHEMA,
         "run": run.as_dict(),
         "province": identity if identity is not None else _identity_near(province.units_dir),
+        "score": unit_score(in_scope, checks),
+        "evaluated": coverage(in_scope),
         "scoring": {"weights": SEVERITY_WEIGHTS, "severities": list(SEVERITIES),
                     "formula": "100 × (weight of passed checks) / (weight of evaluated checks); "
                                "unreachable hosts count as not passed"},
         "previous_run": (previous or {}).get("run"),
         "units": units,
-        "benchmarks": benchmark_scores([r for r in results if not run.units or r["unit_id"] in run.units], checks),
+        "benchmarks": benchmark_scores(in_scope, checks),
+        "history": list(history or [])[-(TREND_RUNS - 1):],
         "checks": checks,
         "results": results,
         "status": _status(results),
@@ -253,6 +265,31 @@ def _failure(result: dict, checks: dict, inventory: str) -> dict:
         "controls": list(meta.get("controls", ())),
         "evidence": result["evidence"].strip(),
     }
+
+
+def fix_first(failures: list[dict], inventory: str = "inventory/lab.unitctl.yml") -> dict | None:
+    """The failing check a unit should fix first: the most severe, then the one failing on the
+    most hosts, then the lowest check id. `failures` as `_failure` makes them; a check in error
+    did not fail (it could not run: the report says so apart) and is left out.
+
+    Returns {check_id, severity, title_fa, title_en, fix, fix_fa, fix_command, hosts: sorted host
+    names}, or None when no check failed. fix_command runs the check's playbook on those hosts of
+    `inventory` (fix_command()); it is None when the fix is a person's task (fix, fix_fa in words)."""
+    hosts: dict[str, set[str]] = {}
+    for failure in failures:
+        if failure["outcome"] == "fail":
+            hosts.setdefault(failure["check_id"], set()).add(failure["host"])
+    if not hosts:
+        return None
+    about = {failure["check_id"]: failure for failure in failures}  # severity, titles, fix: the check's
+    check_id = min(hosts, key=lambda check: (SEVERITIES.index(about[check]["severity"]), -len(hosts[check]), check))
+    meta = about[check_id]
+    names = sorted(hosts[check_id])
+    return {"check_id": check_id, "severity": meta["severity"], "title_fa": meta["title_fa"],
+            "title_en": meta["title_en"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
+            "fix_command": (fix_command(meta["fix"], inventory, ",".join(names)) if fix_is_playbook(meta["fix"])
+                            else None),
+            "hosts": names}
 
 
 def benchmark_scores(results: list[dict], checks: dict[str, dict]) -> dict[str, dict]:
@@ -336,6 +373,63 @@ def latest_in_history(history_dir: Path, unit_id: str | None = None, keyword: st
     return None
 
 
+def score_history(history_dir: Path, unit_ids: list[str] | tuple[str, ...] = (), keyword: str | None = None,
+                  limit: int = TREND_RUNS - 1) -> list[dict]:
+    """The scores of the last `limit` runs a trend shows before this one, oldest first (see the
+    module's docstring): for a province evaluation (no unit_ids) the province evaluations; for a
+    unit check the unit's own checks and the province evaluations. Runs limited by another `-k`
+    expression are left out; a document that cannot be read is skipped.
+
+    Each: {started, started_jalali, scope ("province" or "unit"), score (the province's; None in
+    a unit check's trend), units: {unit_id: score or None}} (in a unit check only `unit_ids`)."""
+    folders = [history_dir, *(unit_history(history_dir, unit_id) for unit_id in unit_ids)]
+    paths = sorted((path for folder in folders if folder.is_dir() for path in folder.glob("evaluation-*.json")),
+                   key=lambda path: path.name, reverse=True)
+    points: list[dict] = []
+    for path in paths:
+        if len(points) >= limit:
+            break
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            run, units = document["run"], document["units"]
+            scope = _scope(run)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if run.get("keyword") != keyword:
+            continue
+        if unit_ids:
+            if scope == "unit" and not set(unit_ids) & set(run.get("units", ())):
+                continue
+            scores = {unit_id: charted_score(units.get(unit_id)) for unit_id in unit_ids}
+        elif scope == "province":
+            scores = {unit_id: charted_score(unit) for unit_id, unit in units.items()}
+        else:
+            continue
+        points.append({"started": run.get("started"), "started_jalali": run.get("started_jalali"), "scope": scope,
+                       "score": None if unit_ids else _province_score(document), "units": scores})
+    return sorted(points, key=lambda point: str(point["started"]))
+
+
+def charted_score(scored: dict | None) -> float | None:
+    """The score a chart shows for a unit's (or the province's) entry: None when nothing could be
+    evaluated (its hosts unreachable count as not passed, so its score is 0, but a chart says
+    "not evaluated" rather than draw a 0)."""
+    if not scored or scored.get("evaluated") == "none":
+        return None
+    return scored.get("score")
+
+
+def _province_score(document: dict) -> float | None:
+    """A province evaluation's own score for the chart; worked out from its results when an
+    older toolkit wrote it."""
+    if "score" in document:
+        return charted_score(document)
+    try:
+        return unit_score(document["results"], document["checks"])
+    except (KeyError, TypeError):
+        return None
+
+
 def unit_history(history_dir: Path, unit_id: str) -> Path:
     """Where one unit's own checks are kept, inside the province's history folder."""
     return history_dir / "units" / unit_id
@@ -414,6 +508,90 @@ def junit_xml(evaluation: dict) -> bytes:
     return ElementTree.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
+def _percent_fa(score: float) -> str:
+    return fa_number(score) + "٪"
+
+
+def _percent_en(score: float) -> str:
+    return en_number(score) + "%"
+
+
+NOT_EVALUATED = ("ارزیابی نشد", "not evaluated")
+PROVINCE_ROW = ("کل استان", "province")
+SCORE_TICKS = (0, 25, 50, 75, 100)
+TREND_TICKS = (0, 50, 100)
+
+
+def report_charts(evaluation: dict) -> dict[str, Any]:
+    """The report's charts, laid out (unitctl.report.charts) from an evaluation document:
+    `scores` (a bar per unit, the province's first in a province evaluation; a unit not
+    evaluated shown as such, an incomplete one hatched), `severities` (each unit's failures
+    by severity, one column per severity on one scale) and `trend` (a panel per unit, the
+    province's first, over the last TREND_RUNS runs; `trend_runs` how many there are)."""
+    province_scope = not evaluation["run"].get("units")
+    points = [*evaluation.get("history", [])[-(TREND_RUNS - 1):], {
+        "started": evaluation["run"]["started"], "started_jalali": evaluation["run"]["started_jalali"],
+        "score": charted_score(evaluation) if province_scope else None,
+        "units": {unit_id: charted_score(unit) for unit_id, unit in evaluation["units"].items()}}]
+    return {"scores": _score_chart(evaluation, province_scope), "severities": _severity_chart(evaluation["units"]),
+            "trend": _trend_panels(evaluation["units"], points, province_scope), "trend_runs": len(points)}
+
+
+def _score_chart(evaluation: dict, province_scope: bool) -> charts.BarChart:
+    """A bar per unit (the province's first in a province evaluation), hatched when incomplete."""
+    entries = ([("province", PROVINCE_ROW, evaluation, True)] if province_scope else []) + [
+        (unit_id, (unit["name_fa"] or unit_id, unit_id), unit, False) for unit_id, unit in evaluation["units"].items()]
+    rows = []
+    for key, names, scored, strong in entries:
+        score = charted_score(scored)
+        style = "score" if scored.get("evaluated", "complete") == "complete" else "score-partial"
+        bars = None if score is None else (charts.Bar(score, _percent_fa(score), _percent_en(score), style),)
+        rows.append(charts.BarRow(key, *names, bars, *NOT_EVALUATED, strong=strong))
+    return charts.bar_chart(rows, [charts.Column("score")], 100.0, _ticks(SCORE_TICKS), "امتیاز (٪)", "Score (%)")
+
+
+def _severity_chart(units: dict[str, dict]) -> charts.BarChart:
+    """Each unit's failures (check x host) by severity, a column per severity on one scale."""
+    most = max([count for unit in units.values() for count in unit["failures_by_severity"].values()] + [0])
+    maximum = charts.nice_maximum(most)
+    columns = [charts.Column(severity, SEVERITY_FA[severity], severity) for severity in SEVERITIES]
+    rows = []
+    for unit_id, unit in units.items():
+        counts = unit["failures_by_severity"]
+        bars = None if unit.get("evaluated") == "none" else tuple(
+            charts.Bar(counts[severity], fa_number(counts[severity]), en_number(counts[severity]), f"sev-{severity}")
+            for severity in SEVERITIES)
+        rows.append(charts.BarRow(unit_id, unit["name_fa"] or unit_id, unit_id, bars, *NOT_EVALUATED))
+    return charts.bar_chart(rows, columns, maximum, _ticks((0, int(maximum))), "شمار موارد نامنطبق (بررسی × میزبان)",
+                            "Failures (checks x hosts)")
+
+
+def _trend_panels(units: dict[str, dict], points: list[dict], province_scope: bool) -> list[charts.TrendPanel]:
+    """A panel per unit over `points` (score_history's, this run last), the province's first and
+    drawn beside each unit's in a province evaluation."""
+    runs = [charts.Run(fa_digits(str(point["started_jalali"] or "")[:10]), str(point["started"] or "")[:10])
+            for point in points]
+    province = tuple(point.get("score") for point in points) if province_scope else None
+    series = [_series("province", *PROVINCE_ROW, province, None)] if province_scope else []
+    for unit_id, unit in units.items():
+        series.append(_series(unit_id, unit["name_fa"] or unit_id, unit_id,
+                              tuple(point["units"].get(unit_id) for point in points), province))
+    return charts.trend_panels(series, runs, _ticks(TREND_TICKS),
+                               "تنها یک ارزیابی؛ هنوز روندی نیست", "one evaluation only: no trend yet")
+
+
+def _ticks(values: tuple[int, ...]) -> list[tuple[float, str, str]]:
+    return [(value, fa_number(value), en_number(value)) for value in values]
+
+
+def _series(key: str, name_fa: str, name_en: str, scores: tuple, reference: tuple | None) -> charts.Series:
+    now = scores[-1]
+    if now is None:
+        return charts.Series(key, name_fa, name_en, scores, NOT_EVALUATED[0], "now: " + NOT_EVALUATED[1],
+                             reference, now_lang="fa")
+    return charts.Series(key, name_fa, name_en, scores, _percent_fa(now), "now " + _percent_en(now), reference)
+
+
 def render_html(evaluation: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "report"),
@@ -424,7 +602,7 @@ def render_html(evaluation: dict) -> str:
     environment.filters["en_number"] = en_number
     environment.globals.update(severity_fa=SEVERITY_FA, outcome_fa=OUTCOME_FA, emergency_power=EMERGENCY_POWER,
                                ups_words=ups_words, coverage_labels=COVERAGE, room_climate=room_climate)
-    return environment.get_template("evaluation.html.j2").render(e=evaluation)
+    return environment.get_template("evaluation.html.j2").render(e=evaluation, charts=report_charts(evaluation))
 
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
