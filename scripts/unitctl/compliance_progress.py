@@ -17,6 +17,9 @@ checks therefore counts them per host once collected (Announcer) and sends that 
 first report, as the user property EXPECTED; the controller (ProgressReporter) counts each host's
 results (the conftest's `compliance` user property, one per check and host) as reports arrive,
 and prints a host's line when its last result is in. Without xdist the same process does both.
+
+The lines are in the language of the messages (unitctl.i18n: the suite's process inherits the
+locale of the `unitctl` that started it); the counts and the elapsed time in its digits.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
+from unitctl.i18n import _, ngettext, number
+
 EXPECTED = "compliance_expected"  # user property: {host: {"unit_id": ..., "checks": n}}
 RESULT = "compliance"             # user property of the conftest: one result of one check on one host
 
-# How each outcome is counted in a line, in this order (unitctl.compliance outcomes): word for one, for more.
-OUTCOME_WORDS = (("pass", "passed", "passed"), ("fail", "failed", "failed"), ("error", "error", "errors"),
-                 ("unreachable", "unreachable", "unreachable"), ("skipped", "skipped", "skipped"),
-                 ("not_applicable", "not applicable", "not applicable"))
+# The outcomes a line counts, in this order (unitctl.compliance outcomes); outcome_count words them.
+OUTCOMES = ("pass", "fail", "error", "unreachable", "skipped", "not_applicable")
 
 TargetOf = Callable[[pytest.Item], "tuple[str, str] | None"]
 
@@ -51,9 +54,23 @@ def expected_checks(items: Iterable[pytest.Item], target_of: TargetOf) -> dict[s
 
 
 def elapsed_text(seconds: float) -> str:
-    """12.4 -> '0m12s', 3725 -> '62m05s'."""
+    """12.4 -> '0m12s', 3725 -> '62m05s' (in the messages' language and digits)."""
     minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}m{rest:02d}s"
+    return _("{minutes}m{seconds}s").format(minutes=number(minutes), seconds=number(f"{rest:02d}"))
+
+
+def outcome_count(outcome: str, count: int) -> str:
+    """'3 failed', '1 error', '41 not applicable': `count` results of one outcome (OUTCOMES).
+    Raises KeyError for another outcome."""
+    forms = {
+        "pass": ngettext("{count} passed", "{count} passed", count),
+        "fail": ngettext("{count} failed", "{count} failed", count),
+        "error": ngettext("{count} error", "{count} errors", count),
+        "unreachable": ngettext("{count} unreachable", "{count} unreachable", count),
+        "skipped": ngettext("{count} skipped", "{count} skipped", count),
+        "not_applicable": ngettext("{count} not applicable", "{count} not applicable", count),
+    }
+    return forms[outcome].format(count=number(count))
 
 
 def counts_text(counts: Counter) -> str:
@@ -61,10 +78,10 @@ def counts_text(counts: Counter) -> str:
     a host whose every check was unreachable: 'unreachable (45 checks could not run)'."""
     total = sum(counts.values())
     if total and counts["unreachable"] == total:
-        return f"unreachable ({total} check{'s' * (total != 1)} could not run)"
-    parts = [f"{counts[outcome]} {one if counts[outcome] == 1 else more}" for outcome, one, more in OUTCOME_WORDS
-             if outcome == "pass" or counts[outcome]]
-    return ", ".join(parts)
+        return ngettext("unreachable ({count} check could not run)", "unreachable ({count} checks could not run)",
+                        total).format(count=number(total))
+    return _(", ").join(outcome_count(outcome, counts[outcome]) for outcome in OUTCOMES
+                        if outcome == "pass" or counts[outcome])
 
 
 class Announcer:
@@ -123,13 +140,15 @@ class ProgressReporter:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.write(f"could not collect {report.nodeid or 'the suite'}:\n{report.longreprtext}")
+            what = report.nodeid or _("the suite")
+            self.write(_("could not collect {what}:").format(what=what) + "\n" + report.longreprtext)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for host, counts in self.results.items():
             if host not in self.finished:
                 expected = (self.expected or {}).get(host, {}).get("checks")
-                unfinished = f" (unfinished: {sum(counts.values())} of {expected} checks)" if expected else ""
+                unfinished = (" " + _("(unfinished: {done} of {expected} checks)").format(
+                    done=number(sum(counts.values())), expected=number(expected)) if expected else "")
                 self.write(self._host_line(host, counts) + unfinished)
 
     # --- counting ---
@@ -151,8 +170,10 @@ class ProgressReporter:
         hosts = [name for name, spec in self.expected.items() if spec["unit_id"] == unit_id]
         if len(hosts) > 1 and all(name in self.finished for name in hosts):
             total = sum((self.results[name] for name in hosts), Counter())
+            summary = _("all {count} hosts checked: {counts}").format(count=number(len(hosts)),
+                                                                     counts=counts_text(total))
             self.write(f"{elapsed_text(self.clock() - self.started):>6}  {'':>{self._count_width()}}  "
-                       f"{unit_id:<{self._unit_width()}}  all {len(hosts)} hosts checked: {counts_text(total)}")
+                       f"{unit_id:<{self._unit_width()}}  {summary}")
 
     # --- lines ---
 
@@ -164,7 +185,8 @@ class ProgressReporter:
         return max((len(spec["unit_id"]) for spec in (self.expected or {}).values()), default=0)
 
     def _host_line(self, host: str, counts: Counter) -> str:
-        done = f"{len(self.finished)}/{len(self.expected)}" if self.expected and host in self.finished else ""
+        done = (number(f"{len(self.finished)}/{len(self.expected)}") if self.expected and host in self.finished
+                else "")
         return (f"{elapsed_text(self.clock() - self.started):>6}  {done:>{self._count_width()}}  "
                 f"{self.units[host]:<{self._unit_width()}}  {host}: {counts_text(counts)}")
 

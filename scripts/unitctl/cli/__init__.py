@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from unitctl.i18n import N_, _, translate_argparse
+
 # Exit status of a command refused before it did anything (a bad path, a broken inventory).
 EXIT_REFUSED = 2
 
@@ -38,12 +40,14 @@ def add_inventory_option(parser: argparse.ArgumentParser, default: Path, default
     """The -i/--inventory option of a command that acts on one inventory source. When it is not
     given, the parser fills `inventory` from UNITCTL_INVENTORY, the checkout's setting or `default`
     (unitctl.inventory.choice.choose) and `inventory_choice` with where it came from; --help says
-    what it falls back to now. `default_text` describes `default` for --help."""
+    what it falls back to now. `default_text` describes `default` for --help (English marked with
+    N_(), translated here)."""
     from unitctl.inventory.choice import describe_default  # noqa: PLC0415
 
+    help_text = _("inventory source, e.g. inventory/qom.unitctl.yml (default: {default})").format(
+        default=describe_default(default, _(default_text)))
     parser.add_argument("-i", "--inventory", type=inventory_source, default=None,
-                        help="inventory source, e.g. inventory/qom.unitctl.yml (default: "
-                             f"{describe_default(default, default_text)})".replace("%", "%%"))
+                        help=help_text.replace("%", "%%"))  # argparse expands %(...)s in help
     parser.set_defaults(inventory_default=default)
 
 
@@ -61,8 +65,8 @@ def checked_source(path: Path):
         raise CommandRefused(str(error)) from error
     problems = validate_province(source.root, source.units_dir)
     if problems:
-        raise CommandRefused(f"the inventory {path} is not valid; nothing was done. Fix these, then run "
-                             f"`unitctl validate {path}`:\n{format_problems(problems)}")
+        raise CommandRefused(_("the inventory {path} is not valid; nothing was done. Fix these, then run "
+                               "`unitctl validate {path}`:").format(path=path) + "\n" + format_problems(problems))
     return source
 
 
@@ -108,13 +112,26 @@ class Parser(argparse.ArgumentParser):
 
 
 def exit_statuses(*rows: tuple[str, str]) -> str:
-    """The epilog of a command's --help: what each exit status means for that command."""
-    return "exit status:\n" + "\n".join(f"  {status:<4} {meaning}" for status, meaning in rows)
+    """The epilog of a command's --help: what each exit status means for that command. Each row is
+    (status, meaning); the meaning is the English marked with N_(), translated here."""
+    return _("exit status:") + "\n" + "\n".join(f"  {status:<4} {_(meaning)}" for status, meaning in rows)
 
 
 # The statuses every command shares: argparse's usage errors and a refused command (CommandRefused).
-USAGE_REFUSED = ("2", "wrong usage, or refused before doing anything (an inventory that is missing or "
-                      "not valid); the message says why")
+USAGE_REFUSED = ("2", N_("wrong usage, or refused before doing anything (an inventory that is missing or "
+                         "not valid); the message says why"))
+
+# argparse's own words that a technician reads (Python 3.11's argparse asks gettext for them; see
+# unitctl.i18n.translate_argparse): listed here so that the catalogue holds them.
+ARGPARSE_MESSAGES = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"), N_("expected at least one argument"), N_("expected at most one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"), N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+)
 
 
 def toolkit_version() -> str:
@@ -221,10 +238,10 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="unitctl",
-        description="Provision, check and evaluate the IT of the province's judicial units.",
+        description=_("Provision, check and evaluate the IT of the province's judicial units."),
     )
     parser.add_argument("--version", action=VersionAction,
-                        help="print the toolkit's version and the git commit of its checkout, then exit")
+                        help=_("print the toolkit's version and the git commit of its checkout, then exit"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each module adds its own sub-commands; see register() in each.
     from unitctl.cli import evaluate as cli_evaluate
@@ -240,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    translate_argparse()
     parser = build_parser()
     try:
         import argcomplete  # noqa: PLC0415

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from unitctl import paths
 from unitctl.cli import CommandRefused, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.i18n import N_, _, language, ngettext, number, word
 from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import todo_markers
 from unitctl.report import evaluation
@@ -29,36 +30,38 @@ DEFAULT_WORKERS = 4
 DEFAULT_OUTPUT = paths.PROJECT_ROOT / "results" / "evaluation"
 
 
-def statuses(what: str) -> str:
-    """The exit statuses of check and evaluate (unitctl.report.evaluation.EXIT_*; CommandRefused)."""
+def statuses(compliant: str) -> str:
+    """The exit statuses of check and evaluate (unitctl.report.evaluation.EXIT_*; CommandRefused);
+    `compliant` is the meaning of a compliant run for the command (English, marked with N_())."""
     return exit_statuses(
-        (str(evaluation.EXIT_COMPLIANT), f"compliant: every check of {what} passed"),
-        (str(evaluation.EXIT_NON_COMPLIANT), "non-compliant: at least one check failed (the report lists them "
-                                              "with the playbook that fixes each)"),
-        (str(evaluation.EXIT_NOT_EVALUATED), "not evaluated, in part or whole: nothing failed, but some host was "
-                                              "unreachable or some check could not run; also wrong usage, a unit "
-                                              "not in the inventory, an inventory that is missing or not valid, or "
-                                              "units with TODO markers (refused, no report written)"),
+        (str(evaluation.EXIT_COMPLIANT), compliant),
+        (str(evaluation.EXIT_NON_COMPLIANT), N_("non-compliant: at least one check failed (the report lists them "
+                                                 "with the playbook that fixes each)")),
+        (str(evaluation.EXIT_NOT_EVALUATED), N_("not evaluated, in part or whole: nothing failed, but some host was "
+                                                 "unreachable or some check could not run; also wrong usage, a unit "
+                                                 "not in the inventory, an inventory that is missing or not valid, or "
+                                                 "units with TODO markers (refused, no report written)")),
     )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser("check", help="check one unit's compliance and write its report",
-                                epilog=statuses("the unit"))
-    check.add_argument("unit", help="the unit id, e.g. qom-court").completer = unit_ids_completer
-    evaluate = commands.add_parser("evaluate", help="evaluate every unit of the province for the ICT council",
-                                   epilog=statuses("every unit"))
+    check = commands.add_parser("check", help=_("check one unit's compliance and write its report"),
+                                epilog=statuses(N_("compliant: every check of the unit passed")))
+    check.add_argument("unit", help=_("the unit id, e.g. qom-court")).completer = unit_ids_completer
+    evaluate = commands.add_parser("evaluate", help=_("evaluate every unit of the province for the ICT council"),
+                                   epilog=statuses(N_("compliant: every check of every unit passed")))
     for parser in (check, evaluate):
-        add_inventory_option(parser, paths.LAB_INVENTORY, "the lab province, inventory/lab.unitctl.yml")
+        add_inventory_option(parser, paths.LAB_INVENTORY, N_("the lab province, inventory/lab.unitctl.yml"))
         parser.add_argument("--output", type=Path, default=None,
-                            help="where the JSON, JUnit and HTML reports go (default: results/evaluation/ for "
-                                 "evaluate, results/evaluation/units/UNIT/ for check)")
+                            help=_("where the JSON, JUnit and HTML reports go (default: results/evaluation/ for "
+                                   "evaluate, results/evaluation/units/UNIT/ for check)"))
         parser.add_argument("--history", type=Path, default=None,
-                            help="earlier runs, for the trend: the province's evaluations, and each unit's "
-                                 "checks under units/UNIT/ (default: OUTPUT/history, results/evaluation/history "
-                                 "for check without --output)")
-        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts checked at once")
-        parser.add_argument("-k", dest="keyword", default=None, help="only checks matching this pytest expression")
+                            help=_("earlier runs, for the trend: the province's evaluations, and each unit's "
+                                   "checks under units/UNIT/ (default: OUTPUT/history, results/evaluation/history "
+                                   "for check without --output)"))
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=_("hosts checked at once"))
+        parser.add_argument("-k", dest="keyword", default=None,
+                            help=_("only checks matching this pytest expression"))
     check.set_defaults(func=lambda args: run(args, [args.unit]))
     evaluate.set_defaults(func=lambda args: run(args, []))
 
@@ -71,19 +74,22 @@ def run(args, unit_ids: list[str]) -> int:
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:
         choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
-        print(f"unitctl: {unit_not_found(unknown, choice, sorted(known))}", file=sys.stderr)
+        print("unitctl: " + unit_not_found(unknown, choice, sorted(known)), file=sys.stderr)
         return evaluation.EXIT_NOT_EVALUATED
     # A unit still being onboarded (TODO markers from new-unit) is not evaluated as if it were real.
     unfinished = {unit.id: todo_markers(unit) for unit in province.units
                   if (not unit_ids or unit.id in unit_ids) and todo_markers(unit)}
     if unfinished:
-        raise CommandRefused("these units still have TODO markers, so they cannot be evaluated yet (unitctl "
-                             "validate --strict lists them): " + ", ".join(
-                                 f"{unit_id} ({len(markers)})" for unit_id, markers in sorted(unfinished.items())))
+        raise CommandRefused(_("these units still have TODO markers, so they cannot be evaluated yet (unitctl "
+                               "validate --strict lists them): {units}").format(units=", ".join(
+                                   f"{unit_id} ({number(len(markers))})"
+                                   for unit_id, markers in sorted(unfinished.items()))))
 
     started = datetime.now(UTC)
-    print(f"checking {', '.join(unit_ids) or 'every unit'} of {paths.in_checkout(source)}, "
-          f"{args.workers} host{'s' * (args.workers != 1)} at once", flush=True)
+    print(ngettext("checking {units} of {inventory}, {count} host at once",
+                   "checking {units} of {inventory}, {count} hosts at once", args.workers).format(
+              units=", ".join(unit_ids) or _("every unit"), inventory=paths.in_checkout(source),
+              count=number(args.workers)), flush=True)
     compliance = run_suite(source, unit_ids, args.workers, args.keyword)
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
@@ -131,21 +137,44 @@ def run_suite(source: Path, unit_ids: list[str], workers: int, keyword: str | No
         return json.loads(results.read_text(encoding="utf-8"))
 
 
+# The words of the summary that come from the report's data (severities, the run's status).
+SUMMARY_WORDS = {
+    "critical": N_("critical"), "high": N_("high"), "medium": N_("medium"), "low": N_("low"),
+    "compliant": N_("compliant"), "non_compliant": N_("non-compliant"), "not_evaluated": N_("not evaluated"),
+}
+
+
 def print_summary(report: dict) -> None:
-    print(f"\n{'unit':<18} {'score':>7} {'trend':>7} {'pass':>5} {'fail':>5} {'error':>5} {'unreach':>7}")
+    """The run's summary on the screen: a row of counts per unit, each failure with the command that
+    fixes it, unreachable hosts, whether the unit was evaluated, and the run's status. Check titles
+    are the report's own Persian ones when messages are in Persian."""
+    columns = (_("unit"), _("score"), _("trend"), _("pass"), _("fail"), _("error"), _("unreach"))
+    print("\n" + _row(columns))
     for unit_id, unit in report["units"].items():
-        score = "n/a" if unit["score"] is None else f"{unit['score']:.1f}%"
-        trend = "" if unit["trend"] is None else f"{unit['trend']:+.1f}"
+        score = _("n/a") if unit["score"] is None else _("{score}%").format(score=number(f"{unit['score']:.1f}"))
+        trend = "" if unit["trend"] is None else number(f"{unit['trend']:+.1f}")
         counts = unit["counts"]
-        print(f"{unit_id:<18} {score:>7} {trend:>7} {counts['pass']:>5} {counts['fail']:>5} "
-              f"{counts['error']:>5} {counts['unreachable']:>7}")
+        tally = (number(counts[key]) for key in ("pass", "fail", "error", "unreachable"))
+        print(_row((unit_id, score, trend, *tally)))
         for failure in unit["failures"]:
-            print(f"  [{failure['severity']}] {failure['check_id']} {failure['host']}: {failure['title_en']}"
-                  f"  -> fix: {failure['fix_command'] or failure['fix']}")
+            title = failure.get("title_fa") if language() == "fa" and failure.get("title_fa") else failure["title_en"]
+            severity = word(SUMMARY_WORDS, failure["severity"])
+            # A playbook's command is typed as it is; a person's task (no command) is read, so in the
+            # message's language when the check has it in Persian.
+            task = failure.get("fix_fa") if language() == "fa" and failure.get("fix_fa") else failure["fix"]
+            print(f"  [{severity}] {failure['check_id']} {failure['host']}: {title}  -> "
+                  + _("fix: {command}").format(command=failure["fix_command"] or task))
         if unit["unreachable_hosts"]:
-            print(f"  unreachable: {', '.join(unit['unreachable_hosts'])}")
+            print("  " + _("unreachable: {hosts}").format(hosts=", ".join(unit["unreachable_hosts"])))
         if unit.get("evaluated") == "none":
-            print("  NOT EVALUATED: no check of this unit could be evaluated")
+            print("  " + _("NOT EVALUATED: no check of this unit could be evaluated"))
         elif unit.get("evaluated") == "partial":
-            print("  evaluation incomplete: some hosts or checks could not be evaluated")
-    print(f"\nstatus: {report['status']}")
+            print("  " + _("evaluation incomplete: some hosts or checks could not be evaluated"))
+    print("\n" + _("status: {status}").format(status=word(SUMMARY_WORDS, report["status"])))
+
+
+def _row(cells) -> str:
+    """One line of the summary's table: the unit left-aligned, the numbers right-aligned."""
+    unit, *numbers = cells
+    widths = (7, 7, 5, 5, 5, 7)
+    return f"{unit:<18} " + " ".join(f"{cell:>{width}}" for cell, width in zip(numbers, widths, strict=True))

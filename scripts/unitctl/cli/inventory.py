@@ -10,6 +10,7 @@ from pathlib import Path
 
 from unitctl import paths
 from unitctl.cli import USAGE_REFUSED, CommandRefused, exit_statuses, inventory_source
+from unitctl.i18n import N_, _, ngettext, number
 from unitctl.inventory import choice as inventory_choice
 from unitctl.inventory.load import load_yaml_file, source_problem
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
@@ -19,51 +20,55 @@ from unitctl.inventory.validate import Problem, pending_todos, province_summary,
 
 def register(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser(
-        "validate", help="check the inventory and list every problem (file, line, path, reason)",
-        description="Check unit files and province policy. Every problem is listed at once; "
-                    "the exit status is 1 when there is any.",
-        epilog=exit_statuses(("0", "valid (TODO markers are listed, and refused only with --strict)"),
-                             ("1", "some problem: each is listed (file, line, path, reason)"), USAGE_REFUSED))
+        "validate", help=_("check the inventory and list every problem (file, line, path, reason)"),
+        description=_("Check unit files and province policy. Every problem is listed at once; "
+                      "the exit status is 1 when there is any."),
+        epilog=exit_statuses(("0", N_("valid (TODO markers are listed, and refused only with --strict)")),
+                             ("1", N_("some problem: each is listed (file, line, path, reason)")), USAGE_REFUSED))
     validate.add_argument("path", nargs="?", type=Path,
-                          help="an inventory source (inventory/qom.unitctl.yml), a folder of units, a unit "
-                               "folder or the inventory folder (default: the inventory UNITCTL_INVENTORY or "
-                               "`unitctl use` set, else every province in inventory/)")
+                          help=_("an inventory source (inventory/qom.unitctl.yml), a folder of units, a unit "
+                                 "folder or the inventory folder (default: the inventory {variable} or "
+                                 "`unitctl use` set, else every province in inventory/)").format(
+                                     variable=inventory_choice.ENVIRONMENT_VARIABLE))
     validate.add_argument("--strict", action="store_true",
-                          help="also refuse TODO markers (a unit made by new-unit and not yet filled in)")
+                          help=_("also refuse TODO markers (a unit made by new-unit and not yet filled in)"))
     validate.set_defaults(func=run_validate)
 
     new_unit = commands.add_parser(
-        "new-unit", help="create a unit's five files from the skeleton, with addresses from the province plan",
-        description="Write inventory/units/ID/ from templates/new-unit/. Fields only a person can know "
-                    f"are marked {PLACEHOLDER}; `unitctl validate` lists them until they are filled in.",
-        epilog=exit_statuses(("0", "created, and the province is valid with it"),
-                             ("1", "refused (nothing written), or the province is not valid with the new unit"),
+        "new-unit", help=_("create a unit's five files from the skeleton, with addresses from the province plan"),
+        description=_("Write inventory/units/ID/ from templates/new-unit/. Fields only a person can know "
+                      "are marked {marker}; `unitctl validate` lists them until they are filled in.").format(
+                          marker=PLACEHOLDER),
+        epilog=exit_statuses(("0", N_("created, and the province is valid with it")),
+                             ("1", N_("refused (nothing written), or the province is not valid with the new unit")),
                              USAGE_REFUSED))
-    new_unit.add_argument("unit_id", metavar="ID", help="the unit id and folder name, e.g. jafarieh-court")
-    new_unit.add_argument("--kind", required=True, help=f"one of: {', '.join(UNIT_KINDS)}")
-    new_unit.add_argument("--name-fa", required=True, help="the unit's name in Persian")
-    new_unit.add_argument("--name-en", required=True, help="the unit's name in English")
-    new_unit.add_argument("--city-fa", help="the city in Persian (left as TODO if not given)")
-    new_unit.add_argument("--city-en", help="the city in English (left as TODO if not given)")
+    new_unit.add_argument("unit_id", metavar="ID", help=_("the unit id and folder name, e.g. jafarieh-court"))
+    new_unit.add_argument("--kind", required=True, help=_("one of: {kinds}").format(kinds=", ".join(UNIT_KINDS)))
+    new_unit.add_argument("--name-fa", required=True, help=_("the unit's name in Persian"))
+    new_unit.add_argument("--name-en", required=True, help=_("the unit's name in English"))
+    new_unit.add_argument("--city-fa", help=_("the city in Persian (left as TODO if not given)"))
+    new_unit.add_argument("--city-en", help=_("the city in English (left as TODO if not given)"))
     where = new_unit.add_mutually_exclusive_group()
     where.add_argument("-i", "--inventory", type=inventory_source, default=None,
-                       help="the province's inventory source: the unit goes into its folder of units (default: "
-                            "the inventory UNITCTL_INVENTORY or `unitctl use` set, else inventory/qom.unitctl.yml)")
+                       help=_("the province's inventory source: the unit goes into its folder of units (default: "
+                              "the inventory {variable} or `unitctl use` set, else inventory/qom.unitctl.yml)").format(
+                                  variable=inventory_choice.ENVIRONMENT_VARIABLE))
     where.add_argument("--units-dir", type=Path, default=None,
-                       help="the province's folder of units, named directly (default: that of the inventory)")
+                       help=_("the province's folder of units, named directly (default: that of the inventory)"))
     new_unit.set_defaults(func=run_new_unit)
 
     use = commands.add_parser(
-        "use", help="set the inventory this checkout acts on, or show which one it is",
-        description="Without --inventory, unitctl's commands act on the inventory this sets (kept in "
-                    f"{inventory_choice.settings_name()}, not committed). The environment variable "
-                    f"{inventory_choice.ENVIRONMENT_VARIABLE} comes before it, --inventory before both. "
-                    "Without arguments: show the inventory in use and where that comes from.",
-        epilog=exit_statuses(("0", "set, cleared or shown"), USAGE_REFUSED))
+        "use", help=_("set the inventory this checkout acts on, or show which one it is"),
+        description=_("Without --inventory, unitctl's commands act on the inventory this sets (kept in "
+                      "{settings}, not committed). The environment variable {variable} comes before it, "
+                      "--inventory before both. Without arguments: show the inventory in use and where that "
+                      "comes from.").format(settings=inventory_choice.settings_name(),
+                                            variable=inventory_choice.ENVIRONMENT_VARIABLE),
+        epilog=exit_statuses(("0", N_("set, cleared or shown")), USAGE_REFUSED))
     use.add_argument("source", nargs="?", type=inventory_source, metavar="SOURCE",
-                     help="an inventory source, e.g. inventory/qom.unitctl.yml")
+                     help=_("an inventory source, e.g. inventory/qom.unitctl.yml"))
     use.add_argument("--clear", action="store_true",
-                     help="remove the setting: commands act on their default again (the lab's inventory)")
+                     help=_("remove the setting: commands act on their default again (the lab's inventory)"))
     use.set_defaults(func=run_use)
 
 
@@ -88,7 +93,7 @@ def resolve_targets(path: Path | None) -> list[tuple[Path, Path]]:
             raise CommandRefused(f"{path}: {problem}")
         return [(path.parent, path.parent / loaded.data["units_dir"])]
     if not path.is_dir():
-        raise CommandRefused(f"{path} does not exist")
+        raise CommandRefused(_("{path} does not exist").format(path=path))
     if (path / "group_vars").is_dir() or any(path.glob("*.unitctl.yml")):
         return [(path, units) for units in province_units_dirs(path)] or [(path, path / "units")]
     if (path / "unit.yml").exists():  # one unit folder: its whole province decides (cross-unit rules)
@@ -147,7 +152,8 @@ def run_validate(args: argparse.Namespace) -> int:
     for inventory_root, units_dir in resolve_targets(args.path):
         problems = validate_province(inventory_root, units_dir)
         if args.strict:  # a TODO marker is a problem: a unit is not ready while one is left
-            problems += [Problem(todo.file, todo.path, f"still to fill in: {todo.reason}", todo.line)
+            problems += [Problem(todo.file, todo.path, _("still to fill in: {marker}").format(marker=todo.reason),
+                                 todo.line)
                          for todo in pending_todos(units_dir, inventory_root)]
         status = max(status, _print_result(inventory_root, units_dir, problems))
     return status
@@ -160,15 +166,20 @@ def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]
         files = len({problem.file for problem in problems})
         source = source_of(inventory_root, units_dir)
         again = f"unitctl validate {paths.in_checkout(source)}" if source else "unitctl validate"
-        print(f"{_shown(units_dir)}: {len(problems)} problem{'s' * (len(problems) != 1)} in {files} "
-              f"file{'s' * (files != 1)}; fix them all, then run `{again}` again", file=sys.stderr)
+        counted = ngettext("{count} problem", "{count} problems", len(problems)).format(count=number(len(problems)))
+        where = ngettext("in {count} file", "in {count} files", files).format(count=number(files))
+        print(_("{folder}: {problems} {files}; fix them all, then run `{command}` again").format(
+            folder=_shown(units_dir), problems=counted, files=where, command=again), file=sys.stderr)
         return 1
     units, hosts = province_summary(units_dir)
     todos = pending_todos(units_dir, inventory_root)
     for todo in todos:
         print(f"{todo.file}:{todo.line}: {todo.reason}")
-    still = f" ({len(todos)} TODO marker{'s' * (len(todos) != 1)} still to fill in)" if todos else ""
-    print(f"inventory valid: {units} units, {hosts} hosts ({_shown(units_dir)}){still}")
+    print(_("inventory valid: {units}, {hosts} ({folder})").format(
+        units=ngettext("{count} unit", "{count} units", units).format(count=number(units)),
+        hosts=ngettext("{count} host", "{count} hosts", hosts).format(count=number(hosts)), folder=_shown(units_dir))
+        + (ngettext(" ({count} TODO marker still to fill in)", " ({count} TODO markers still to fill in)",
+                    len(todos)).format(count=number(len(todos))) if todos else ""))
     return 0
 
 
@@ -187,31 +198,41 @@ def run_new_unit(args: argparse.Namespace) -> int:
     except NewUnitRefused as refusal:
         print(f"unitctl new-unit: {refusal}", file=sys.stderr)
         return 1
-    print(f"created {_shown(folder)}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
-    print("validating the province with the new unit:")
+    print(_("created {folder}: {files}").format(folder=_shown(folder),
+                                                 files=", ".join(sorted(p.name for p in folder.iterdir()))))
+    print(_("validating the province with the new unit:"))
     return _print_result(inventory_root, units_dir, validate_province(inventory_root, units_dir))
 
 
 def run_use(args: argparse.Namespace) -> int:
     env = inventory_choice.ENVIRONMENT_VARIABLE
+    settings = inventory_choice.settings_name()
     if args.clear and args.source:
-        raise CommandRefused("name a SOURCE to use, or --clear, not both")
+        raise CommandRefused(_("name a SOURCE to use, or --clear, not both"))
     if args.clear:
         removed = inventory_choice.clear_setting()
-        print(f"removed {inventory_choice.settings_name()}: commands act on their default inventory again (the "
-              f"lab's)" if removed else f"no setting to remove ({inventory_choice.settings_name()} does not exist)")
+        if removed:
+            print(_("removed {settings}: commands act on their default inventory again (the lab's)").format(
+                settings=settings))
+        else:
+            print(_("no setting to remove ({settings} does not exist)").format(settings=settings))
     elif args.source:
         resolve_targets(args.source)  # a readable inventory source, or refused with why
         written = inventory_choice.write_setting(args.source)
-        print(f"this checkout now acts on {paths.in_checkout(args.source)} (kept in {paths.in_checkout(written)}); "
-              f"--inventory and {env} still come first")
+        print(_("this checkout now acts on {inventory} (kept in {settings}); --inventory and {variable} still "
+                "come first").format(inventory=paths.in_checkout(args.source), settings=paths.in_checkout(written),
+                                     variable=env))
     try:
         chosen = inventory_choice.choose(None, paths.LAB_INVENTORY)
     except inventory_choice.InventoryChoiceError as error:
         raise CommandRefused(str(error)) from error
     if chosen.origin == inventory_choice.ENVIRONMENT and (args.source or args.clear):
-        print(f"note: {env} is set in this shell, so it comes first: {chosen.shown}", file=sys.stderr)
+        print(_("note: {variable} is set in this shell, so it comes first: {inventory}").format(
+            variable=env, inventory=chosen.shown), file=sys.stderr)
     elif not args.source and not args.clear:
-        print(f"{chosen.shown}: the lab's inventory, the default (nothing set; `unitctl use SOURCE` sets another)"
-              if chosen.origin == inventory_choice.DEFAULT else f"{chosen.shown} (from {chosen.origin_text})")
+        if chosen.origin == inventory_choice.DEFAULT:
+            print(_("{inventory}: the lab's inventory, the default (nothing set; `unitctl use SOURCE` sets "
+                    "another)").format(inventory=chosen.shown))
+        else:
+            print(_("{inventory} (from {origin})").format(inventory=chosen.shown, origin=chosen.origin_text))
     return 0

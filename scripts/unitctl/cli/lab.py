@@ -6,36 +6,38 @@ import argparse
 import sys
 
 from unitctl.cli import exit_statuses
+from unitctl.i18n import N_, _
 
-EXIT_STATUSES = exit_statuses(
-    ("0", "done (status: every lab host and switch is up)"),
-    ("1", "the lab could not do it: the message says why (status: some host or switch is down)"),
-    ("2", "wrong usage"))
+EXIT_STATUSES = (
+    ("0", N_("done (status: every lab host and switch is up)")),
+    ("1", N_("the lab could not do it: the message says why (status: some host or switch is down)")),
+    ("2", N_("wrong usage")))
 
 
 def register(subparsers) -> None:
+    statuses = exit_statuses(*EXIT_STATUSES)
     parser = subparsers.add_parser(
-        "lab", help="boot, stop or check the built-in lab (needs root)",
-        description="The built-in lab: the lab province's hosts as systemd-nspawn machines, "
-                    "its IOS switches emulated, and a package mirror, on this machine.",
-        epilog=EXIT_STATUSES)
+        "lab", help=_("boot, stop or check the built-in lab (needs root)"),
+        description=_("The built-in lab: the lab province's hosts as systemd-nspawn machines, "
+                      "its IOS switches emulated, and a package mirror, on this machine."),
+        epilog=statuses)
     actions = parser.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     for name, help_text, func in (
-        ("up", "boot the lab (idempotent; clears leftovers of an interrupted run)", _up),
-        ("down", "stop the lab and remove everything but caches, keys and secrets", _down),
-        ("status", "show each lab host and switch; exit non-zero if any is down", _status),
+        ("up", _("boot the lab (idempotent; clears leftovers of an interrupted run)"), _up),
+        ("down", _("stop the lab and remove everything but caches, keys and secrets"), _down),
+        ("status", _("show each lab host and switch; exit non-zero if any is down"), _status),
     ):
-        actions.add_parser(name, help=help_text, description=help_text, epilog=EXIT_STATUSES).set_defaults(func=func)
-    stop = actions.add_parser("stop", help="power off one lab host, to rehearse an outage (`up` boots it again, fresh)",
-                              epilog=EXIT_STATUSES)
-    stop.add_argument("host", help="the lab host, e.g. pros-ws2")
+        actions.add_parser(name, help=help_text, description=help_text, epilog=statuses).set_defaults(func=func)
+    stop = actions.add_parser(
+        "stop", help=_("power off one lab host, to rehearse an outage (`up` boots it again, fresh)"), epilog=statuses)
+    stop.add_argument("host", help=_("the lab host, e.g. pros-ws2"))
     stop.set_defaults(func=_stop)
     reboot = actions.add_parser(
-        "reboot", help="reboot one lab host keeping its disk, as a real server restarts",
-        description="Reboot one lab host keeping its disk: an orderly shutdown, a new boot from "
-                    "the same disk, then the same readiness checks as `up`.",
-        epilog=EXIT_STATUSES)
-    reboot.add_argument("host", help="the lab host, e.g. court-srv")
+        "reboot", help=_("reboot one lab host keeping its disk, as a real server restarts"),
+        description=_("Reboot one lab host keeping its disk: an orderly shutdown, a new boot from "
+                      "the same disk, then the same readiness checks as `up`."),
+        epilog=statuses)
+    reboot.add_argument("host", help=_("the lab host, e.g. court-srv"))
     reboot.set_defaults(func=_reboot)
 
 
@@ -45,7 +47,7 @@ def _run(action) -> int:
     try:
         return action()
     except LabError as error:
-        print(f"lab: error: {error}", file=sys.stderr)
+        print("lab: " + _("error: {message}").format(message=error), file=sys.stderr)
         return 1
 
 

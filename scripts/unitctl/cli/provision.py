@@ -18,6 +18,7 @@ from pathlib import Path
 
 from unitctl import paths
 from unitctl.cli import add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.i18n import N_, _
 from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import unit_group
 
@@ -25,37 +26,37 @@ DEFAULT_PLAYBOOK = "playbooks/site.yml"
 
 # ansible-playbook's own exit statuses (ansible.errors.ExitCode, ansible-core 2.19), which
 # provision returns as they are, besides its own refusals.
-EXIT_STATUSES = exit_statuses(
-    ("0", "ansible-playbook ran and every host succeeded"),
-    ("1", "ansible-playbook failed (an error in a playbook, a role or the run)"),
-    ("2", "some host failed a task (ansible-playbook); or unitctl refused before running it: wrong "
-          "usage, an inventory that is missing or not valid, or a unit not in the inventory (the "
-          "message says which; then no `running:` line is printed)"),
-    ("4", "some host could not be reached, or ansible-playbook could not parse its input"),
-    ("5", "ansible-playbook refused its options (check the arguments given after --)"),
-    ("99", "interrupted (Ctrl-C)"),
-    ("250", "ansible-playbook's unexpected error"),
+EXIT_STATUSES = (
+    ("0", N_("ansible-playbook ran and every host succeeded")),
+    ("1", N_("ansible-playbook failed (an error in a playbook, a role or the run)")),
+    ("2", N_("some host failed a task (ansible-playbook); or unitctl refused before running it: wrong "
+             "usage, an inventory that is missing or not valid, or a unit not in the inventory (the "
+             "message says which; then no `running:` line is printed)")),
+    ("4", N_("some host could not be reached, or ansible-playbook could not parse its input")),
+    ("5", N_("ansible-playbook refused its options (check the arguments given after --)")),
+    ("99", N_("interrupted (Ctrl-C)")),
+    ("250", N_("ansible-playbook's unexpected error")),
 )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     provision = commands.add_parser(
-        "provision", help="provision or rebuild a unit's machines (prints the ansible-playbook command it runs)",
-        description="Run a playbook on every machine of the named units: servers, workstations and "
-                    "network devices (site.yml), or one job with --playbook.",
+        "provision", help=_("provision or rebuild a unit's machines (prints the ansible-playbook command it runs)"),
+        description=_("Run a playbook on every machine of the named units: servers, workstations and "
+                      "network devices (site.yml), or one job with --playbook."),
         usage="%(prog)s [-h] [-i INVENTORY] [--playbook PLAYBOOK] [--check] [--diff]\n"
               "                         UNIT [UNIT ...] [-- ANSIBLE_PLAYBOOK_ARGS ...]",
-        epilog="Everything after -- goes to ansible-playbook unchanged, after unitctl's own arguments, e.g.\n"
-               "  unitctl provision qom-court -i inventory/qom.unitctl.yml \\\n"
-               "      -- --tags role::ssh_server -v\n\n"
-               + EXIT_STATUSES)
+        epilog=_("Everything after -- goes to ansible-playbook unchanged, after unitctl's own arguments, e.g.")
+        + "\n  unitctl provision qom-court -i inventory/qom.unitctl.yml \\\n"
+          "      -- --tags role::ssh_server -v\n\n"
+        + exit_statuses(*EXIT_STATUSES))
     provision.add_argument("units", nargs="+", metavar="UNIT",
-                           help="unit id, e.g. qom-court (several allowed)").completer = unit_ids_completer
-    add_inventory_option(provision, paths.LAB_INVENTORY, "the lab province, inventory/lab.unitctl.yml")
+                           help=_("unit id, e.g. qom-court (several allowed)")).completer = unit_ids_completer
+    add_inventory_option(provision, paths.LAB_INVENTORY, N_("the lab province, inventory/lab.unitctl.yml"))
     provision.add_argument("--playbook", action="append", default=None,
-                           help=f"playbook to run (repeatable; default {DEFAULT_PLAYBOOK})")
-    provision.add_argument("--check", action="store_true", help="show what would change, change nothing")
-    provision.add_argument("--diff", action="store_true", help="show the changes to files")
+                           help=_("playbook to run (repeatable; default {playbook})").format(playbook=DEFAULT_PLAYBOOK))
+    provision.add_argument("--check", action="store_true", help=_("show what would change, change nothing"))
+    provision.add_argument("--diff", action="store_true", help=_("show the changes to files"))
     provision.set_defaults(func=run, ansible_args=[])  # filled by unitctl.cli.parse_args from after `--`
 
 
@@ -78,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     unknown = [unit_id for unit_id in args.units if unit_id not in known]
     if unknown:
         choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
-        print(f"unitctl: {unit_not_found(unknown, choice, sorted(known))}", file=sys.stderr)
+        print("unitctl: " + unit_not_found(unknown, choice, sorted(known)), file=sys.stderr)
         return 2
     command = command_for(args)
-    print("running: " + shlex.join(["ansible-playbook", *command[1:]]), flush=True)
+    print(_("running: {command}").format(command=shlex.join(["ansible-playbook", *command[1:]])), flush=True)
     env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(paths.PROJECT_ROOT / "ansible.cfg")))
     return subprocess.run(command, cwd=paths.PROJECT_ROOT, env=env, check=False).returncode

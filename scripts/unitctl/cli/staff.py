@@ -18,6 +18,7 @@ import jinja2
 
 from unitctl import paths
 from unitctl.cli import USAGE_REFUSED, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
+from unitctl.i18n import N_, _, language, number
 from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.load import Province
 from unitctl.inventory.policy import load_policy
@@ -32,23 +33,25 @@ PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 def register(commands: argparse._SubParsersAction) -> None:
     staff = commands.add_parser(
-        "staff", help="each unit's staff roster and the appointments for the deputy for planning",
-        description="Read the staff rosters (staff.yml) of a province.")
+        "staff", help=_("each unit's staff roster and the appointments for the deputy for planning"),
+        description=_("Read the staff rosters (staff.yml) of a province."))
     actions = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
-    statuses = exit_statuses(("0", "done"), ("1", "no such unit in the inventory"), USAGE_REFUSED)
-    listing = actions.add_parser("list", help="print each unit's roster (or one unit's)", epilog=statuses)
+    statuses = exit_statuses(("0", N_("done")), ("1", N_("no such unit in the inventory")), USAGE_REFUSED)
+    listing = actions.add_parser("list", help=_("print each unit's roster (or one unit's)"), epilog=statuses)
     listing.add_argument("unit", nargs="?", metavar="UNIT",
-                         help="a unit id, e.g. qom-court (default: every unit)").completer = unit_ids_completer
+                         help=_("a unit id, e.g. qom-court (default: every unit)")).completer = unit_ids_completer
     appointments = actions.add_parser(
-        "appointments", help="export the appointments as CSV and a printable bilingual page",
-        description="Write every staff member's appointment (number, Jalali and Gregorian date, issuer).",
+        "appointments", help=_("export the appointments as CSV and a printable bilingual page"),
+        description=_("Write every staff member's appointment (number, Jalali and Gregorian date, issuer)."),
         epilog=statuses)
-    appointments.add_argument("--csv", type=Path, help="write the CSV here")
-    appointments.add_argument("--html", type=Path, help="write the printable page (RTL, Persian and English) here")
+    appointments.add_argument("--csv", type=Path, help=_("write the CSV here"))
+    appointments.add_argument("--html", type=Path,
+                              help=_("write the printable page (RTL, Persian and English) here"))
     appointments.add_argument("unit", nargs="?", metavar="UNIT",
-                              help="only this unit (default: every unit)").completer = unit_ids_completer
+                              help=_("only this unit (default: every unit)")).completer = unit_ids_completer
     for parser in (listing, appointments):
-        add_inventory_option(parser, paths.INVENTORY_DIR / "qom.unitctl.yml", "the province, inventory/qom.unitctl.yml")
+        add_inventory_option(parser, paths.INVENTORY_DIR / "qom.unitctl.yml",
+                             N_("the province, inventory/qom.unitctl.yml"))
     listing.set_defaults(func=run_list)
     appointments.set_defaults(func=run_appointments)
 
@@ -116,21 +119,26 @@ def gregorian(jalali: str) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    _, members = load_members(args.inventory, args.unit, getattr(args, "inventory_choice", None))
+    members = load_members(args.inventory, args.unit, getattr(args, "inventory_choice", None))[1]
     unit = None
     for member in members:
         if member.unit_id != unit:
             unit = member.unit_id
             print(f"\n{member.unit_id}: {member.unit_name_en} / {member.unit_name_fa}")
-        appointment = (f"appointment {member.number} of {member.date_jalali} ({member.date_gregorian}), "
-                       f"{ISSUERS.get(member.issued_by, (member.issued_by,))[0].lower()}"
-                       if not member.appointment_missing else
-                       ("NO APPOINTMENT ON RECORD" if member.role in PRIVILEGED_ROLES else "no appointment on record"))
-        key = "" if member.key_ready else "  [SSH key still TODO]"
+        if not member.appointment_missing:
+            english, persian = ISSUERS.get(member.issued_by, (member.issued_by, member.issued_by))
+            appointment = _("appointment {number} of {date_jalali} ({date_gregorian}), {issuer}").format(
+                number=member.number, date_jalali=member.date_jalali, date_gregorian=member.date_gregorian,
+                issuer=persian if language() == "fa" else english.lower())
+        elif member.role in PRIVILEGED_ROLES:
+            appointment = _("NO APPOINTMENT ON RECORD")
+        else:
+            appointment = _("no appointment on record")
+        key = "  " + _("[SSH key still TODO]") if not member.key_ready else ""
         print(f"  {member.username:<16} {member.role:<20} {member.name_en} / {member.name_fa} — {member.area}; "
               f"{appointment}{key}")
     if not members:
-        print("no staff on record")
+        print(_("no staff on record"))
     return 0
 
 
@@ -171,17 +179,22 @@ def write_html(members: list[Member], path: Path, province_fa: str, province_en:
 
 def run_appointments(args: argparse.Namespace) -> int:
     if not args.csv and not args.html:
-        print("unitctl staff appointments: name --csv FILE and/or --html FILE", file=sys.stderr)
+        print("unitctl staff appointments: " + _("name --csv FILE and/or --html FILE"), file=sys.stderr)
         return 2
     province, members = load_members(args.inventory, args.unit, getattr(args, "inventory_choice", None))
     if args.csv:
         write_csv(members, args.csv)
-        print(f"wrote {args.csv} ({len(members)} staff)")
+        print(_wrote(args.csv, len(members)))
     if args.html:
         policy = load_policy(Path(args.inventory).parent, province)
         write_html(members, args.html, policy.get("province_name_fa", ""), policy.get("province_name_en", ""))
-        print(f"wrote {args.html} ({len(members)} staff)")
+        print(_wrote(args.html, len(members)))
     missing = [m for m in members if m.appointment_missing and m.role in PRIVILEGED_ROLES]
     for m in missing:
-        print(f"warning: {m.unit_id}: {m.username} ({m.role}) has no appointment on record", file=sys.stderr)
+        print(_("warning: {unit}: {username} ({role}) has no appointment on record").format(
+            unit=m.unit_id, username=m.username, role=m.role), file=sys.stderr)
     return 0
+
+
+def _wrote(path: Path, staff: int) -> str:
+    return _("wrote {path} ({count} staff)").format(path=path, count=number(staff))

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
+from unitctl.i18n import _, ngettext
 from unitctl.inventory.load import source_problem
 
 ENVIRONMENT_VARIABLE = "UNITCTL_INVENTORY"
@@ -49,9 +50,9 @@ class InventoryChoice:
     @property
     def origin_text(self) -> str:
         """Where the choice came from, as a person reads it: '--inventory', 'UNITCTL_INVENTORY',
-        'unitctl.local.yml' or 'the default'."""
+        'unitctl.local.yml' or 'the default' (in the messages' language)."""
         return {OPTION: "--inventory", ENVIRONMENT: ENVIRONMENT_VARIABLE,
-                SETTING: settings_name(), DEFAULT: "the default"}[self.origin]
+                SETTING: settings_name(), DEFAULT: _("the default")}[self.origin]
 
     @property
     def note(self) -> str | None:
@@ -59,7 +60,8 @@ class InventoryChoice:
         is its default: a technician then sees which province they act on. None otherwise."""
         if self.origin not in (ENVIRONMENT, SETTING) or self.path is None:
             return None
-        return f"inventory {paths.in_checkout(self.path)} (from {self.origin_text})"
+        return _("inventory {inventory} (from {origin})").format(inventory=paths.in_checkout(self.path),
+                                                                origin=self.origin_text)
 
     @property
     def shown(self) -> str:
@@ -90,10 +92,13 @@ def path_problem(path: Path, text: str) -> str | None:
     Only the path is looked at; the file's content is load_source's and validate's business."""
     if path.is_dir():
         sources = sorted(p.name for p in path.glob("*.unitctl.yml"))
-        hint = f"; name one of its sources, such as {Path(text) / sources[0]}" if sources else ""
-        return f"{text} is a folder, not an inventory source (*.unitctl.yml){hint}"
+        if sources:
+            return _("{path} is a folder, not an inventory source (*.unitctl.yml); name one of its sources, such as "
+                     "{source}").format(path=text, source=Path(text) / sources[0])
+        return _("{path} is a folder, not an inventory source (*.unitctl.yml)").format(path=text)
     if not path.is_file():
-        return f"{text} does not exist; an inventory source is a file such as inventory/qom.unitctl.yml"
+        return _("{path} does not exist; an inventory source is a file such as inventory/qom.unitctl.yml").format(
+            path=text)
     return None
 
 
@@ -104,14 +109,18 @@ def read_setting() -> str | None:
     settings = paths.LOCAL_SETTINGS
     if not settings.exists():
         return None
-    fix = "write `inventory: inventory/qom.unitctl.yml` there, or run `unitctl use SOURCE` (`unitctl use --clear` removes it)"
     try:
         content = yaml.safe_load(settings.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InventoryChoiceError(f"{settings_name()} cannot be read ({type(error).__name__}); {fix}") from error
+        raise InventoryChoiceError(
+            _("{settings} cannot be read ({error}); write `inventory: inventory/qom.unitctl.yml` there, or run "
+              "`unitctl use SOURCE` (`unitctl use --clear` removes it)").format(
+                settings=settings_name(), error=type(error).__name__)) from error
     value = content.get("inventory") if isinstance(content, dict) else None
     if not isinstance(value, str) or not value.strip():
-        raise InventoryChoiceError(f"{settings_name()} names no inventory; {fix}")
+        raise InventoryChoiceError(
+            _("{settings} names no inventory; write `inventory: inventory/qom.unitctl.yml` there, or run "
+              "`unitctl use SOURCE` (`unitctl use --clear` removes it)").format(settings=settings_name()))
     return value.strip()
 
 
@@ -149,8 +158,8 @@ def choose(given: Path | None = None, default: Path | None = None) -> InventoryC
         path = locate(typed)
         problem = path_problem(path, typed)
         if problem:
-            raise InventoryChoiceError(f"{ENVIRONMENT_VARIABLE}={problem} (set {ENVIRONMENT_VARIABLE} to one, "
-                                       "or unset it)")
+            raise InventoryChoiceError(_("{variable}={problem} (set {variable} to one, or unset it)").format(
+                variable=ENVIRONMENT_VARIABLE, problem=problem))
         return InventoryChoice(path, ENVIRONMENT)
     written = read_setting()
     if written:
@@ -158,23 +167,26 @@ def choose(given: Path | None = None, default: Path | None = None) -> InventoryC
         path = path if path.is_absolute() else paths.PROJECT_ROOT / path
         problem = path_problem(path, written)
         if problem:
-            raise InventoryChoiceError(f"{settings_name()}: inventory: {problem} (`unitctl use SOURCE` sets "
-                                       "another, `unitctl use --clear` removes the setting)")
+            raise InventoryChoiceError(_("{settings}: inventory: {problem} (`unitctl use SOURCE` sets another, "
+                                         "`unitctl use --clear` removes the setting)").format(
+                                             settings=settings_name(), problem=problem))
         return InventoryChoice(path, SETTING)
     return InventoryChoice(Path(default) if default is not None else None, DEFAULT)
 
 
 def describe_default(default: Path | None, default_text: str) -> str:
     """What an --inventory option falls back to, for its --help: the environment's or the
-    setting's source and where it comes from, else `default_text` (the command's own default).
-    Never raises: a broken setting is described, and refused when a command runs."""
+    setting's source and where it comes from, else `default_text` (the command's own default, in
+    the messages' language). Never raises: a broken setting is described, and refused when a
+    command runs."""
     try:
         choice = choose(None, default)
     except InventoryChoiceError as error:
-        return f"none usable: {error}"
+        return _("none usable: {error}").format(error=error)
     if choice.origin == DEFAULT:
-        return (f"{default_text}; `unitctl use SOURCE` or {ENVIRONMENT_VARIABLE}=SOURCE sets another")
-    return f"{choice.shown}, from {choice.origin_text}"
+        return _("{default}; `unitctl use SOURCE` or {variable}=SOURCE sets another").format(
+            default=default_text, variable=ENVIRONMENT_VARIABLE)
+    return _("{inventory}, from {origin}").format(inventory=choice.shown, origin=choice.origin_text)
 
 
 # --- a unit that is not in the inventory in use -------------------------------------------------
@@ -235,13 +247,22 @@ def unit_not_found(missing: list[str], choice: InventoryChoice, known: list[str]
         else:
             found.setdefault(paths.in_checkout(holder), []).append(unit_id)
     for shown, unit_ids in found.items():
-        verb = "is" if len(unit_ids) == 1 else "are"
-        hints.append(f"{', '.join(unit_ids)} {verb} in {shown}: add --inventory {shown} or set "
-                     f"{ENVIRONMENT_VARIABLE} (`unitctl use {shown}` sets it for this checkout)")
+        hints.append(ngettext("{units} is in {inventory}: add --inventory {inventory} or set {variable} "
+                              "(`unitctl use {inventory}` sets it for this checkout)",
+                              "{units} are in {inventory}: add --inventory {inventory} or set {variable} "
+                              "(`unitctl use {inventory}` sets it for this checkout)", len(unit_ids)).format(
+            units=", ".join(unit_ids), inventory=shown, variable=ENVIRONMENT_VARIABLE))
     for unit_id in unplaced:
         close = close_ids(unit_id, known)
-        hints.append(f"{unit_id}: did you mean {' or '.join(close)}?" if close else
-                     f"{unit_id} is in no inventory source of this checkout; this one has: "
-                     f"{', '.join(sorted(known)) or 'no unit'}")
-    where = f"{choice.shown} ({choice.origin_text})" if choice.path else "the inventory"
-    return f"no unit {', '.join(missing)} in {where}. " + "; ".join(hints)
+        if close:
+            hints.append(_("{unit}: did you mean {choices}?").format(unit=unit_id, choices=_(" or ").join(close)))
+        elif known:
+            hints.append(_("{unit} is in no inventory source of this checkout; this one has: {known}").format(
+                unit=unit_id, known=", ".join(sorted(known))))
+        else:
+            hints.append(_("{unit} is in no inventory source of this checkout; this one has: no unit").format(
+                unit=unit_id))
+    where = (_("{inventory} ({origin})").format(inventory=choice.shown, origin=choice.origin_text) if choice.path
+             else _("the inventory"))
+    return _("no unit {units} in {where}.").format(units=", ".join(missing), where=where) + " " + \
+        "; ".join(hints)

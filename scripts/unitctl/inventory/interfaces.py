@@ -16,6 +16,8 @@ import re
 from netutils.constants import BASE_INTERFACES
 from netutils.interface import canonical_interface_name
 
+from unitctl.i18n import _
+
 IOS_TYPES = sorted(set(BASE_INTERFACES.values()))
 _IOS_TYPES_BY_LOWER = {kind.lower(): kind for kind in IOS_TYPES}
 _IOS_NAME = re.compile(r"([A-Za-z][A-Za-z-]*)\s*(\d+(?:/\d+)*(?:\.\d+)?)")
@@ -41,9 +43,10 @@ def ios_port_problem(name: str) -> str | None:
         return None
     match = _IOS_NAME.fullmatch(name.strip())
     if not match:
-        return (f"'{name}' is not an IOS interface name: write the type and its number, such as "
-                "GigabitEthernet1/0/1 (or Gi1/0/1)")
+        return _("'{port}' is not an IOS interface name: write the type and its number, such as "
+                 "GigabitEthernet1/0/1 (or Gi1/0/1)").format(port=name)
     kind, number = match.groups()
     close = difflib.get_close_matches(kind.lower(), list(_IOS_TYPES_BY_LOWER), n=1, cutoff=0.6)
-    hint = f" (did you mean '{_IOS_TYPES_BY_LOWER[close[0]]}{number}'?)" if close else ""
-    return f"'{name}' is not an IOS interface name: IOS has no interface type '{kind}'{hint}"
+    hint = _(" (did you mean '{suggestion}'?)").format(suggestion=_IOS_TYPES_BY_LOWER[close[0]] + number) if close else ""
+    return _("'{port}' is not an IOS interface name: IOS has no interface type '{type}'{hint}").format(
+        port=name, type=kind, hint=hint)

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from unitctl.i18n import N_, _, ngettext, number
+
 UNIT_FILES = ("unit.yml", "staff.yml", "rooms.yml", "addressing.yml", "hosts.yml")
 
 # A place in a YAML document: mapping keys and list indexes from the top, e.g. ("hosts", 2, "address").
@@ -65,24 +67,25 @@ def load_yaml_file(path: Path) -> YamlFile:
     MAX_EXPANDED_VALUES are recorded as the file's error instead."""
     path = Path(path)
     if path.is_symlink() and not path.exists():
-        return YamlFile(error=YamlError(f"this is a link to {os.readlink(path)}, which does not exist; put the "
-                                        "file itself here", None))
+        return YamlFile(error=YamlError(_("this is a link to {target}, which does not exist; put the file itself "
+                                          "here").format(target=os.readlink(path)), None))
     if path.is_dir():
-        return YamlFile(error=YamlError("this is a folder, but a file is expected here; move what is in it "
-                                        "into one file of this name", None))
+        return YamlFile(error=YamlError(_("this is a folder, but a file is expected here; move what is in it "
+                                          "into one file of this name"), None))
     if path.exists() and not path.is_file():
-        return YamlFile(error=YamlError("this is not a regular file (a pipe, socket or device); replace it "
-                                        "with a plain text file", None))
+        return YamlFile(error=YamlError(_("this is not a regular file (a pipe, socket or device); replace it "
+                                          "with a plain text file"), None))
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return YamlFile(error=YamlError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; an "
-                                            "inventory file is a few kilobytes: is it the right file?", None))
+            return YamlFile(error=YamlError(_("the file is larger than {size} MB; an inventory file is a few "
+                                              "kilobytes: is it the right file?").format(
+                                                  size=number(MAX_FILE_BYTES // (1024 * 1024))), None))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return YamlFile(error=YamlError("the file is not UTF-8 text; save it as UTF-8", None))
+        return YamlFile(error=YamlError(_("the file is not UTF-8 text; save it as UTF-8"), None))
     except OSError as error:
-        return YamlFile(error=YamlError(f"the file cannot be read ({error.strerror or error}); check that it "
-                                        "exists and that its permissions let it be read", None))
+        return YamlFile(error=YamlError(_("the file cannot be read ({error}); check that it exists and that its "
+                                          "permissions let it be read").format(error=error.strerror or error), None))
     try:
         # One parse: the composed nodes carry the line marks, and the data is constructed from them.
         loader = InventoryLoader(text)
@@ -98,7 +101,7 @@ def load_yaml_file(path: Path) -> YamlFile:
         mark = error.problem_mark or error.context_mark
         return YamlFile(error=YamlError(_plain_yaml_error(error), mark.line + 1 if mark else None))
     except yaml.YAMLError as error:
-        return YamlFile(error=YamlError(f"this is not valid YAML: {error}", None))
+        return YamlFile(error=YamlError(_("this is not valid YAML: {detail}").format(detail=error), None))
     loaded = YamlFile(data=data)
     if node is not None:
         _record_lines(node, (), loaded)
@@ -115,13 +118,14 @@ def _alias_problem(root: yaml.Node) -> YamlError | None:
         node, ancestors = stack.pop()
         count += 1
         if count > MAX_EXPANDED_VALUES:
-            return YamlError(f"through its aliases (*name) this file stands for more than {MAX_EXPANDED_VALUES:,} "
-                             "values; write the values out instead of nesting aliases", node.start_mark.line + 1)
+            return YamlError(_("through its aliases (*name) this file stands for more than {count} values; write "
+                               "the values out instead of nesting aliases").format(
+                                   count=number(f"{MAX_EXPANDED_VALUES:,}")), node.start_mark.line + 1)
         if isinstance(node, yaml.ScalarNode):
             continue
         if id(node) in ancestors:
-            return YamlError("an alias (*name) refers to the value that contains it, so the value never ends; "
-                             "write the value out instead", node.start_mark.line + 1)
+            return YamlError(_("an alias (*name) refers to the value that contains it, so the value never ends; "
+                               "write the value out instead"), node.start_mark.line + 1)
         inside = ancestors | {id(node)}
         children = node.value if isinstance(node, yaml.SequenceNode) else \
             [child for pair in node.value for child in pair]
@@ -129,27 +133,30 @@ def _alias_problem(root: yaml.Node) -> YamlError | None:
     return None
 
 
-# PyYAML's words for the mistakes people make most, and what they mean.
+# PyYAML's words for the mistakes people make most, and what they mean (English, N_(); PyYAML's
+# own words are quoted as they are).
 _YAML_MISTAKES = (
-    ("expected <block end>", "a line is indented differently from the lines around it"),
-    ("did not find expected '-' indicator", "a line is indented differently from the lines around it"),
-    ("did not find expected key", "a line is indented differently from the lines around it"),
-    ("found character '\\t'", "a tab is used for indentation; use spaces"),
-    ("cannot start any token", "a value starts with a character YAML reserves (a tab, '@' or '`'); "
-                               "indent with spaces and put such values in quotes"),
+    ("expected <block end>", N_("a line is indented differently from the lines around it")),
+    ("did not find expected '-' indicator", N_("a line is indented differently from the lines around it")),
+    ("did not find expected key", N_("a line is indented differently from the lines around it")),
+    ("found character '\\t'", N_("a tab is used for indentation; use spaces")),
+    ("cannot start any token", N_("a value starts with a character YAML reserves (a tab, '@' or '`'); "
+                                  "indent with spaces and put such values in quotes")),
     ("mapping values are not allowed",
-     "a ':' is in an unexpected place; a value that contains ': ' must be put in quotes"),
-    ("could not find expected ':'", "a line is missing the ':' between key and value"),
-    ("found unexpected end of stream", "a quote or bracket is opened but never closed"),
-    ("found undefined alias", "'*' starts an alias; put a value starting with '*' in quotes"),
+     N_("a ':' is in an unexpected place; a value that contains ': ' must be put in quotes")),
+    ("could not find expected ':'", N_("a line is missing the ':' between key and value")),
+    ("found unexpected end of stream", N_("a quote or bracket is opened but never closed")),
+    ("found undefined alias", N_("'*' starts an alias; put a value starting with '*' in quotes")),
 )
 
 
 def _plain_yaml_error(error: yaml.MarkedYAMLError) -> str:
     detail = " ".join(str(part) for part in (error.context, error.problem) if part)
     meaning = next((plain for words, plain in _YAML_MISTAKES if words in detail), None)
-    return f"this is not valid YAML: {meaning} (the YAML reader says: {detail})" if meaning \
-        else f"this is not valid YAML: {detail}"
+    if meaning:
+        return _("this is not valid YAML: {meaning} (the YAML reader says: {detail})").format(
+            meaning=_(meaning), detail=detail)
+    return _("this is not valid YAML: {detail}").format(detail=detail)
 
 
 def _record_lines(node: yaml.Node, path: YamlPath, loaded: YamlFile) -> None:
@@ -306,14 +313,16 @@ SOURCE_KEYS = {"plugin": "unitctl_province", "units_dir": "units", "lab": "true 
 def source_problem(spec: Any) -> str | None:
     """What is wrong with the content of an inventory source (*.unitctl.yml), or None."""
     if not isinstance(spec, dict) or not isinstance(spec.get("units_dir"), str):
-        return "names no 'units_dir'; an inventory source says 'plugin: unitctl_province' and 'units_dir: units'"
+        return _("names no 'units_dir'; an inventory source says 'plugin: unitctl_province' and "
+                 "'units_dir: units'")
     if spec.get("plugin") != "unitctl_province":
-        return (f"'plugin: {spec.get('plugin')}' is not the toolkit's inventory plugin: write 'plugin: "
-                "unitctl_province' (Ansible would not read the units otherwise)")
+        return _("'plugin: {plugin}' is not the toolkit's inventory plugin: write 'plugin: unitctl_province' "
+                 "(Ansible would not read the units otherwise)").format(plugin=spec.get("plugin"))
     unknown = sorted(str(key) for key in spec if key not in SOURCE_KEYS)
     if unknown:
-        return (f"unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)}; an inventory source has only: "
-                f"{', '.join(SOURCE_KEYS)}")
+        return ngettext("unknown key {keys}; an inventory source has only: {allowed}",
+                        "unknown keys {keys}; an inventory source has only: {allowed}", len(unknown)).format(
+                            keys=", ".join(unknown), allowed=", ".join(SOURCE_KEYS))
     return None
 
 
@@ -326,8 +335,8 @@ def load_source(path: Path | str) -> Source:
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not an inventory source: it cannot be read as YAML in UTF-8 ({error})") \
-            from error
+        raise ValueError(_("{path} is not an inventory source: it cannot be read as YAML in UTF-8 ({error})").format(
+            path=path, error=error)) from error
     problem = source_problem(spec)
     if problem:
         raise ValueError(f"{path}: {problem}")

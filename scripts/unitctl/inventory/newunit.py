@@ -19,6 +19,7 @@ from pathlib import Path
 import jdatetime
 import jinja2
 
+from unitctl.i18n import N_, _
 from unitctl.inventory.load import UNIT_FILES, load_units_dir, load_yaml_file
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_ID, UNIT_KINDS, did_you_mean
 
@@ -75,8 +76,9 @@ def _propose_block(inventory_root: Path, units_dir: Path) -> ipaddress.IPv4Netwo
         space = ipaddress.IPv4Network(_policy_value(inventory_root, "addressing.yml", "province_address_space"))
         prefix = int(_policy_value(inventory_root, "addressing.yml", "province_unit_block_prefix"))
     except (TypeError, ValueError) as error:
-        raise NewUnitRefused(f"cannot propose addresses: {policy} must set province_address_space "
-                             f"(e.g. 10.25.0.0/16) and province_unit_block_prefix (e.g. 20) ({error})") from None
+        raise NewUnitRefused(_("cannot propose addresses: {file} must set province_address_space "
+                               "(e.g. 10.25.0.0/16) and province_unit_block_prefix (e.g. 20) ({error})").format(
+                                   file=policy, error=error)) from None
     used = []
     for unit in load_units_dir(units_dir).units:
         for vlan in unit.vlans:
@@ -86,27 +88,32 @@ def _propose_block(inventory_root: Path, units_dir: Path) -> ipaddress.IPv4Netwo
                 continue  # no subnet (unused ports) or a broken one validation reports
     block = free_block(space, prefix, used)
     if block is None:
-        raise NewUnitRefused(f"the province address space {space} has no free /{prefix} block left; "
-                             f"the ICT council must widen it in {policy}")
+        raise NewUnitRefused(_("the province address space {space} has no free /{prefix} block left; "
+                               "the ICT council must widen it in {file}").format(space=space, prefix=prefix, file=policy))
     return block
 
 
 def _refusal(request: NewUnit, units_dir: Path) -> str | None:
     if not re.fullmatch(UNIT_ID.pattern, request.unit_id):
-        return f"'{request.unit_id}' is not a valid unit id: {UNIT_ID.rule}"
+        return _("'{id}' is not a valid unit id: {rule}").format(id=request.unit_id, rule=_(UNIT_ID.rule))
     if request.kind not in UNIT_KINDS:
-        return (f"'{request.kind}' is not a unit kind; choose one of: {', '.join(UNIT_KINDS)}"
-                f"{did_you_mean(request.kind, UNIT_KINDS)}")
+        return _("'{kind}' is not a unit kind; choose one of: {kinds}{hint}").format(
+            kind=request.kind, kinds=", ".join(UNIT_KINDS), hint=did_you_mean(request.kind, UNIT_KINDS))
     if not units_dir.is_dir():
-        return (f"{units_dir} is not a folder of units (it does not exist{' as a folder' if units_dir.exists() else ''}); "
-                "name the province's units folder with --units-dir, such as inventory/units")
+        message = (N_("{folder} is not a folder of units (it does not exist as a folder); name the province's "
+                      "units folder with --units-dir, such as inventory/units") if units_dir.exists() else
+                   N_("{folder} is not a folder of units (it does not exist); name the province's units folder "
+                      "with --units-dir, such as inventory/units"))
+        return _(message).format(folder=units_dir)
     if (units_dir / request.unit_id).exists():
-        return f"the unit '{request.unit_id}' already exists in {units_dir}; nothing was written"
+        return _("the unit '{id}' already exists in {folder}; nothing was written").format(
+            id=request.unit_id, folder=units_dir)
     if request.kind == "provincial_centre":
         centre = next((u.id for u in load_units_dir(units_dir).units if u.info.get("kind") == "provincial_centre"),
                       None)
         if centre:
-            return f"the province already has its provincial centre ('{centre}'); a province has exactly one"
+            return _("the province already has its provincial centre ('{unit}'); a province has exactly one").format(
+                unit=centre)
     return None
 
 

@@ -22,14 +22,16 @@ from typing import Any
 import yaml
 
 from unitctl import paths
+from unitctl.i18n import N_, _, ngettext, number, word
 from unitctl.kernel_policy import MODULE_NAME
 
 SCHEMA_PATH = paths.INVENTORY_DIR / "policy-schema.yml"
 TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "dict": (dict,), "port": (int,),
 }
-TYPE_WORDS = {"str": "text", "int": "a whole number", "bool": "true or false", "list": "a list",
-              "dict": "a mapping of keys to values", "port": "a port number (1-65535)"}
+# Each type in words (English: the policy reference page; translated with _() in problems).
+TYPE_WORDS = {"str": N_("text"), "int": N_("a whole number"), "bool": N_("true or false"), "list": N_("a list"),
+              "dict": N_("a mapping of keys to values"), "port": N_("a port number (1-65535)")}
 # Which group_vars folder a key may be set in, by its `where`.
 WHERE_GROUPS = {"all": ("all",), "lab": ("lab",), "all_or_lab": ("all", "lab")}
 TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -43,17 +45,20 @@ def _legal_notice(text: str) -> str | None:
     text outside {{ }} is judged: a template's value is not known here."""
     literal = TEMPLATE.sub("", text)
     if not literal.strip():
-        return None if TEMPLATE.search(text) else "should be the legal notice, but it is empty"
+        return None if TEMPLATE.search(text) else _("should be the legal notice, but it is empty")
     if "\\" in literal:
-        return ("should hold no backslash: the console would read \\s, \\r, \\v, \\m as the operating system "
-                "and kernel")
+        return _("should hold no backslash: the console would read \\s, \\r, \\v, \\m as the operating system "
+                 "and kernel")
     if OS_NAME.search(literal):
-        return (f"should not name the operating system ('{OS_NAME.search(literal).group()}'): "
-                "the notice must not tell an attacker what the host runs (CIS 1.6.2, 1.6.3)")
-    missing = [language for language, letters in (("Persian", r"[\u0600-\u06FF]"), ("English", "[A-Za-z]"))
-               if not re.search(letters, literal)]
-    if missing:
-        return f"should be in Persian and English, but it has no {' and no '.join(missing)} text"
+        return _("should not name the operating system ('{name}'): the notice must not tell an attacker what the "
+                 "host runs (CIS 1.6.2, 1.6.3)").format(name=OS_NAME.search(literal).group())
+    persian, english = re.search(r"[\u0600-\u06FF]", literal), re.search("[A-Za-z]", literal)
+    if not persian and not english:
+        return _("should be in Persian and English, but it has no Persian and no English text")
+    if not persian:
+        return _("should be in Persian and English, but it has no Persian text")
+    if not english:
+        return _("should be in Persian and English, but it has no English text")
     return None
 
 
@@ -61,42 +66,44 @@ def _max_startups(text: str) -> str | None:
     """sshd's MaxStartups as roles/ssh_server takes it: start:rate:full, rate 1-100, start <= full."""
     match = MAX_STARTUPS.match(text)
     if not match:
-        return f"should be start:rate:full (three whole numbers, such as 10:30:60), but it is {text!r}"
+        return _("should be start:rate:full (three whole numbers, such as 10:30:60), but it is {value}").format(
+            value=repr(text))
     start, rate, full = map(int, match.groups())
     if not 1 <= rate <= 100:
-        return f"should have a rate (the middle number, a percentage) of 1 to 100, but it is {rate}"
+        return _("should have a rate (the middle number, a percentage) of 1 to 100, but it is {rate}").format(rate=rate)
     if start > full:
-        return f"should have start ({start}) at most full ({full})"
+        return _("should have start ({start}) at most full ({full})").format(start=start, full=full)
     return None
 
 
 def _on_calendar(text: str) -> str | None:
     if not text.strip() or "\n" in text:
-        return f"should be one systemd OnCalendar expression (such as '*-*-* 03:15:00'), but it is {text!r}"
+        return _("should be one systemd OnCalendar expression (such as '*-*-* 03:15:00'), but it is {value}").format(
+            value=repr(text))
     return None
 
 
 def _module_name(text: str) -> str | None:
     if not MODULE_NAME.match(text):
-        return (f"{text!r} is not a kernel module name (as modprobe takes it: lower-case letters, digits, "
-                "'-' and '_', no spaces, options or paths)")
+        return _("{value} is not a kernel module name (as modprobe takes it: lower-case letters, digits, "
+                 "'-' and '_', no spaces, options or paths)").format(value=repr(text))
     return None
 
 
 def _absolute_path(text: str) -> str | None:
     if not text.startswith("/") or re.search(r"\s", text):
-        return f"{text!r} is not an absolute path without spaces (it must start with /)"
+        return _("{value} is not an absolute path without spaces (it must start with /)").format(value=repr(text))
     return None
 
 
 def _aide_expression(text: str) -> str | None:
     if not text.startswith("/"):
-        return f"{text!r} is not an AIDE expression of a path (it must start with /)"
+        return _("{value} is not an AIDE expression of a path (it must start with /)").format(value=repr(text))
     return None
 
 
 def _names(text: str) -> str | None:
-    return None if text.strip() else "should be a name, but it is empty"
+    return None if text.strip() else _("should be a name, but it is empty")
 
 
 # Named checks of a text (`format` of a str key, `items` of a list key): each returns the reason or None.
@@ -119,15 +126,16 @@ def _password_ageing(value: dict) -> list[tuple[tuple, str]]:
     problems = []
     for name in ("min_days", "warn_days"):
         if _whole(value.get(name)) and _whole(value.get("max_days")) and value[name] > value["max_days"]:
-            problems.append(((name,), f"should be at most max_days ({value['max_days']}), but it is {value[name]}"))
+            problems.append(((name,), _("should be at most max_days ({max_days}), but it is {value}").format(
+                max_days=value["max_days"], value=value[name])))
     return problems
 
 
 def _login_lockout(value: dict) -> list[tuple[tuple, str]]:
     unlock = value.get("unlock_time")
     if _whole(unlock) and 0 < unlock < 900:
-        return [(("unlock_time",), "should be 0 (never unlocks by itself) or at least 900 seconds, "
-                                   f"but it is {unlock}")]
+        return [(("unlock_time",), _("should be 0 (never unlocks by itself) or at least 900 seconds, "
+                                     "but it is {value}").format(value=unlock))]
     return []
 
 
@@ -234,16 +242,18 @@ def _value_problems(key: PolicyKey, value: Any, path: tuple) -> list[tuple[tuple
         return []
     expected = TYPES[key.type]
     if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
-        return [(path, f"should be {TYPE_WORDS[key.type]}, but it is {type(value).__name__} ({value!r})")]
+        return [(path, _("should be {type}, but it is {python_type} ({value})").format(
+            type=word(TYPE_WORDS, key.type), python_type=type(value).__name__, value=repr(value)))]
     if key.type == "port" and not 1 <= value <= 65535:
-        return [(path, f"should be {TYPE_WORDS['port']}, but it is {value}")]
+        return [(path, _("should be {type}, but it is {value}").format(type=word(TYPE_WORDS, "port"), value=value))]
     if key.type == "int" and (key.min is not None and value < key.min or key.max is not None and value > key.max):
-        return [(path, f"should be {_range(key)}, but it is {value}")]
+        return [(path, _("should be {range}, but it is {value}").format(range=_range_words(key), value=value))]
     if key.type == "str":
         if key.choices and value not in key.choices:
             close = difflib.get_close_matches(value.lower(), key.choices, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            return [(path, f"should be one of {', '.join(key.choices)}, but it is {value!r}{hint}")]
+            hint = _(" (did you mean {suggestion}?)").format(suggestion=repr(close[0])) if close else ""
+            return [(path, _("should be one of {choices}, but it is {value}{hint}").format(
+                choices=", ".join(key.choices), value=repr(value), hint=hint))]
         reason = FORMATS[key.format][1](value) if key.format else None
         return [(path, reason)] if reason else []
     if key.type == "list":
@@ -254,21 +264,33 @@ def _value_problems(key: PolicyKey, value: Any, path: tuple) -> list[tuple[tuple
 
 
 def _range(key: PolicyKey) -> str:
+    """The bounds of a key in English (the policy reference page)."""
     if key.min is not None and key.max is not None:
         return f"{key.min} to {key.max}"
     return f"at least {key.min}" if key.min is not None else f"at most {key.max}"
 
 
+def _range_words(key: PolicyKey) -> str:
+    """The bounds of a key in the language of the problems (unitctl.i18n)."""
+    if key.min is not None and key.max is not None:
+        return _("{minimum} to {maximum}").format(minimum=number(key.min), maximum=number(key.max))
+    if key.min is not None:
+        return _("at least {minimum}").format(minimum=number(key.min))
+    return _("at most {maximum}").format(maximum=number(key.max))
+
+
 def _list_problems(key: PolicyKey, value: list, path: tuple) -> list[tuple[tuple, str]]:
     problems = []
     if key.min is not None and len(value) < key.min:
-        problems.append((path, f"should have at least {key.min} entr{'y' if key.min == 1 else 'ies'}, "
-                               f"but it has {len(value)}"))
+        problems.append((path, ngettext("should have at least {minimum} entry, but it has {count}",
+                                        "should have at least {minimum} entries, but it has {count}", key.min).format(
+                                            minimum=number(key.min), count=number(len(value)))))
     for index, item in enumerate(value if key.items else []):
         if _templated(item):
             continue
         if not isinstance(item, str):
-            problems.append((path + (index,), f"should be text, but it is {type(item).__name__} ({item!r})"))
+            problems.append((path + (index,), _("should be text, but it is {python_type} ({value})").format(
+                python_type=type(item).__name__, value=repr(item))))
             continue
         reason = FORMATS[key.items][1](item)
         if reason:
@@ -283,17 +305,17 @@ def _dict_problems(key: PolicyKey, value: dict, path: tuple) -> list[tuple[tuple
         spec = fields.get(str(name))
         if spec is None:
             close = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append((path + (name,), f"'{name}' is not a field of {key.name}{hint}; its fields are "
-                                             f"{', '.join(fields)}"))
+            hint = _(" (did you mean {suggestion}?)").format(suggestion=repr(close[0])) if close else ""
+            problems.append((path + (name,), _("'{field}' is not a field of {key}{hint}; its fields are {fields}").format(
+                field=name, key=key.name, hint=hint, fields=", ".join(fields))))
         else:
             problems += _value_problems(spec, item, path + (name,))
     missing = [name for name in fields if name not in value]
     if missing:
-        problems.append((path, f"lacks {', '.join(missing)}: every field of {key.name} must be set "
-                               f"({', '.join(fields)})"))
+        problems.append((path, _("lacks {missing}: every field of {key} must be set ({fields})").format(
+            missing=", ".join(missing), key=key.name, fields=", ".join(fields))))
     if key.rules:  # across fields; a field already reported is not reported twice
-        reported = {problem_path for problem_path, _ in problems}
+        reported = {problem_path for problem_path, _reason in problems}
         problems += [(path + sub, reason) for sub, reason in RULES[key.rules][1](value)
                      if path + sub not in reported]
     return problems
@@ -308,16 +330,18 @@ def check_policy_file(group: str, data: dict[str, Any],
     for name, value in data.items():
         key = schema.keys.get(str(name))
         if str(name) in schema.derived:
-            problems.append(((name,), f"'{name}' is computed by the inventory plugin from the unit folders; "
-                                      "remove it from this file"))
+            problems.append(((name,), _("'{key}' is computed by the inventory plugin from the unit folders; "
+                                        "remove it from this file").format(key=name)))
         elif key is None:
             close = difflib.get_close_matches(str(name), list(schema.keys), n=2, cutoff=0.75)
-            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-            problems.append(((name,), f"'{name}' is not a province policy key{hint}; every policy key is "
-                                      "declared in inventory/policy-schema.yml"))
+            hint = _(" (did you mean {suggestion}?)").format(
+                suggestion=_(" or ").join(repr(c) for c in close)) if close else ""
+            problems.append(((name,), _("'{key}' is not a province policy key{hint}; every policy key is "
+                                        "declared in inventory/policy-schema.yml").format(key=name, hint=hint)))
         elif group not in WHERE_GROUPS[key.where]:
-            place = " or ".join(f"group_vars/{g}" for g in WHERE_GROUPS[key.where])
-            problems.append(((name,), f"'{name}' belongs in {place}, not in group_vars/{group}"))
+            place = _(" or ").join(f"group_vars/{g}" for g in WHERE_GROUPS[key.where])
+            problems.append(((name,), _("'{key}' belongs in {place}, not in group_vars/{group}").format(
+                key=name, place=place, group=group)))
         else:
             problems += _value_problems(key, value, (name,))
     return problems

@@ -1,7 +1,8 @@
 """The shape of the five unit files, as plain Python data (see inventory/README.md).
 
 Each kind of value knows how to check itself and says what is wrong in words a technician
-understands. A schema never stops at the first problem: `check` appends every issue it finds.
+understands (in the environment's language: unitctl.i18n; a kind's `rule`, `noun` and `subject`
+are English marked with N_(), translated where a problem is worded). A schema never stops at the first problem: `check` appends every issue it finds.
 Rules that need more than one value (a VLAN used but not defined, duplicates, overlaps) live in
 validate.py.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import jdatetime
 
+from unitctl.i18n import N_, _, number
 from unitctl.inventory.load import YamlPath
 
 # A value a person still has to fill in (the new-unit skeleton uses it): it passes format checks
@@ -28,19 +30,19 @@ Issue = tuple[YamlPath, str]
 
 
 def describe(value: Any) -> str:
-    """How a value looks to someone reading the YAML."""
+    """How a value looks to someone reading the YAML (the end of "..., but it is ___")."""
     if value is None:
-        return "empty"
+        return _("empty")
     if isinstance(value, bool):
-        return f"a yes/no value ({str(value).lower()})"
+        return _("a yes/no value ({value})").format(value=str(value).lower())
     if isinstance(value, (int, float)):
-        return f"a number ({value})"
+        return _("a number ({value})").format(value=value)
     if isinstance(value, str):
-        return f"text ('{value}')"
+        return _("text ('{value}')").format(value=value)
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "a group of 'key: value' entries"
+        return _("a group of 'key: value' entries")
     return type(value).__name__
 
 
@@ -49,17 +51,23 @@ def quote_hint(value: Any) -> str:
     (YAML 1.1, which Ansible and PyYAML read: yes/no/on/off are booleans, 52:54:00:25:41:12 is a
     base-60 number, 010 an octal one)."""
     if isinstance(value, bool):
-        return ("; YAML reads an unquoted yes, no, on, off, true or false as a yes/no value: "
-                "if you mean the word, put it in quotes")
+        return _("; YAML reads an unquoted yes, no, on, off, true or false as a yes/no value: "
+                 "if you mean the word, put it in quotes")
     if isinstance(value, (int, float)):
-        return ("; YAML reads an unquoted value of digits and ':' (such as a MAC address) or with leading "
-                "zeros as a number: put the value in quotes, such as \"52:54:00:25:17:11\"")
+        return _("; YAML reads an unquoted value of digits and ':' (such as a MAC address) or with leading "
+                 "zeros as a number: put the value in quotes, such as \"52:54:00:25:17:11\"")
     return ""
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """" (did you mean 'x'?)" with the choice closest to `word`, or "" when none is close."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean_hint(close[0]) if close else ""
+
+
+def did_you_mean_hint(suggestion: str) -> str:
+    """" (did you mean 'x'?)", to end a problem with."""
+    return _(" (did you mean '{suggestion}'?)").format(suggestion=suggestion)
 
 
 def is_placeholder(value: Any) -> bool:
@@ -76,34 +84,37 @@ class Kind:
 @dataclass(frozen=True)
 class Text(Kind):
     pattern: str | None = None
-    rule: str = ""  # the pattern in plain words
+    rule: str = ""  # the pattern in plain words (English, N_())
     allow_number: bool = False  # e.g. an appointment number written without quotes
 
     def check(self, value, path, issues):
         accepted = (str, int) if self.allow_number else (str,)
         if isinstance(value, bool) or not isinstance(value, accepted):
-            issues.append((path, f"should be text, but it is {describe(value)}{quote_hint(value)}"))
+            issues.append((path, _("should be text, but it is {value}{hint}").format(value=describe(value),
+                                                                                     hint=quote_hint(value))))
         elif not str(value).strip():
-            issues.append((path, "is empty; write a value"))
+            issues.append((path, _("is empty; write a value")))
         elif self.pattern and not re.fullmatch(self.pattern, str(value)):
-            issues.append((path, f"'{value}' is not valid here: {self.rule}"))
+            issues.append((path, _("'{value}' is not valid here: {rule}").format(value=value, rule=_(self.rule))))
 
 
 @dataclass(frozen=True)
 class OneOf(Kind):
     choices: tuple[str, ...]
-    noun: str  # completes "'x' is not <noun>", e.g. "a known host function"
+    noun: str  # completes "'x' is not <noun>", e.g. "a known host function" (English, N_())
 
     def check(self, value, path, issues):
         if isinstance(value, bool):
             meant = "none" if not value and "none" in self.choices else ""
-            issues.append((path, f"YAML read this as a yes/no value ({str(value).lower()}), which is not "
-                                 f"{self.noun}; an unquoted yes, no, on or off is a yes/no value in YAML. Choose one "
-                                 f"of: {', '.join(self.choices)}" + (f" (did you mean '{meant}'?)" if meant else "")))
+            issues.append((path, _("YAML read this as a yes/no value ({value}), which is not {noun}; an unquoted "
+                                   "yes, no, on or off is a yes/no value in YAML. Choose one of: {choices}").format(
+                                       value=str(value).lower(), noun=_(self.noun), choices=", ".join(self.choices))
+                           + (did_you_mean_hint(meant) if meant else "")))
         elif value not in self.choices:
             issues.append(
-                (path, f"'{value}' is not {self.noun}; choose one of: {', '.join(self.choices)}"
-                       f"{did_you_mean(value, self.choices)}")
+                (path, _("'{value}' is not {noun}; choose one of: {choices}{hint}").format(
+                    value=value, noun=_(self.noun), choices=", ".join(self.choices),
+                    hint=did_you_mean(value, self.choices)))
             )
 
 
@@ -115,44 +126,48 @@ class Integer(Kind):
     def check(self, value, path, issues):
         # YAML reads `yes`/`true` as booleans, and Python counts booleans as integers.
         if isinstance(value, bool) or not isinstance(value, int):
-            issues.append((path, f"should be a whole number, but it is {describe(value)}"))
+            issues.append((path, _("should be a whole number, but it is {value}").format(value=describe(value))))
         elif self.minimum is not None and self.maximum is not None and not self.minimum <= value <= self.maximum:
-            issues.append((path, f"{value} is out of range: use a number from {self.minimum} to {self.maximum}"))
+            issues.append((path, _("{value} is out of range: use a number from {minimum} to {maximum}").format(
+                value=value, minimum=number(self.minimum), maximum=number(self.maximum))))
         elif self.minimum is not None and value < self.minimum:
-            issues.append((path, f"must be at least {self.minimum}, but it is {value}"))
+            issues.append((path, _("must be at least {minimum}, but it is {value}").format(
+                minimum=number(self.minimum), value=value)))
 
 
 @dataclass(frozen=True)
 class Number(Kind):
     positive: bool = False
     # A plausible range (inclusive) and its unit, for values a slip of the keyboard makes absurd
-    # (270 for 27.0 °C): (lowest, highest, unit and why, as the message shows it).
+    # (270 for 27.0 °C): (lowest, highest, unit and why, as the message shows it, marked with N_()).
     plausible: tuple[float, float, str] | None = None
 
     def check(self, value, path, issues):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            issues.append((path, f"should be a number, but it is {describe(value)}"))
+            issues.append((path, _("should be a number, but it is {value}").format(value=describe(value))))
         elif value != value or value in (float("inf"), float("-inf")):  # .nan, .inf
-            issues.append((path, f"should be a number, but it is {value}; write a real number"))
+            issues.append((path, _("should be a number, but it is {value}; write a real number").format(value=value)))
         elif self.positive and value <= 0:
-            issues.append((path, f"must be more than 0, but it is {value}"))
+            issues.append((path, _("must be more than 0, but it is {value}").format(value=value)))
         elif self.plausible and not self.plausible[0] <= value <= self.plausible[1]:
             lowest, highest, meaning = self.plausible
-            issues.append((path, f"must be between {lowest} and {highest} {meaning}, but it is {value}"))
+            issues.append((path, _("must be between {lowest} and {highest} {meaning}, but it is {value}").format(
+                lowest=number(lowest), highest=number(highest), meaning=_(meaning), value=value)))
 
 
 @dataclass(frozen=True)
 class Boolean(Kind):
     def check(self, value, path, issues):
         if not isinstance(value, bool):
-            issues.append((path, f"should be true or false, but it is {describe(value)}"))
+            issues.append((path, _("should be true or false, but it is {value}").format(value=describe(value))))
 
 
 @dataclass(frozen=True)
 class Address(Kind):
     def check(self, value, path, issues):
         if not isinstance(value, str):
-            issues.append((path, f"should be an IPv4 address such as 10.25.16.10, but it is {describe(value)}"))
+            issues.append((path, _("should be an IPv4 address such as 10.25.16.10, but it is {value}").format(
+                value=describe(value))))
             return
         try:
             ipaddress.IPv4Address(value)
@@ -160,31 +175,33 @@ class Address(Kind):
             parts = value.split(".")
             if len(parts) == 4 and all(part.isdigit() and int(part) <= 255 for part in parts):
                 plain = ".".join(str(int(part)) for part in parts)
-                issues.append((path, f"'{value}' has numbers with leading zeros, which some tools read as octal; "
-                                     f"did you mean '{plain}'?"))
+                issues.append((path, _("'{value}' has numbers with leading zeros, which some tools read as octal; "
+                                       "did you mean '{plain}'?").format(value=value, plain=plain)))
             else:
-                issues.append((path, f"'{value}' is not an IPv4 address: write four numbers from 0 to 255 "
-                                     "separated by dots, such as 10.25.16.10"))
+                issues.append((path, _("'{value}' is not an IPv4 address: write four numbers from 0 to 255 "
+                                       "separated by dots, such as 10.25.16.10").format(value=value)))
 
 
 @dataclass(frozen=True)
 class Subnet(Kind):
     def check(self, value, path, issues):
         if not isinstance(value, str) or "/" not in value:
-            issues.append((path, f"should be a subnet such as 10.25.16.0/24, but it is {describe(value)}"))
+            issues.append((path, _("should be a subnet such as 10.25.16.0/24, but it is {value}").format(
+                value=describe(value))))
             return
         address, mask = value.split("/", 1)
         try:
             real = ipaddress.IPv4Network(value, strict=False)
         except ValueError:
-            issues.append((path, f"'{value}' is not a subnet: write an address, '/' and a prefix length, "
-                                 "such as 10.25.16.0/24"))
+            issues.append((path, _("'{value}' is not a subnet: write an address, '/' and a prefix length, "
+                                   "such as 10.25.16.0/24").format(value=value)))
             return
         if "." in mask:  # 10.25.65.0/255.255.255.0: ipaddress would take it, the templates would not
-            issues.append((path, f"'{value}' writes the mask in dotted form; write the prefix length instead: "
-                                 f"did you mean '{real}'?"))
+            issues.append((path, _("'{value}' writes the mask in dotted form; write the prefix length instead: "
+                                   "did you mean '{subnet}'?").format(value=value, subnet=real)))
         elif real.network_address != ipaddress.IPv4Address(address):
-            issues.append((path, f"'{value}' is not the start of its subnet; did you mean '{real}'?"))
+            issues.append((path, _("'{value}' is not the start of its subnet; did you mean '{subnet}'?").format(
+                value=value, subnet=real)))
 
 
 SSH_KEY_TYPES = (
@@ -204,8 +221,8 @@ class SshPublicKey(Kind):
         if is_placeholder(value):
             return
         if not isinstance(value, str):
-            issues.append((path, f"should be an SSH public key (one line, 'ssh-ed25519 AAAA... comment'), "
-                                 f"but it is {describe(value)}"))
+            issues.append((path, _("should be an SSH public key (one line, 'ssh-ed25519 AAAA... comment'), "
+                                   "but it is {value}").format(value=describe(value))))
             return
         reason = ssh_key_problem(value)
         if reason:
@@ -251,39 +268,41 @@ def ssh_key_problem(line: str) -> str | None:
     and removed them in 9.8), RSA keys under 2048 bits too (NIST SP 800-131A)."""
     parts = line.split()
     if parts and parts[0] == "ssh-dss":
-        return ("this is a DSA key, which OpenSSH no longer accepts (disabled since 7.0, removed in 9.8); "
-                "make a new key with `ssh-keygen -t ed25519` and paste its .pub line")
+        return _("this is a DSA key, which OpenSSH no longer accepts (disabled since 7.0, removed in 9.8); "
+                 "make a new key with `ssh-keygen -t ed25519` and paste its .pub line")
     if not parts or parts[0] not in SSH_KEY_TYPES:
         kind = parts[0] if parts else ""
         if "PRIVATE KEY" in line:
-            return "this is a PRIVATE key: never put it in the inventory; paste the .pub file's line instead"
-        return (f"the key starts with '{kind}', which is not an SSH key type; paste the whole line of the .pub "
-                f"file, starting with one of: {', '.join(SSH_KEY_TYPES[:3])}")
+            return _("this is a PRIVATE key: never put it in the inventory; paste the .pub file's line instead")
+        return _("the key starts with '{start}', which is not an SSH key type; paste the whole line of the .pub "
+                 "file, starting with one of: {types}").format(start=kind, types=", ".join(SSH_KEY_TYPES[:3]))
     if len(parts) < 2:
-        return f"the key has the type '{parts[0]}' but no key data after it; paste the whole line of the .pub file"
+        return _("the key has the type '{type}' but no key data after it; paste the whole line of the .pub "
+                 "file").format(type=parts[0])
     # A line break pasted inside the data leaves its second half where the comment goes.
     cut_in_two = len(parts) > 2 and re.fullmatch(r"[A-Za-z0-9+/]{8,}={0,2}", parts[2]) is not None
-    cut_message = ("the key data is cut in two (a line break or a space was pasted inside it); paste the .pub "
-                   "file's line again, all on one line")
+    cut_message = _("the key data is cut in two (a line break or a space was pasted inside it); paste the .pub "
+                    "file's line again, all on one line")
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError):
         return cut_message if cut_in_two else \
-            "the key data is damaged (not valid base64); paste the .pub file's line again, all on one line"
+            _("the key data is damaged (not valid base64); paste the .pub file's line again, all on one line")
     fields = _ssh_strings(blob)
     if not fields or fields[0].decode("ascii", "replace") != parts[0]:
         if cut_in_two:
             return cut_message
-        return (f"the key data does not belong to a '{parts[0]}' key (it is cut short or mixed with another key); "
-                "paste the .pub file's line again")
+        return _("the key data does not belong to a '{type}' key (it is cut short or mixed with another key); "
+                 "paste the .pub file's line again").format(type=parts[0])
     if len(fields) != 1 + len(SSH_KEY_FIELDS[parts[0]]) or parts[0].endswith("ed25519") and len(fields[1]) != 32:
         return cut_message if cut_in_two else \
-            f"the key data is incomplete for a '{parts[0]}' key; paste the .pub file's line again"
+            _("the key data is incomplete for a '{type}' key; paste the .pub file's line again").format(type=parts[0])
     if parts[0] == "ssh-rsa":
         bits = int.from_bytes(fields[2], "big").bit_length()
         if bits < MIN_RSA_BITS:
-            return (f"this RSA key has {bits} bits; keys under {MIN_RSA_BITS} bits are refused (NIST SP 800-131A): "
-                    "make a new key with `ssh-keygen -t ed25519` and paste its .pub line")
+            return _("this RSA key has {bits} bits; keys under {minimum} bits are refused (NIST SP 800-131A): "
+                     "make a new key with `ssh-keygen -t ed25519` and paste its .pub line").format(
+                         bits=number(bits), minimum=number(MIN_RSA_BITS))
     return None
 
 
@@ -294,12 +313,13 @@ class JalaliDate(Kind):
             return
         match = re.fullmatch(r"(\d{4})/(\d{2})/(\d{2})", value) if isinstance(value, str) else None
         if not match:
-            issues.append((path, f"should be a Jalali date written YYYY/MM/DD, such as 1387/07/01, "
-                                 f"but it is {describe(value)}"))
+            issues.append((path, _("should be a Jalali date written YYYY/MM/DD, such as 1387/07/01, "
+                                   "but it is {value}").format(value=describe(value))))
             return
         year, month, day = (int(part) for part in match.groups())
         if year < 1300:  # the judiciary's computer centres date from the 1380s
-            issues.append((path, f"{value} is not a plausible date: write the Jalali year in full, such as 1387"))
+            issues.append((path, _("{value} is not a plausible date: write the Jalali year in full, such as "
+                                   "1387").format(value=value)))
             return
         if 1900 <= year <= 2100:  # a Gregorian date typed where a Jalali one belongs
             try:
@@ -307,17 +327,18 @@ class JalaliDate(Kind):
             except ValueError:
                 pass
             else:
-                issues.append((path, f"{value} looks like a Gregorian date; dates here are in the Jalali calendar: "
-                                     f"did you mean {jalali.strftime('%Y/%m/%d')}?"))
+                issues.append((path, _("{value} looks like a Gregorian date; dates here are in the Jalali "
+                                       "calendar: did you mean {jalali}?").format(
+                                           value=value, jalali=jalali.strftime("%Y/%m/%d"))))
                 return
         try:
             date = jdatetime.date(year, month, day)
         except ValueError:
-            issues.append((path, f"{value} is not a real date in the Jalali calendar "
-                                 "(months 1-6 have 31 days, 7-11 have 30, Esfand has 29, or 30 in a leap year)"))
+            issues.append((path, _("{value} is not a real date in the Jalali calendar (months 1-6 have 31 days, "
+                                   "7-11 have 30, Esfand has 29, or 30 in a leap year)").format(value=value)))
             return
         if date > jdatetime.date.today():
-            issues.append((path, f"{value} is in the future; check the year"))
+            issues.append((path, _("{value} is in the future; check the year").format(value=value)))
 
 
 @dataclass(frozen=True)
@@ -340,7 +361,8 @@ class ListOf(Kind):
 
     def check(self, value, path, issues):
         if not isinstance(value, list):
-            issues.append((path, f"should be a list (lines starting with '- '), but it is {describe(value)}"))
+            issues.append((path, _("should be a list (lines starting with '- '), but it is {value}").format(
+                value=describe(value))))
             return
         for index, item in enumerate(value):
             self.item.check(item, path + (index,), issues)
@@ -352,8 +374,8 @@ def _check_fields(value: dict, fields: dict[str, Field], path: YamlPath, issues:
     for name, spec in fields.items():
         present = value.get(name) is not None
         if spec.required and not present:
-            issues.append((path + (name,), f"'{name}' is required but missing" if name not in value
-                           else f"'{name}' is required but has no value"))
+            issues.append((path + (name,), (_("'{key}' is required but missing") if name not in value
+                                            else _("'{key}' is required but has no value")).format(key=name)))
         elif present:
             spec.kind.check(value[name], path + (name,), issues)
     for key in value:
@@ -362,8 +384,8 @@ def _check_fields(value: dict, fields: dict[str, Field], path: YamlPath, issues:
         if known_elsewhere and key in known_elsewhere:
             issues.append((path + (key,), known_elsewhere[key]))
         else:
-            hint = did_you_mean(key, tuple(fields)) or "; allowed here: " + ", ".join(fields)
-            issues.append((path + (key,), f"unknown key '{key}'{hint}"))
+            hint = did_you_mean(key, tuple(fields)) or _("; allowed here: {keys}").format(keys=", ".join(fields))
+            issues.append((path + (key,), _("unknown key '{key}'{hint}").format(key=key, hint=hint)))
 
 
 @dataclass(frozen=True)
@@ -372,7 +394,8 @@ class Record(Kind):
 
     def check(self, value, path, issues):
         if not isinstance(value, dict):
-            issues.append((path, f"should be a group of 'key: value' entries, but it is {describe(value)}"))
+            issues.append((path, _("should be a group of 'key: value' entries, but it is {value}").format(
+                value=describe(value))))
             return
         _check_fields(value, self.fields, path, issues)
 
@@ -384,12 +407,15 @@ class Variants(Kind):
     key: str
     common: dict[str, Field]
     by_value: dict[str, dict[str, Field]]
-    subject: str  # e.g. "a host with function" -> "'ports' does not apply to a host with function 'printer'"
+    # The message for a key of another variant (English, N_()): "'ports' does not apply to a host
+    # with function 'printer'" from "'{key}' does not apply to a host with function '{value}'".
+    subject: str
     noun: str = ""  # for the key's own enumeration, see OneOf.noun
 
     def check(self, value, path, issues):
         if not isinstance(value, dict):
-            issues.append((path, f"should be a group of 'key: value' entries, but it is {describe(value)}"))
+            issues.append((path, _("should be a group of 'key: value' entries, but it is {value}").format(
+                value=describe(value))))
             return
         selector = value.get(self.key)
         key_field = {self.key: required(OneOf(tuple(self.by_value), self.noun))}
@@ -400,7 +426,7 @@ class Variants(Kind):
             return
         fields = {**key_field, **self.common, **self.by_value[selector]}
         elsewhere = {
-            name: f"'{name}' does not apply to {self.subject} '{selector}'"
+            name: _(self.subject).format(key=name, value=selector)
             for other in self.by_value.values() for name in other if name not in fields
         }
         _check_fields(value, fields, path, issues, elsewhere)
@@ -415,7 +441,7 @@ class Document(Kind):
 
     def check(self, value, path, issues):
         if value is None:
-            issues.append((path, f"the file is empty; it must start with '{self.key}:'"))
+            issues.append((path, _("the file is empty; it must start with '{key}:'").format(key=self.key)))
             return
         Record({self.key: required(self.section)}).check(value, path, issues)
 
@@ -433,7 +459,7 @@ DEVICE_PLATFORMS = ("ios", "routeros")
 VLAN_PURPOSES = ("servers", "cms_clients", "printers", "management", "unused_ports")
 
 UNIT_ID = Text(r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
-               "use 2-32 lowercase letters, digits and '-', starting with a letter, such as 'qom-court'")
+               N_("use 2-32 lowercase letters, digits and '-', starting with a letter, such as 'qom-court'"))
 # Accounts a staff member may never be given: root, the automation account, Debian's static system
 # users (base-passwd's users.def) and those the roles' packages create (service accounts).
 RESERVED_ACCOUNTS = frozenset((
@@ -454,36 +480,39 @@ class AccountName(Text):
         if len(issues) > before or not isinstance(value, str):
             return
         if value in RESERVED_ACCOUNTS or value.startswith(("systemd-", "debian-")):
-            issues.append((path, f"'{value}' is a system or reserved account (root, the automation account, "
-                                 "Debian's service users): the accounts role would take it over; give the person "
-                                 "a name of their own, such as 'a.rezaei'"))
+            issues.append((path, _("'{value}' is a system or reserved account (root, the automation account, "
+                                   "Debian's service users): the accounts role would take it over; give the person "
+                                   "a name of their own, such as 'a.rezaei'").format(value=value)))
 
 
 USERNAME = AccountName(r"[a-z][a-z0-9._-]{1,31}",
-                       "use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter, such as 'a.rezaei'")
+                       N_("use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter, such as "
+                          "'a.rezaei'"))
 HOSTNAME = Text(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
-                "use lowercase letters, digits and '-' (not first or last), at most 63 characters, such as 'court-ws1'")
+                N_("use lowercase letters, digits and '-' (not first or last), at most 63 characters, such as "
+                   "'court-ws1'"))
 DOMAIN = Text(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?",
-              "use a DNS name in lowercase, such as 'court.qom.internal'")
-SHORT_ID = Text(r"[a-z0-9][a-z0-9_-]{0,31}", "use lowercase letters, digits, '_' or '-', such as 'b101'")
+              N_("use a DNS name in lowercase, such as 'court.qom.internal'"))
+SHORT_ID = Text(r"[a-z0-9][a-z0-9_-]{0,31}", N_("use lowercase letters, digits, '_' or '-', such as 'b101'"))
 PORT_NAME = Text(r"[A-Za-z0-9][A-Za-z0-9._/:-]*",
-                 "a port name is letters, digits and . _ / : -, such as GigabitEthernet0/1 or ether2")
+                 N_("a port name is letters, digits and . _ / : -, such as GigabitEthernet0/1 or ether2"))
 MAC = Text(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}",
-           "write six pairs of hex digits separated by ':', in quotes, such as \"52:54:00:25:17:11\"")
+           N_("write six pairs of hex digits separated by ':', in quotes, such as \"52:54:00:25:17:11\""))
 VLAN_ID = Integer(1, 4094)
 # One line of text: no control characters (a line break, NUL, a terminal escape) that would break
 # a report, a banner or a CSV line.
-FREE_TEXT = Text(r"[^\x00-\x1f\x7f]*", "write it on one line, without control characters (line breaks, tabs, escapes)")
+FREE_TEXT = Text(r"[^\x00-\x1f\x7f]*",
+                 N_("write it on one line, without control characters (line breaks, tabs, escapes)"))
 # Text that goes into a device's configuration (a port's description, an IOS `description` line or a
 # RouterOS `comment="..."`): one line of at most 200 characters (IOS allows 240) and none of the
 # characters RouterOS reads inside quotes (", \\, $), so it can never become a command of its own.
 DEVICE_TEXT = Text(r'[^\x00-\x1f\x7f"\\$]{0,200}',
-                   "write one line of at most 200 characters, without quotes, backslashes, '$' or control "
-                   "characters: it goes into the device's configuration")
+                   N_("write one line of at most 200 characters, without quotes, backslashes, '$' or control "
+                      "characters: it goes into the device's configuration"))
 
 UNIT_FILE = Document("unit", Record({
     "id": required(UNIT_ID),
-    "kind": required(OneOf(UNIT_KINDS, "a known unit kind")),
+    "kind": required(OneOf(UNIT_KINDS, N_("a known unit kind"))),
     "name_fa": required(FREE_TEXT),
     "name_en": required(FREE_TEXT),
     "city_fa": required(FREE_TEXT),
@@ -501,23 +530,23 @@ STAFF_FILE = Document("staff", ListOf(Record({
     "username": required(USERNAME),
     "name_fa": required(FREE_TEXT),
     "name_en": required(FREE_TEXT),
-    "role": required(OneOf(STAFF_ROLES, "a known staff role")),
+    "role": required(OneOf(STAFF_ROLES, N_("a known staff role"))),
     "area": required(FREE_TEXT),
     "ssh_key": required(SshPublicKey()),
     "appointment": optional(Record({
         "number": required(Text(allow_number=True)),
         "date": required(JalaliDate()),
-        "issued_by": required(OneOf(("provincial_directorate", "unit_head"), "a known issuer")),
+        "issued_by": required(OneOf(("provincial_directorate", "unit_head"), N_("a known issuer"))),
     })),
 })))
 
 # ASHRAE's widest allowable class for IT equipment (A4) is 5-45 °C; 0-50 leaves room for a
 # policy of its own while refusing a slip such as 270 for 27.0.
-ROOM_TEMPERATURE = Number(plausible=(0, 50, "°C (a server room's limit)"))
-ROOM_HUMIDITY = Number(plausible=(0, 100, "% relative humidity"))
+ROOM_TEMPERATURE = Number(plausible=(0, 50, N_("°C (a server room's limit)")))
+ROOM_HUMIDITY = Number(plausible=(0, 100, N_("% relative humidity")))
 ROOM = Record({
     "location": required(FREE_TEXT),
-    "emergency_power": required(OneOf(("generator", "ups_only", "none"), "a known kind of emergency power")),
+    "emergency_power": required(OneOf(("generator", "ups_only", "none"), N_("a known kind of emergency power"))),
     # Limits a check compares with the UPS's environment sensor (NUT ambient.temperature, ambient.humidity).
     "temperature_c": required(Record({"min": required(ROOM_TEMPERATURE), "max": required(ROOM_TEMPERATURE)})),
     "humidity_pct": optional(Record({"min": required(ROOM_HUMIDITY), "max": required(ROOM_HUMIDITY)})),
@@ -541,8 +570,8 @@ ADDRESSING_FILE = Document("addressing", Record({
         common={"id": required(VLAN_ID), "name": required(SHORT_ID)},
         by_value={purpose: ROUTED_VLAN for purpose in VLAN_PURPOSES if purpose != "unused_ports"}
         | {"unused_ports": {}},
-        subject="a VLAN with purpose",
-        noun="a known VLAN purpose",
+        subject=N_("'{key}' does not apply to a VLAN with purpose '{value}'"),
+        noun=N_("a known VLAN purpose"),
     ))),
 }))
 
@@ -554,8 +583,8 @@ PORT = Variants(
         "access": {"vlan": required(VLAN_ID)},
         "trunk": {"vlans": required(ListOf(VLAN_ID)), "native_vlan": optional(VLAN_ID)},
     },
-    subject="a port in mode",
-    noun="a known port mode",
+    subject=N_("'{key}' does not apply to a port in mode '{value}'"),
+    noun=N_("a known port mode"),
 )
 HOSTS_FILE = Document("hosts", ListOf(Variants(
     key="function",
@@ -564,16 +593,16 @@ HOSTS_FILE = Document("hosts", ListOf(Variants(
     by_value={
         "unit_server": {},
         "centre_server": {},
-        "cms_client": {"profile": required(OneOf(WORKSTATION_PROFILES, "a known workstation profile")),
+        "cms_client": {"profile": required(OneOf(WORKSTATION_PROFILES, N_("a known workstation profile"))),
                        "branch": optional(SHORT_ID)},
         "printer": {"model": optional(FREE_TEXT)},
-        "network_device": {"platform": required(OneOf(DEVICE_PLATFORMS, "a supported device platform")),
-                           "role": required(OneOf(("access", "core", "edge"), "a known device role")),
+        "network_device": {"platform": required(OneOf(DEVICE_PLATFORMS, N_("a supported device platform"))),
+                           "role": required(OneOf(("access", "core", "edge"), N_("a known device role"))),
                            "model": optional(FREE_TEXT),
                            "ports": optional(ListOf(PORT))},
     },
-    subject="a host with function",
-    noun="a known host function",
+    subject=N_("'{key}' does not apply to a host with function '{value}'"),
+    noun=N_("a known host function"),
 )))
 
 UNIT_FILE_SCHEMAS: dict[str, Document] = {

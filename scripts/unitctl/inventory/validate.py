@@ -1,7 +1,7 @@
 """Validation of a province: the schema of every unit file plus the rules across files and units.
 
-`validate_province` reports every problem at once (file, YAML path, line, plain-English reason)
-so a technician can fix them all in one pass. Nothing here raises on a broken inventory.
+`validate_province` reports every problem at once (file, YAML path, line, reason in plain words,
+in the language of the environment: unitctl.i18n) so a technician can fix them all in one pass. Nothing here raises on a broken inventory.
 File names in problems start at the inventory folder (e.g. `inventory/units/qom-court/hosts.yml`),
 which is what a technician sees from the top of the checkout.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unitctl import paths
+from unitctl.i18n import N_, _, word
 from unitctl.inventory.interfaces import canonical_ios_port, ios_port_problem
 from unitctl.inventory.load import (
     UNIT_FILES,
@@ -36,6 +37,7 @@ from unitctl.inventory.schema import (
     PROVINCE_ADDRESSING,
     Record,
     check_document,
+    did_you_mean_hint,
     is_placeholder,
 )
 
@@ -96,7 +98,7 @@ def validate_province(inventory_root: Path, units_dir: Path) -> list[Problem]:
     inventory_root, units_dir = Path(inventory_root), Path(units_dir)
     report = _Report(inventory_root)
     if not units_dir.is_dir():
-        report.add(units_dir, (), "this folder of unit folders does not exist")
+        report.add(units_dir, (), _("this folder of unit folders does not exist"))
         return report.problems
     province = load_units_dir(units_dir)
     for unit in province.units:
@@ -128,29 +130,30 @@ def _entries(unit: Unit, file_name: str, *keys: str) -> Iterator[tuple[YamlPath,
 
 def _check_unit_files(unit: Unit, report: _Report) -> None:
     if unit.folder.is_symlink():  # a link can make one unit appear in two provinces, or two places
-        report.add(unit.folder, (), f"this unit folder is a link (to {os.readlink(unit.folder)}); a unit's "
-                                    "files live in its own folder: move them here")
+        report.add(unit.folder, (), _("this unit folder is a link (to {target}); a unit's files live in its own "
+                                      "folder: move them here").format(target=os.readlink(unit.folder)))
     if not unit.files:
-        report.add(unit.folder, (), "this unit folder has none of the unit files; create units with "
-                                    "'unitctl new-unit'")
+        report.add(unit.folder, (), _("this unit folder has none of the unit files; create units with "
+                                      "'unitctl new-unit'"))
         return
     for name in UNIT_FILES:
         twin = unit.folder / f"{Path(name).stem}.yaml"
         if name in unit.files and twin.exists():
-            report.add(twin, (), f"this file is ignored: the unit's data is read from {name} only; merge what "
-                                 f"is in it into {name} and delete it")
+            report.add(twin, (), _("this file is ignored: the unit's data is read from {file} only; merge what "
+                                   "is in it into {file} and delete it").format(file=name))
     for name in unit.missing_files:
         other = next((unit.folder / f"{Path(name).stem}{ext}" for ext in (".yaml", ".YML", ".yml.txt", ".txt")
                       if (unit.folder / f"{Path(name).stem}{ext}").exists()), None)
-        hint = f" (there is a {other.name}: rename it to {name})" if other else ""
-        report.add(unit.folder / name, (), f"this file is missing; every unit folder needs all five of: "
-                                           f"{', '.join(UNIT_FILES)}{hint}")
+        hint = _(" (there is a {other}: rename it to {file})").format(other=other.name, file=name) if other else ""
+        report.add(unit.folder / name, (), _("this file is missing; every unit folder needs all five of: "
+                                             "{files}{hint}").format(files=", ".join(UNIT_FILES), hint=hint))
     for name, loaded in unit.files.items():
         if loaded.error:
             report.add(unit.folder / name, (), loaded.error.reason, line=loaded.error.line)
             continue
         for path in loaded.repeated_keys:
-            report.unit(unit, name, path, f"'{path[-1]}' is written twice here; only the last one would count")
+            report.unit(unit, name, path, _("'{key}' is written twice here; only the last one would count").format(
+                key=path[-1]))
         for path, reason in check_document(name, unit.data[name]):  # as read: see normalise_typed
             report.unit(unit, name, path, reason)
 
@@ -160,23 +163,26 @@ def _check_unit_info(unit: Unit, report: _Report) -> None:
     unit_id = info.get("id")
     if isinstance(unit_id, str) and unit_id != unit.id:
         report.unit(unit, "unit.yml", ("unit", "id"),
-                    f"the id '{unit_id}' differs from the folder name '{unit.id}'; they must be the same")
+                    _("the id '{id}' differs from the folder name '{folder}'; they must be the same").format(
+                        id=unit_id, folder=unit.id))
     supervisor = info.get("supervisor")
     if isinstance(supervisor, str) and "staff.yml" in unit.data:
         person = next((p for p in unit.staff if p.get("username") == supervisor), None)
         if person is None:
             report.unit(unit, "unit.yml", ("unit", "supervisor"),
-                        f"the supervisor '{supervisor}' is not in this unit's staff.yml")
+                        _("the supervisor '{username}' is not in this unit's staff.yml").format(username=supervisor))
         elif person.get("role") != "supervisor":
             report.unit(unit, "unit.yml", ("unit", "supervisor"),
-                        f"the supervisor '{supervisor}' has the role '{person.get('role')}' in staff.yml; "
-                        "the supervisor's role must be 'supervisor'")
-    _report_repeats(unit, report, "unit.yml", _entries(unit, "unit.yml", "unit", "branches"), "id", "branch id")
+                        _("the supervisor '{username}' has the role '{role}' in staff.yml; the supervisor's role "
+                          "must be 'supervisor'").format(username=supervisor, role=person.get("role")))
+    _report_repeats(unit, report, "unit.yml", _entries(unit, "unit.yml", "unit", "branches"), "id",
+                    N_("branch id"))
 
 
 def _report_repeats(unit: Unit, report: _Report, file_name: str, entries: Iterator[tuple[YamlPath, dict]],
                     key: str, noun: str) -> None:
-    """A value used twice inside one unit file (branch ids, usernames, VLAN ids)."""
+    """A value used twice inside one unit file (branch ids, usernames, VLAN ids); `noun` is English,
+    marked with N_()."""
     first_seen: dict[Any, YamlPath] = {}
     for path, entry in entries:
         value = entry.get(key)
@@ -184,26 +190,32 @@ def _report_repeats(unit: Unit, report: _Report, file_name: str, entries: Iterat
             continue
         if value in first_seen:
             report.unit(unit, file_name, path + (key,),
-                        f"the {noun} '{value}' is already used at {format_path(first_seen[value] + (key,))} "
-                        "in this file")
+                        _("the {noun} '{value}' is already used at {path} in this file").format(
+                            noun=_(noun), value=value, path=format_path(first_seen[value] + (key,))))
         else:
             first_seen[value] = path
 
 
 def _check_staff(unit: Unit, report: _Report) -> None:
-    _report_repeats(unit, report, "staff.yml", _entries(unit, "staff.yml", "staff"), "username", "username")
+    _report_repeats(unit, report, "staff.yml", _entries(unit, "staff.yml", "staff"), "username", N_("username"))
     for path, person in _entries(unit, "staff.yml", "staff"):
         role = person.get("role")
         appointment = person.get("appointment")
         if role in PRIVILEGED_ROLES and appointment is None:
             report.unit(unit, "staff.yml", path,
-                        f"a {role} needs an 'appointment' (number, date, issued_by): the circular requires "
-                        "an appointment letter for this role")
+                        _("a {role} needs an 'appointment' (number, date, issued_by): the circular requires "
+                          "an appointment letter for this role").format(role=role))
         if role == "supervisor" and isinstance(appointment, dict) \
                 and appointment.get("issued_by") not in (None, "provincial_directorate"):
             report.unit(unit, "staff.yml", path + ("appointment", "issued_by"),
-                        "a supervisor is appointed by the provincial directorate (circular, note 1); "
-                        "write 'provincial_directorate'")
+                        _("a supervisor is appointed by the provincial directorate (circular, note 1); "
+                          "write 'provincial_directorate'"))
+
+
+# The room limits whose lowest must be below their highest, each with its message (a whole
+# sentence per quantity, so that a translation need not put a noun into a sentence).
+ROOM_LIMITS = (("temperature_c", N_("the lowest temperature ({min}) must be below the highest ({max})")),
+               ("humidity_pct", N_("the lowest humidity ({min}) must be below the highest ({max})")))
 
 
 def _check_rooms(unit: Unit, report: _Report) -> None:
@@ -211,15 +223,15 @@ def _check_rooms(unit: Unit, report: _Report) -> None:
         if not isinstance(room, dict):
             continue
         path = ("rooms", room_name)
-        for key, quantity in (("temperature_c", "temperature"), ("humidity_pct", "humidity")):
+        for key, wrong_order in ROOM_LIMITS:
             limits = room.get(key)
             if isinstance(limits, dict) and _numbers(limits.get("min"), limits.get("max")) \
                     and limits["min"] >= limits["max"]:
                 report.unit(unit, "rooms.yml", path + (key,),
-                            f"the lowest {quantity} ({limits['min']}) must be below the highest ({limits['max']})")
+                            _(wrong_order).format(min=limits["min"], max=limits["max"]))
         if room.get("emergency_power") == "ups_only" and room.get("ups") is None:
             report.unit(unit, "rooms.yml", path + ("emergency_power",),
-                        "emergency power is 'ups_only' but no 'ups' is described for this room")
+                        _("emergency power is 'ups_only' but no 'ups' is described for this room"))
 
 
 def _hashable(value: Any) -> bool:
@@ -251,8 +263,8 @@ def _subnet(value: Any) -> ipaddress.IPv4Network | None:
 
 def _check_addressing(unit: Unit, report: _Report) -> None:
     vlans = list(_entries(unit, "addressing.yml", "addressing", "vlans"))
-    _report_repeats(unit, report, "addressing.yml", iter(vlans), "id", "VLAN id")
-    _report_repeats(unit, report, "addressing.yml", iter(vlans), "name", "VLAN name")
+    _report_repeats(unit, report, "addressing.yml", iter(vlans), "id", N_("VLAN id"))
+    _report_repeats(unit, report, "addressing.yml", iter(vlans), "name", N_("VLAN name"))
     for path, vlan in vlans:
         subnet = _subnet(vlan.get("subnet"))
         if subnet is None:
@@ -261,70 +273,80 @@ def _check_addressing(unit: Unit, report: _Report) -> None:
         if gateway is not None:
             reason = _not_usable_in(gateway, subnet)
             if reason:
-                report.unit(unit, "addressing.yml", path + ("gateway",), f"the gateway {gateway} {reason}")
+                report.unit(unit, "addressing.yml", path + ("gateway",),
+                            _("the gateway {address} {reason}").format(address=gateway, reason=reason))
         dhcp = vlan.get("dhcp") if isinstance(vlan.get("dhcp"), dict) else {}
         start, end = _address(dhcp.get("start")), _address(dhcp.get("end"))
-        for key, address in (("start", start), ("end", end)):
+        for key, address, what in (("start", start, N_("the DHCP range start {address} {reason}")),
+                                   ("end", end, N_("the DHCP range end {address} {reason}"))):
             reason = _not_usable_in(address, subnet) if address else None
             if reason:
-                report.unit(unit, "addressing.yml", path + ("dhcp", key), f"the DHCP range {key} {address} {reason}")
+                report.unit(unit, "addressing.yml", path + ("dhcp", key),
+                            _(what).format(address=address, reason=reason))
         if start and end and start > end:
             report.unit(unit, "addressing.yml", path + ("dhcp",),
-                        f"the DHCP range starts ({start}) after it ends ({end})")
+                        _("the DHCP range starts ({start}) after it ends ({end})").format(start=start, end=end))
         elif start and end and gateway and start <= gateway <= end:
             report.unit(unit, "addressing.yml", path + ("gateway",),
-                        f"the gateway {gateway} is inside the DHCP range {start}-{end}; DHCP would hand it out")
+                        _("the gateway {address} is inside the DHCP range {start}-{end}; DHCP would hand it "
+                          "out").format(address=gateway, start=start, end=end))
 
 
 def _not_usable_in(address: ipaddress.IPv4Address, subnet: ipaddress.IPv4Network) -> str | None:
-    """Why `address` cannot be given to a machine in `subnet`, or None."""
+    """Why `address` cannot be given to a machine in `subnet` (the end of a sentence naming the
+    address), or None."""
     if address not in subnet:
-        return f"is outside the subnet {subnet}"
-    if subnet.prefixlen < 31 and address in (subnet.network_address, subnet.broadcast_address):
-        return f"is the {'network' if address == subnet.network_address else 'broadcast'} address of {subnet}"
+        return _("is outside the subnet {subnet}").format(subnet=subnet)
+    if subnet.prefixlen < 31 and address == subnet.network_address:
+        return _("is the network address of {subnet}").format(subnet=subnet)
+    if subnet.prefixlen < 31 and address == subnet.broadcast_address:
+        return _("is the broadcast address of {subnet}").format(subnet=subnet)
     return None
 
 
 def _check_hosts(unit: Unit, report: _Report) -> None:
     vlans: dict[int, dict] = {}
-    for _, vlan in _entries(unit, "addressing.yml", "addressing", "vlans"):
+    for _path, vlan in _entries(unit, "addressing.yml", "addressing", "vlans"):
         if _is_int(vlan.get("id")):
             vlans.setdefault(vlan["id"], vlan)  # a repeated id is reported; the first one counts
-    branches = {branch.get("id") for _, branch in _entries(unit, "unit.yml", "unit", "branches")
+    branches = {branch.get("id") for _path, branch in _entries(unit, "unit.yml", "unit", "branches")
                 if _hashable(branch.get("id"))}
     hosts = list(_entries(unit, "hosts.yml", "hosts"))
     # Only hosts on a VLAN of the unit: a host on an unknown VLAN is reported once, for itself.
     host_vlans = {host["name"]: host.get("vlan") if _hashable(host.get("vlan")) and host.get("vlan") in vlans
-                  else None for _, host in hosts if isinstance(host.get("name"), str)}
+                  else None for _path, host in hosts if isinstance(host.get("name"), str)}
     vlans_known = "addressing.yml" in unit.data
     for path, host in hosts:
         vlan_id = host.get("vlan")
         vlan = vlans.get(vlan_id) if _hashable(vlan_id) else None
         if vlans_known and _is_int(vlan_id) and vlan is None:
             report.unit(unit, "hosts.yml", path + ("vlan",),
-                        f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
+                        _("VLAN {vlan} is not defined in this unit's addressing.yml").format(vlan=vlan_id))
         if vlan is not None:
             _check_host_address(unit, path, host, vlan, report)
             function = host.get("function")
             expected = HOST_VLAN_PURPOSE.get(function) if isinstance(function, str) else None
             if expected and vlan.get("purpose") not in (expected, None):
                 report.unit(unit, "hosts.yml", path + ("vlan",),
-                            f"a {host['function'].replace('_', ' ')} belongs on a VLAN with purpose '{expected}', "
-                            f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
+                            _("a {function} belongs on a VLAN with purpose '{expected}', but VLAN {vlan} has purpose "
+                              "'{purpose}'").format(function=word(HOST_FUNCTION_WORDS, function), expected=expected,
+                                                    vlan=vlan_id, purpose=vlan.get("purpose")))
             if host.get("function") == "network_device" and vlan.get("purpose") not in ("management", None):
                 report.unit(unit, "hosts.yml", path + ("vlan",),
-                            f"a network device is managed on a VLAN with purpose 'management', "
-                            f"but VLAN {vlan_id} has purpose '{vlan.get('purpose')}'")
+                            _("a network device is managed on a VLAN with purpose 'management', but VLAN {vlan} has "
+                              "purpose '{purpose}'").format(vlan=vlan_id, purpose=vlan.get("purpose")))
         platform, role = host.get("platform"), host.get("role")
         if host.get("function") == "network_device" and isinstance(platform, str) and isinstance(role, str) \
                 and platform in PLATFORM_ROLES and role not in PLATFORM_ROLES[platform]:
             report.unit(unit, "hosts.yml", path + ("role",),
-                        f"the toolkit has no '{role}' configuration for {platform}: {platform} devices may be "
-                        f"{' or '.join(PLATFORM_ROLES[platform])} (templates/network/{platform}/)")
+                        _("the toolkit has no '{role}' configuration for {platform}: {platform} devices may be "
+                          "{roles} (templates/network/{platform}/)").format(
+                              role=role, platform=platform, roles=_(" or ").join(PLATFORM_ROLES[platform])))
         branch = host.get("branch")
         if isinstance(branch, str) and unit.info and branch not in branches:
             report.unit(unit, "hosts.yml", path + ("branch",),
-                        f"the branch '{branch}' is not defined in this unit's unit.yml (unit.branches)")
+                        _("the branch '{branch}' is not defined in this unit's unit.yml (unit.branches)").format(
+                            branch=branch))
         if host.get("function") == "network_device":
             _check_ports(unit, path, host, vlans if vlans_known else None, host_vlans, report)
 
@@ -335,24 +357,27 @@ def _check_host_address(unit: Unit, path: YamlPath, host: dict, vlan: dict, repo
         return
     if vlan.get("purpose") == "unused_ports":
         report.unit(unit, "hosts.yml", path + ("vlan",),
-                    f"VLAN {vlan.get('id')} is for unused ports only; put the host on a VLAN with a subnet")
+                    _("VLAN {vlan} is for unused ports only; put the host on a VLAN with a subnet").format(
+                        vlan=vlan.get("id")))
         return
     subnet = _subnet(vlan.get("subnet"))
     if subnet is None:
         return
     reason = _not_usable_in(address, subnet)
     if reason:
-        report.unit(unit, "hosts.yml", path + ("address",), f"{address} {reason} of VLAN {vlan.get('id')}")
+        report.unit(unit, "hosts.yml", path + ("address",),
+                    _("{address} {reason} of VLAN {vlan}").format(address=address, reason=reason, vlan=vlan.get("id")))
         return
     # A core switch or edge router may well be the gateway itself; any other host may not.
     if _address(vlan.get("gateway")) == address and host.get("function") != "network_device":
-        report.unit(unit, "hosts.yml", path + ("address",), f"{address} is the gateway of VLAN {vlan.get('id')}")
+        report.unit(unit, "hosts.yml", path + ("address",),
+                    _("{address} is the gateway of VLAN {vlan}").format(address=address, vlan=vlan.get("id")))
     dhcp = vlan.get("dhcp") if isinstance(vlan.get("dhcp"), dict) else {}
     start, end = _address(dhcp.get("start")), _address(dhcp.get("end"))
     if start and end and start <= address <= end:
         report.unit(unit, "hosts.yml", path + ("address",),
-                    f"{address} is inside the DHCP range {start}-{end} of VLAN {vlan.get('id')}; "
-                    "give fixed addresses outside that range")
+                    _("{address} is inside the DHCP range {start}-{end} of VLAN {vlan}; give fixed addresses "
+                      "outside that range").format(address=address, start=start, end=end, vlan=vlan.get("id")))
 
 
 def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, host_vlans: dict,
@@ -373,9 +398,11 @@ def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, h
                 same = canonical_ios_port(name) or name
             if same in seen:
                 earlier, written = seen[same]
-                also = "" if written == name else f" (IOS reads {name} and {written} as {same})"
+                also = "" if written == name else _(" (IOS reads {port} and {other} as {same})").format(
+                    port=name, other=written, same=same)
                 report.unit(unit, "hosts.yml", port_path + ("port",),
-                            f"port {name} is already described at ports[{earlier}] of this switch{also}")
+                            _("port {port} is already described at {path} of this switch{also}").format(
+                                port=name, path=f"ports[{earlier}]", also=also))
             else:
                 seen[same] = (index, name)
         if vlans is not None:
@@ -386,32 +413,32 @@ def _check_ports(unit: Unit, path: YamlPath, device: dict, vlans: dict | None, h
             for sub_path, vlan_id in used:
                 if _is_int(vlan_id) and vlan_id not in vlans:
                     report.unit(unit, "hosts.yml", port_path + sub_path,
-                                f"VLAN {vlan_id} is not defined in this unit's addressing.yml")
+                                _("VLAN {vlan} is not defined in this unit's addressing.yml").format(vlan=vlan_id))
         target = port.get("connects")
         if isinstance(target, str):
             if target not in host_vlans:
                 report.unit(unit, "hosts.yml", port_path + ("connects",),
-                            f"'{target}' is not a host of this unit's hosts.yml")
+                            _("'{host}' is not a host of this unit's hosts.yml").format(host=target))
             elif port.get("mode") == "access" and _is_int(host_vlans[target]) \
                     and port.get("vlan") != host_vlans[target]:
                 report.unit(unit, "hosts.yml", port_path + ("vlan",),
-                            f"this port is in VLAN {port.get('vlan')} but the host '{target}' it connects "
-                            f"is in VLAN {host_vlans[target]}")
+                            _("this port is in VLAN {vlan} but the host '{host}' it connects is in VLAN "
+                              "{host_vlan}").format(vlan=port.get("vlan"), host=target, host_vlan=host_vlans[target]))
 
 
 # --- across the province ----------------------------------------------------------------------
 
 def _check_province(province: Province, report: _Report) -> None:
-    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "name", "host name")
-    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "address", "address")
-    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "mac", "MAC address",
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "name", N_("host name"))
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "address", N_("address"))
+    _report_province_repeats(province, report, "hosts.yml", ("hosts",), "mac", N_("MAC address"),
                              normalise=lambda mac: mac.lower())
-    _report_province_repeats(province, report, "staff.yml", ("staff",), "username", "username",
+    _report_province_repeats(province, report, "staff.yml", ("staff",), "username", N_("username"),
                              across_units_only=True)
-    _report_province_repeats(province, report, "staff.yml", ("staff",), "ssh_key", "SSH key",
+    _report_province_repeats(province, report, "staff.yml", ("staff",), "ssh_key", N_("SSH key"),
                              normalise=lambda key: None if is_placeholder(key) else " ".join(key.split()[:2]),
                              show_value=False)
-    _report_province_repeats(province, report, "unit.yml", (), "domain", "domain",
+    _report_province_repeats(province, report, "unit.yml", (), "domain", N_("domain"),
                              entries=lambda unit: [(("unit",), unit.info)])
     _check_overlapping_subnets(province, report)
     _check_provincial_centre(province, report)
@@ -420,7 +447,8 @@ def _check_province(province: Province, report: _Report) -> None:
 def _report_province_repeats(province: Province, report: _Report, file_name: str, keys: tuple[str, ...],
                              key: str, noun: str, normalise=lambda value: value, across_units_only=False,
                              show_value=True, entries=None) -> None:
-    """A value (host name, address, username...) used twice: reported where it is used again."""
+    """A value (host name, address, username...) used twice: reported where it is used again. `noun`
+    is English, marked with N_()."""
     first_seen: dict[Any, tuple[Unit, YamlPath]] = {}
     for unit in province.units:
         for path, entry in (entries(unit) if entries else _entries(unit, file_name, *keys)):
@@ -436,11 +464,16 @@ def _report_province_repeats(province: Province, report: _Report, file_name: str
             other_unit, other_path = first_seen[value]
             if other_unit is unit and across_units_only:
                 continue  # reported by the unit's own check
-            shown = f"the {noun} '{value}'" if show_value else f"this {noun}"
-            where = "in this file" if other_unit is unit else f"in unit '{other_unit.id}'"
-            report.unit(unit, file_name, path + (key,),
-                        f"{shown} is already used at {format_path(other_path + (key,))} {where}; "
-                        f"each {noun} must be unique in the province")
+            message = {(True, True): N_("the {noun} '{value}' is already used at {path} in this file; each {noun} "
+                                       "must be unique in the province"),
+                       (True, False): N_("the {noun} '{value}' is already used at {path} in unit '{unit}'; each "
+                                         "{noun} must be unique in the province"),
+                       (False, True): N_("this {noun} is already used at {path} in this file; each {noun} must be "
+                                         "unique in the province"),
+                       (False, False): N_("this {noun} is already used at {path} in unit '{unit}'; each {noun} must "
+                                          "be unique in the province")}[show_value, other_unit is unit]
+            report.unit(unit, file_name, path + (key,), _(message).format(
+                noun=_(noun), value=value, path=format_path(other_path + (key,)), unit=other_unit.id))
 
 
 def _check_overlapping_subnets(province: Province, report: _Report) -> None:
@@ -452,9 +485,10 @@ def _check_overlapping_subnets(province: Province, report: _Report) -> None:
                 continue
             for other, other_unit, other_path in seen:
                 if subnet.overlaps(other):
-                    where = "in this file" if other_unit is unit else f"in unit '{other_unit.id}'"
-                    report.unit(unit, "addressing.yml", path + ("subnet",),
-                                f"the subnet {subnet} overlaps {other} at {format_path(other_path)} {where}")
+                    message = (N_("the subnet {subnet} overlaps {other} at {path} in this file") if other_unit is unit
+                               else N_("the subnet {subnet} overlaps {other} at {path} in unit '{unit}'"))
+                    report.unit(unit, "addressing.yml", path + ("subnet",), _(message).format(
+                        subnet=subnet, other=other, path=format_path(other_path), unit=other_unit.id))
                     break
             seen.append((subnet, unit, path + ("subnet",)))
 
@@ -462,11 +496,12 @@ def _check_overlapping_subnets(province: Province, report: _Report) -> None:
 def _check_provincial_centre(province: Province, report: _Report) -> None:
     centres = [unit for unit in province.units if unit.info.get("kind") == "provincial_centre"]
     if not centres and province.units:
-        report.add(province.units_dir, (), "no unit has kind 'provincial_centre'; the province needs exactly one "
-                                           "(its Statistics and Informatics centre)")
+        report.add(province.units_dir, (), _("no unit has kind 'provincial_centre'; the province needs exactly "
+                                             "one (its Statistics and Informatics centre)"))
     for unit in centres[1:]:
         report.unit(unit, "unit.yml", ("unit", "kind"),
-                    f"unit '{centres[0].id}' is already the provincial centre; a province has exactly one")
+                    _("unit '{unit}' is already the provincial centre; a province has exactly one").format(
+                        unit=centres[0].id))
 
 
 # --- province policy, host_vars and secrets ---------------------------------------------------
@@ -494,7 +529,7 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                               if other.is_dir() and other.resolve() != units_dir.resolve()]
     # host_vars are shared by every province of this inventory folder (Ansible reads them beside
     # each *.unitctl.yml source), so a host of any of them is a known host.
-    known_hosts = {host.get("name") for each in provinces for _, host in each.all_hosts()
+    known_hosts = {host.get("name") for each in provinces for _path, host in each.all_hosts()
                    if isinstance(host.get("name"), str)}
     # With a hosts.yml missing or unreadable every host_vars file could look orphaned: don't claim so.
     hosts_all_read = all("hosts.yml" in unit.data for unit in province.units)
@@ -504,23 +539,25 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
         if vars_file.kind == "host_vars" and hosts_all_read and vars_file.name not in known_hosts \
                 and vars_file.entry not in orphans_named:
             orphans_named.add(vars_file.entry)
-            what = "folder" if vars_file.entry.is_dir() else "file"
-            report.add(vars_file.entry, (), f"no unit has a host named '{vars_file.name}'; rename this {what} "
-                                            "after an existing host or delete it")
+            message = (N_("no unit has a host named '{host}'; rename this folder after an existing host or delete it")
+                       if vars_file.entry.is_dir() else
+                       N_("no unit has a host named '{host}'; rename this file after an existing host or delete it"))
+            report.add(vars_file.entry, (), _(message).format(host=vars_file.name))
         loaded = load_yaml_file(file)
         if loaded.error:
             report.add(file, (), loaded.error.reason, line=loaded.error.line)
             continue
         if file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             if not vars_file.is_policy:  # validation cannot read it, so it could hide anything
-                report.add(file, (), f"an encrypted file here ({vars_file.describe()}) cannot be checked, so it "
-                                     "could override province policy unseen; secrets live in the vault files of "
-                                     "group_vars/all/ (the province's) and group_vars/lab/ (the lab's)")
+                report.add(file, (), _("an encrypted file here ({applies_to}) cannot be checked, so it could "
+                                       "override province policy unseen; secrets live in the vault files of "
+                                       "group_vars/all/ (the province's) and group_vars/lab/ (the lab's)").format(
+                                           applies_to=vars_file.describe()))
             continue
         if loaded.data is None:
             continue
         if not isinstance(loaded.data, dict):
-            report.add(file, (), "a variables file must be a mapping of names to values", loaded)
+            report.add(file, (), _("a variables file must be a mapping of names to values"), loaded)
             continue
         if vars_file.is_policy:
             if vars_file.name == "all":
@@ -528,8 +565,9 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             for key in map(str, loaded.data):
                 first = set_in.setdefault((vars_file.name, key), file)
                 if first != file:
-                    report.add(file, (key,), f"'{key}' is already set in {report.name(first)}; Ansible would take "
-                                             "one of the two silently: set each policy key in one file", loaded)
+                    report.add(file, (key,), _("'{key}' is already set in {file}; Ansible would take one of the two "
+                                               "silently: set each policy key in one file").format(
+                                                   key=key, file=report.name(first)), loaded)
             for path, reason in check_policy_file(vars_file.name, loaded.data):
                 report.add(file, path, reason, loaded)
             if vars_file.name == "all":
@@ -538,7 +576,8 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             for key in loaded.data:
                 reason = override_refused(str(key))
                 if reason:
-                    report.add(file, (key,), f"{reason}; {vars_file.describe()} may not override it", loaded)
+                    report.add(file, (key,), _("{reason}; {applies_to} may not override it").format(
+                        reason=reason, applies_to=vars_file.describe()), loaded)
         if file.name == "addressing.yml" and vars_file.is_policy and vars_file.name == "all":
             issues: list[tuple[YamlPath, str]] = []
             wanted = {key: loaded.data[key] for key in PROVINCE_ADDRESSING if key in loaded.data}
@@ -549,8 +588,9 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
     policy_folder = inventory_root / "group_vars" / "all"
     if policy_folder.is_dir():
         for key in missing_required(province_keys):
-            report.add(policy_folder, (key.name,), f"'{key.name}' is not set; every province sets it "
-                                                   f"({key.meaning}; {TYPE_WORDS[key.type]})")
+            report.add(policy_folder, (key.name,), _("'{key}' is not set; every province sets it ({meaning}; "
+                                                     "{type})").format(key=key.name, meaning=key.meaning,
+                                                                       type=word(TYPE_WORDS, key.type)))
 
 
 def _check_removable_media_exceptions(policy: dict[str, tuple[Path, YamlFile]], known_hosts: set | None,
@@ -563,10 +603,13 @@ def _check_removable_media_exceptions(policy: dict[str, tuple[Path, YamlFile]], 
 
     profiles = values("province_workstation_profiles")
     known = {"province_removable_media_allowed_profiles": (
-                 set(map(str, profiles)) if isinstance(profiles, dict) else None, "workstation profile",
-                 "province_workstation_profiles"),
-             "province_removable_media_allowed_hosts": (known_hosts, "host", "the units' hosts.yml")}
-    for key, (names, noun, source) in known.items():
+                 set(map(str, profiles)) if isinstance(profiles, dict) else None,
+                 N_("'{entry}' is not a workstation profile{hint}; the exception would allow nothing (the "
+                    "workstation profiles are in province_workstation_profiles: {names})")),
+             "province_removable_media_allowed_hosts": (
+                 known_hosts, N_("'{entry}' is not a host{hint}; the exception would allow nothing (the hosts are "
+                                 "in the units' hosts.yml)"))}
+    for key, (names, message) in known.items():
         entries = values(key)
         if names is None or not isinstance(entries, list):
             continue
@@ -574,10 +617,9 @@ def _check_removable_media_exceptions(policy: dict[str, tuple[Path, YamlFile]], 
         for index, entry in enumerate(entries):
             if isinstance(entry, str) and "{{" not in entry and entry.strip() and entry not in names:
                 close = difflib.get_close_matches(entry, sorted(names), n=1, cutoff=0.75)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                listed = f": {', '.join(sorted(names))}" if noun == "workstation profile" else ""
-                report.add(file, (key, index), f"'{entry}' is not a {noun}{hint}; the exception would allow "
-                                               f"nothing (the {noun}s are in {source}{listed})", loaded)
+                hint = did_you_mean_hint(close[0]) if close else ""
+                report.add(file, (key, index), _(message).format(entry=entry, hint=hint,
+                                                                 names=", ".join(sorted(names))), loaded)
 
 
 # The device roles each platform has templates for (templates/network/<platform>/<role>.*; `base`
@@ -589,6 +631,9 @@ PLATFORM_ROLES = {platform.name: tuple(sorted({f.name.split(".")[0] for f in pla
 # would reach every switch's management address).
 HOST_VLAN_PURPOSE = {"cms_client": "cms_clients", "printer": "printers", "unit_server": "servers",
                      "centre_server": "servers"}
+# Those host functions in words ("a {function} belongs on a VLAN with purpose ...").
+HOST_FUNCTION_WORDS = {"cms_client": N_("cms client"), "printer": N_("printer"), "unit_server": N_("unit server"),
+                       "centre_server": N_("centre server")}
 
 # The group_vars folders whose keys the policy schema governs (inventory/policy-schema.yml).
 POLICY_GROUPS = ("all", "lab")
@@ -608,8 +653,10 @@ class VarsFile:
     entry: Path  # the file itself, or the folder it is in (group_vars/NAME/)
 
     def describe(self) -> str:
-        what = "a host" if self.kind == "host_vars" else f"the group '{self.name}'"
-        return f"{what} ({self.kind})"
+        """What the file applies to, in words: "a host (host_vars)", "the group 'x' (group_vars)"."""
+        if self.kind == "host_vars":
+            return _("a host ({kind})").format(kind=self.kind)
+        return _("the group '{group}' ({kind})").format(group=self.name, kind=self.kind)
 
 
 def vars_files(inventory_root: Path) -> list[VarsFile]:
@@ -653,14 +700,16 @@ def override_refused(key: str) -> str | None:
     (<role>_*: the playbooks set them from policy), the plays' settings, and Ansible's connection
     and privilege settings other than a host's own address, port and Python."""
     if province_owned(key):
-        return f"'{key}' is province policy, set only in group_vars/all/ by the ICT council"
+        return _("'{key}' is province policy, set only in group_vars/all/ by the ICT council").format(key=key)
     role = next((name for name in role_names() if key.startswith(f"{name}_")), None)
     if role:
-        return f"'{key}' is an input of the {role} role, which the playbooks set from province policy"
+        return _("'{key}' is an input of the {role} role, which the playbooks set from province policy").format(
+            key=key, role=role)
     if key.startswith(PLAY_PREFIXES):
-        return f"'{key}' is a setting of the toolkit's plays"
+        return _("'{key}' is a setting of the toolkit's plays").format(key=key)
     if key.startswith("ansible_") and key not in HOST_CONNECTION_KEYS:
-        return f"'{key}' is how Ansible connects and gains privilege, set by the province (automation.yml)"
+        return _("'{key}' is how Ansible connects and gains privilege, set by the province (automation.yml)").format(
+            key=key)
     return None
 
 
@@ -691,8 +740,8 @@ def _check_secrets(inventory_root: Path, province: Province, report: _Report) ->
     for file, loaded in candidates:
         if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             for path in _plaintext_secrets(loaded.data, ()):
-                report.add(file, path, f"'{path[-1]}' holds a plaintext secret; move the value into an "
-                                       f"ansible-vault file and write \"{{{{ vault_{path[-1]} }}}}\" here", loaded)
+                report.add(file, path, _("'{key}' holds a plaintext secret; move the value into an ansible-vault "
+                                         "file and write \"{{{{ vault_{key} }}}}\" here").format(key=path[-1]), loaded)
 
 
 def _plaintext_secrets(value: Any, path: YamlPath) -> Iterator[YamlPath]:
