@@ -74,11 +74,11 @@ def template_text() -> str:
     return render(fresh)
 
 
-def placeholders(text: str) -> tuple[set[str], list[str]]:
-    """The named {fields} of a message and its %-fields (argparse's), as a translation must keep
-    them. Raises ValueError for unbalanced braces."""
+def placeholders(text: str) -> list[str]:
+    """The placeholders of a message as a translation must keep them, sorted: each named {field}
+    once, and every %-field (argparse's messages). Raises ValueError for unbalanced braces."""
     fields = {field for _text, field, _spec, _conversion in string.Formatter().parse(text) if field is not None}
-    return fields, sorted(PERCENT_FIELD.findall(text))
+    return sorted(f"{{{field}}}" for field in fields) + sorted(PERCENT_FIELD.findall(text))
 
 
 def translation_problems(template: Catalog, translated: Catalog) -> list[str]:
@@ -104,7 +104,8 @@ def translation_problems(template: Catalog, translated: Catalog) -> list[str]:
             wanted = placeholders(english[-1])
             for text in strings:
                 if placeholders(text) != wanted:
-                    problems.append(f"placeholders differ from the English {wanted}: {shown!r} -> {text!r}")
+                    problems.append(f"placeholders differ from the English ({' '.join(wanted)}): {shown!r} -> "
+                                    f"{text!r}")
         except ValueError as error:
             problems.append(f"unbalanced braces ({error}): {shown!r}")
     return problems

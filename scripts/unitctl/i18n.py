@@ -66,7 +66,8 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def word(words: dict, key: object) -> str:
     """The entry `key` of a table of N_()-marked English words, in the environment's language;
     str(key) itself when the table lacks it."""
-    return _(words[key]) if key in words else str(key)
+    english = words.get(key)
+    return _(english) if english is not None else str(key)
 
 
 def number(value: object) -> str:

@@ -1,12 +1,21 @@
-"""What every unit test starts from: the inventory choice of unitctl's commands as on a fresh
-checkout (no UNITCTL_INVENTORY, no unitctl.local.yml), whatever the shell or checkout running the
-tests has set, so that the lab stays the default. Tests of the choice set them themselves."""
+"""What every unit test starts from, whatever the machine, shell or checkout running the tests:
+
+- unitctl's messages in English: unitctl.i18n follows LANGUAGE first, as gettext does, so a
+  machine's LANG=fa_IR.UTF-8 does not change what the tests read. tests/unit/test_messages.py
+  sets the locale variables itself for each run in another language.
+- the inventory choice of unitctl's commands as on a fresh checkout (no UNITCTL_INVENTORY, no
+  unitctl.local.yml), so that the lab stays the default. Tests of the choice set them themselves.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from unitctl import paths
+
+os.environ["LANGUAGE"] = "en"
 
 
 @pytest.fixture(autouse=True)

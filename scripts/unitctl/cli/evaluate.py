@@ -162,8 +162,9 @@ def print_summary(report: dict) -> None:
             # A playbook's command is typed as it is; a person's task (no command) is read, so in the
             # message's language when the check has it in Persian.
             task = failure.get("fix_fa") if language() == "fa" and failure.get("fix_fa") else failure["fix"]
+            fix = failure["fix_command"] or task
             print(f"  [{severity}] {failure['check_id']} {failure['host']}: {title}  -> "
-                  + _("fix: {command}").format(command=failure["fix_command"] or task))
+                  + _("fix: {command}").format(command=fix))
         if unit["unreachable_hosts"]:
             print("  " + _("unreachable: {hosts}").format(hosts=", ".join(unit["unreachable_hosts"])))
         if unit.get("evaluated") == "none":

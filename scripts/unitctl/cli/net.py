@@ -88,7 +88,8 @@ def _run(args: argparse.Namespace) -> int:
     differing = [r.device for r in results if r.ok and r.comparison and not r.comparison.in_sync]
     if command == "drift":
         print("drift: " + _("{count} of {total} devices differ from intended").format(
-            count=number(len(differing)), total=number(len(results))) + (f": {', '.join(differing)}" if differing else ""))
+            count=number(len(differing)), total=number(len(results)))
+              + (f": {', '.join(differing)}" if differing else ""))
     if failed:
         print(f"net {command}: " + _("{count} of {total} devices FAILED: {devices}").format(
             count=number(len(failed)), total=number(len(results)), devices=", ".join(failed)), file=sys.stderr)
@@ -126,7 +127,8 @@ def _print_result(command: str, result) -> None:
         print(f"{result.device}: " + _("FAILED: {reason}").format(reason=result.message))
         return
     if command == "backup":
-        print(f"{result.device}: " + (_("backed up (changed)") if result.backup_changed else _("backed up (unchanged)")))
+        state = _("backed up (changed)") if result.backup_changed else _("backed up (unchanged)")
+        print(f"{result.device}: {state}")
         return
     lines = result.lines
     if command == "push":

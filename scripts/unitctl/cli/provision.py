@@ -54,7 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                            help=_("unit id, e.g. qom-court (several allowed)")).completer = unit_ids_completer
     add_inventory_option(provision, paths.LAB_INVENTORY, N_("the lab province, inventory/lab.unitctl.yml"))
     provision.add_argument("--playbook", action="append", default=None,
-                           help=_("playbook to run (repeatable; default {playbook})").format(playbook=DEFAULT_PLAYBOOK))
+                           help=_("playbook to run (repeatable; default {playbook})").format(
+                               playbook=DEFAULT_PLAYBOOK))
     provision.add_argument("--check", action="store_true", help=_("show what would change, change nothing"))
     provision.add_argument("--diff", action="store_true", help=_("show the changes to files"))
     provision.set_defaults(func=run, ansible_args=[])  # filled by unitctl.cli.parse_args from after `--`

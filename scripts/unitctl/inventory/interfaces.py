@@ -47,6 +47,7 @@ def ios_port_problem(name: str) -> str | None:
                  "GigabitEthernet1/0/1 (or Gi1/0/1)").format(port=name)
     kind, number = match.groups()
     close = difflib.get_close_matches(kind.lower(), list(_IOS_TYPES_BY_LOWER), n=1, cutoff=0.6)
-    hint = _(" (did you mean '{suggestion}'?)").format(suggestion=_IOS_TYPES_BY_LOWER[close[0]] + number) if close else ""
+    hint = (_(" (did you mean '{suggestion}'?)").format(suggestion=_IOS_TYPES_BY_LOWER[close[0]] + number)
+            if close else "")
     return _("'{port}' is not an IOS interface name: IOS has no interface type '{type}'{hint}").format(
         port=name, type=kind, hint=hint)

@@ -89,7 +89,8 @@ def _propose_block(inventory_root: Path, units_dir: Path) -> ipaddress.IPv4Netwo
     block = free_block(space, prefix, used)
     if block is None:
         raise NewUnitRefused(_("the province address space {space} has no free /{prefix} block left; "
-                               "the ICT council must widen it in {file}").format(space=space, prefix=prefix, file=policy))
+                               "the ICT council must widen it in {file}").format(
+                                   space=space, prefix=prefix, file=policy))
     return block
 
 

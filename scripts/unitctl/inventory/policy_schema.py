@@ -306,8 +306,9 @@ def _dict_problems(key: PolicyKey, value: dict, path: tuple) -> list[tuple[tuple
         if spec is None:
             close = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.75)
             hint = _(" (did you mean {suggestion}?)").format(suggestion=repr(close[0])) if close else ""
-            problems.append((path + (name,), _("'{field}' is not a field of {key}{hint}; its fields are {fields}").format(
-                field=name, key=key.name, hint=hint, fields=", ".join(fields))))
+            problems.append((path + (name,), _("'{field}' is not a field of {key}{hint}; its fields are "
+                                               "{fields}").format(field=name, key=key.name, hint=hint,
+                                                                  fields=", ".join(fields))))
         else:
             problems += _value_problems(spec, item, path + (name,))
     missing = [name for name in fields if name not in value]

@@ -1,10 +1,10 @@
 """The shape of the five unit files, as plain Python data (see inventory/README.md).
 
 Each kind of value knows how to check itself and says what is wrong in words a technician
-understands (in the environment's language: unitctl.i18n; a kind's `rule`, `noun` and `subject`
-are English marked with N_(), translated where a problem is worded). A schema never stops at the first problem: `check` appends every issue it finds.
-Rules that need more than one value (a VLAN used but not defined, duplicates, overlaps) live in
-validate.py.
+understands, in the environment's language (unitctl.i18n: a kind's `rule`, `noun` and `subject`
+are English marked with N_(), translated where a problem is worded). A schema never stops at the
+first problem: `check` appends every issue it finds. Rules that need more than one value (a VLAN
+used but not defined, duplicates, overlaps) live in validate.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Validation of a province: the schema of every unit file plus the rules across files and units.
 
-`validate_province` reports every problem at once (file, YAML path, line, reason in plain words,
-in the language of the environment: unitctl.i18n) so a technician can fix them all in one pass. Nothing here raises on a broken inventory.
+`validate_province` reports every problem at once (file, YAML path, line, reason in plain words
+in the environment's language: unitctl.i18n) so a technician can fix them all in one pass.
+Nothing here raises on a broken inventory.
 File names in problems start at the inventory folder (e.g. `inventory/units/qom-court/hosts.yml`),
 which is what a technician sees from the top of the checkout.
 """
