@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 
 from lab_helpers import MACHINES, compliance, hosts_of, not_failing_when_bare, playbook, sudo_on
 
 pytestmark = pytest.mark.lab
+ROOT = Path(__file__).resolve().parents[2]
 SERVER = hosts_of("unit_server", "lab-prosecutor")[0]
 WORKSTATION = hosts_of("cms_client", "lab-prosecutor")[0]
 CHECK_PREFIXES = ("UPD-", "ACCT-")
@@ -104,3 +106,27 @@ def test_process_accounting_is_skipped_not_failed_where_the_kernel_refuses_it(co
     assert refused == "-1 Operation not permitted", refused
     assert "ConditionResult=no" in state and "ActiveState=inactive" in state and "UnitFileState=enabled" in state, state
     assert "acct" not in state.split("UnitFileState=enabled", 1)[1], f"acct.service failed: {state}"
+
+
+def test_a_package_removed_by_hand_is_installed_again_though_the_run_skips_installed_ones(converged, tmp_path):
+    """A run reads the installed packages once (playbooks/connect.yml) and each role skips its `apt`
+    step when all it names is there. The list is read afresh every run, never from Ansible's fact
+    cache: sysstat removed by hand is installed again by the next run, which the run after skips."""
+    play = tmp_path / "accounting.yml"
+    play.write_text(json.dumps([
+        {"import_playbook": str(ROOT / "playbooks" / "connect.yml")},
+        {"name": "Accounting", "hosts": SERVER, "gather_facts": False, "become": True, "roles": [{"role": "accounting"}]},
+    ]))
+    install = "accounting : Install acct and sysstat"
+    root(f"{QUIET} remove sysstat")
+    assert "ii  sysstat" not in root("dpkg -l sysstat || true")
+    again = playbook(str(play), "--limit", SERVER)
+    assert again.result.returncode == 0, again.result.stdout[-3000:]
+    assert f"TASK [{install}]" in again.result.stdout
+    assert again.result.stdout.split(f"TASK [{install}]")[1].split("TASK [")[0].lstrip().startswith("changed:"), \
+        again.result.stdout[-3000:]
+    assert "ii  sysstat" in root("dpkg -l sysstat")
+    quiet = playbook(str(play), "--limit", SERVER)
+    assert quiet.result.returncode == 0 and quiet.recap[SERVER]["changed"] == 0, quiet.result.stdout[-3000:]
+    assert quiet.result.stdout.split(f"TASK [{install}]")[1].split("TASK [")[0].lstrip().startswith("skipping:"), \
+        quiet.result.stdout[-3000:]
