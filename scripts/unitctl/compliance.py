@@ -17,7 +17,7 @@ import paramiko
 import pytest
 
 from unitctl.inventory.load import Province
-from unitctl.paths import LAB_STATE_DIR
+from unitctl.paths import LAB_STATE_DIR, PROJECT_ROOT
 
 # The published severity scale, most serious first; reports weigh failures by it.
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -51,8 +51,12 @@ class Check:
         unknown = [control for control in self.controls if not CONTROL_PATTERN.match(control)]
         if unknown:
             raise ValueError(f"check {self.id}: controls {unknown} are not 'CIS N.N[.N...]' or 'dev-sec os-NN'")
-        if not fix_is_playbook(self.fix) and not self.fix_fa:
-            raise ValueError(f"check {self.id}: its fix is a person's task, not a playbook: give it in Persian (fix_fa)")
+        if fix_is_playbook(self.fix):
+            if not (PROJECT_ROOT / self.fix).is_file():
+                raise ValueError(f"check {self.id}: its fix {self.fix} is not a playbook of the toolkit")
+        elif not self.fix_fa:
+            raise ValueError(f"check {self.id}: its fix {self.fix!r} is not one playbook (playbooks/NAME.yml), so it "
+                             "must be a person's task, given in Persian too (fix_fa)")
 
 
 def fix_is_playbook(fix: str) -> bool:

@@ -391,7 +391,7 @@ def test_a_server_room_above_its_limit_fails_and_shows_in_the_report(lab, tmp_pa
     27 °C (inventory/lab/units/lab-court/rooms.yml). The unit's check fails PWR-008 naming both
     values while PWR-007 (measured) passes, and the unit's report shows the reading beside the UPS's
     state as above the limit; back at 24 °C the same check passes and the report says within limits."""
-    limit = next(unit for unit in load_units_dir(paths.LAB_UNITS_DIR) if unit.id == "lab-court") \
+    limit = next(unit for unit in load_units_dir(paths.LAB_UNITS_DIR).units if unit.id == "lab-court") \
         .rooms["server_room"]["temperature_c"]["max"]
     original = ok(SERVER, f"cat {UPS_STATUS_FILE}")
 

@@ -98,3 +98,4 @@ def test_a_fix_is_a_playbook_or_a_persons_task_in_both_languages():
     with pytest.raises(ValueError, match="fix_fa"):
         Check(**fields, fix="check the air conditioning")
     assert Check(**fields, fix="check the air conditioning", fix_fa="سرمایش را بررسی کنید").fix_fa
+
