@@ -95,7 +95,10 @@ def test_what_was_broken_is_named_with_its_fix(lab, reports):
     for unit in report["units"].values():
         for failure in unit["failures"]:
             assert failure["fix"] and failure["title_fa"], failure
-            assert f"fix: ansible-playbook {failure['fix']} --limit {failure['host']}" in result.stdout
+            # The command printed is the one to copy: the run's inventory named, since ansible.cfg's is the lab's.
+            assert failure["fix_command"] == (f"ansible-playbook -i inventory/lab.unitctl.yml {failure['fix']} "
+                                              f"--limit {failure['host']}"), failure
+            assert f"fix: {failure['fix_command']}" in result.stdout
     drift = [f for u in report["units"].values() for f in u["failures"] if f["host"] == "court-sw1"]
     assert any(f"vlan {STRAY_VLAN}" in f["evidence"] for f in drift), drift
     for unit_id in ("lab-centre", "lab-court", "lab-prosecutor"):
