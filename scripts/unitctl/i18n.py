@@ -155,6 +155,46 @@ def _compile(po: Path, mo: Path) -> None:
     partial.replace(mo)  # whole or not at all: another unitctl may be reading it
 
 
+# The locale every Debian 12 system has (glibc's built-in C.UTF-8), for programs that need one.
+FALLBACK_LOCALE = "C.UTF-8"
+LOCALE_CATEGORIES = ("LC_ALL", "LC_CTYPE", "LC_COLLATE", "LC_MESSAGES", "LC_MONETARY", "LC_NUMERIC", "LC_TIME",
+                     "LANG")
+
+
+def locale_exists(name: str) -> bool:
+    """Whether the C library can use the locale `name` ("fa_IR.UTF-8"): only a generated locale can.
+    The process's own locale is left as it was."""
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, name)
+    except locale.Error:
+        return False
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+    return True
+
+
+def usable_locale_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables to change so that programs that need a working locale run: `{}` when every
+    locale the environment names is generated on this machine.
+
+    gettext reads only the variables, so LANG=fa_IR.UTF-8 gives Persian messages where fa_IR was
+    never generated; Ansible instead refuses to start ("could not initialize the preferred locale"),
+    in ansible-playbook and wherever its CLI code is imported (unitctl net). Then the answer is
+    LC_ALL=C.UTF-8, which Ansible accepts, and LANGUAGE set to the language asked for (unless it
+    is set already), so that messages keep their language: gettext reads LANGUAGE first."""
+    environ = os.environ if environ is None else environ
+    named = {environ[name] for name in LOCALE_CATEGORIES if environ.get(name)}
+    if all(locale_exists(name) for name in named) or not locale_exists(FALLBACK_LOCALE):
+        return {}
+    changes = {"LC_ALL": FALLBACK_LOCALE}
+    if not environ.get("LANGUAGE"):
+        wanted = next((environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(name)), "")
+        if wanted:
+            changes["LANGUAGE"] = wanted
+    return changes
+
+
 def translate_argparse() -> None:
     """argparse's own words (usage:, options, its errors) from unitctl's catalogue: argparse asks
     gettext's global domain, which this makes unitctl's. For the command's process only (main)."""

@@ -220,6 +220,32 @@ def test_a_unit_missing_from_the_inventory_is_looked_for_in_persian(broken, cach
         "(`unitctl use inventory/qom.unitctl.yml` آن را برای این نسخهٔ مخزن تعیین می‌کند)\n")
 
 
+def test_ansible_runs_under_the_persian_locale_the_readme_gives(cache):
+    # LANG=fa_IR.UTF-8 where fa_IR was never generated: Ansible refuses such a locale, in
+    # ansible-playbook (provision) and in its CLI code that `net` imports, unless unitctl hands it
+    # C.UTF-8; the messages stay Persian.
+    rendered = unitctl(PROJECT_ROOT, cache, "net", "render", "-i", "inventory/lab.unitctl.yml", "-l", "court-sw1",
+                       LANG="fa_IR.UTF-8")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "hostname court-sw1" in rendered.stdout.splitlines()
+    listed = unitctl(PROJECT_ROOT, cache, "provision", "lab-court", "--", "--syntax-check", LANG="fa_IR.UTF-8")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("اجرا: ansible-playbook -i inventory/lab.unitctl.yml playbooks/site.yml "
+                                    "--limit unit_lab_court --syntax-check\n")
+    assert "could not initialize the preferred locale" not in listed.stdout + listed.stderr
+
+
+def test_a_locale_that_is_not_generated_is_replaced_for_ansible_keeping_the_language():
+    assert i18n.usable_locale_environment({"LANG": "fa_ZZ.UTF-8"}) == {"LC_ALL": "C.UTF-8", "LANGUAGE": "fa_ZZ.UTF-8"}
+    assert i18n.usable_locale_environment({"LC_ALL": "fa_ZZ.UTF-8", "LANG": "C.UTF-8"}) == {
+        "LC_ALL": "C.UTF-8", "LANGUAGE": "fa_ZZ.UTF-8"}
+    # LANGUAGE already says the language: only the locale changes.
+    assert i18n.usable_locale_environment({"LANGUAGE": "fa", "LANG": "fa_ZZ.UTF-8"}) == {"LC_ALL": "C.UTF-8"}
+    assert i18n.usable_locale_environment({"LANG": "C.UTF-8", "LANGUAGE": "fa"}) == {}
+    assert i18n.usable_locale_environment({}) == {}
+    assert not i18n.locale_exists("fa_ZZ.UTF-8") and i18n.locale_exists("C.UTF-8")
+
+
 def test_without_a_cache_to_compile_into_messages_stay_english_and_say_why(broken, tmp_path):
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("", encoding="utf-8")

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from unitctl.i18n import N_, _, translate_argparse
+from unitctl.i18n import N_, _, translate_argparse, usable_locale_environment
 
 # Exit status of a command refused before it did anything (a bad path, a broken inventory).
 EXIT_REFUSED = 2
@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A locale named but not generated here (LANG=fa_IR.UTF-8, as the README suggests): Ansible would
+    # refuse to start in provision and net; C.UTF-8 instead, the messages' language kept.
+    os.environ.update(usable_locale_environment())
     translate_argparse()
     parser = build_parser()
     try:
