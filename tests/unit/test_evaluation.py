@@ -293,6 +293,44 @@ def test_a_unit_not_or_not_fully_evaluated_says_so_in_both_languages(province):
     assert 'data-unit="lab-centre"' not in notice
 
 
+def test_a_unit_not_evaluated_has_no_score_shown_and_no_trend_to_or_from_it(province, tmp_path, capsys):
+    checks = CHECKS | HARDENING
+    history = tmp_path / "history"
+
+    def run(day: int, outcome: str) -> dict:
+        moment = datetime(2026, 11, day, 12, 0, tzinfo=UTC)
+        report = evaluation.build_evaluation(
+            {"checks": checks, "results": [result(check_id, "pros-srv", "lab-prosecutor", outcome)
+                                           for check_id in ("SSH-002", "BASE-001", "SSH-006")]},
+            province, run_info(started=moment, finished=moment), evaluation.previous_for(history))
+        evaluation.write_outputs(report, tmp_path / "out", history)
+        return report["units"]["lab-prosecutor"]
+
+    assert run(1, "pass")["score"] == 100.0
+    offline = run(2, "unreachable")
+    # Its unreachable host counts as not passed (0), but a fall from 100 to 0 is not what happened.
+    assert (offline["score"], offline["evaluated"], offline["trend"], offline["previous_score"]) == (0.0, "none", None, 100.0)
+    back = run(3, "pass")
+    assert (back["score"], back["trend"], back["previous_score"]) == (100.0, None, None)
+    assert run(4, "pass")["trend"] == 0.0
+
+    report = evaluation.build_evaluation(
+        {"checks": checks, "results": [result("SSH-006", "pros-srv", "lab-prosecutor", "unreachable", "TimeoutError"),
+                                       result("SSH-006", "court-srv", "lab-court", "pass")]},
+        province, run_info(), {"units": {"lab-prosecutor": {"score": 90.0, "evaluated": "complete"}}})
+    page = evaluation.render_html(report)
+    row = page.split('id="scores"')[1].split('data-unit="lab-prosecutor"')[1].split("</tr>")[0]
+    assert re.findall(r'<td class="(?:score|trend)">(.*?)</td>', row) == ["—", "—"]
+    assert "۰٫۰٪" not in row and "0.0%" not in row
+    benchmark = page.split('id="benchmarks"')[1].split('data-unit="lab-prosecutor">')[1].split("</tr>")[0]
+    assert '<td class="score">—</td>' in benchmark and "ارزیابی نشد" in benchmark and "CIS 5.1.8" not in benchmark
+    court = page.split('id="benchmarks"')[1].split('data-unit="lab-court">')[1].split("</tr>")[0]
+    assert "۱۰۰٫۰٪" in court
+    evaluate_cli.print_summary(report)
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("lab-prosecutor"))
+    assert line.split()[1:3] == ["n/a", "0"]  # no score, no trend: the columns after it are the counts
+
+
 def test_a_unit_with_no_result_at_all_is_not_evaluated(province):
     report = build(province, [result("SSH-002", "court-srv", "lab-court", "pass")])
     assert report["units"]["lab-centre"]["evaluated"] == "none"

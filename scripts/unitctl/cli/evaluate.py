@@ -151,7 +151,9 @@ def print_summary(report: dict) -> None:
     columns = (_("unit"), _("score"), _("trend"), _("pass"), _("fail"), _("error"), _("unreach"))
     print("\n" + _row(columns))
     for unit_id, unit in report["units"].items():
-        score = _("n/a") if unit["score"] is None else _("{score}%").format(score=number(f"{unit['score']:.1f}"))
+        # A unit not evaluated scores 0 (its hosts unreachable), but has no score to show, as in the report.
+        shown = evaluation.charted_score(unit)
+        score = _("n/a") if shown is None else _("{score}%").format(score=number(f"{shown:.1f}"))
         trend = "" if unit["trend"] is None else number(f"{unit['trend']:+.1f}")
         counts = unit["counts"]
         tally = (number(counts[key]) for key in ("pass", "fail", "error", "unreachable"))

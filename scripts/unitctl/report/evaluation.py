@@ -200,8 +200,12 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
         failures = [_failure(result, checks, run.inventory) for result in mine
                     if result["outcome"] in ("fail", "error")]
         score = unit_score(mine, checks)
+        evaluated = coverage(mine)
         earlier = (previous or {}).get("units", {}).get(unit.id) or {}
-        before = earlier.get("score")
+        # A run that could not evaluate the unit (its hosts unreachable: scored 0) says nothing of
+        # how it changed: no trend from it, nor to it.
+        before = charted_score(earlier)
+        now = None if evaluated == "none" else score
         measured = earlier.get("measured") or (previous or {}).get("run") or {}
         units[unit.id] = {
             "name_fa": unit.info.get("name_fa"),
@@ -209,7 +213,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "kind": unit.info.get("kind"),
             "score": score,
             "previous_score": before,
-            "trend": None if score is None or before is None else round(score - before, 1),
+            "trend": None if now is None or before is None else round(now - before, 1),
             "counts": {outcome: counts[outcome] for outcome in
                        ("pass", "fail", "error", "unreachable", "skipped", "not_applicable")},
             "failures_by_severity": {severity: sum(1 for f in failures if f["severity"] == severity)
@@ -218,7 +222,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "fix_first": fix_first(failures, run.inventory),
             "unreachable_hosts": sorted({r["host"] for r in mine if r["outcome"] == "unreachable"}),
             "error_hosts": sorted({r["host"] for r in mine if r["outcome"] == "error"}),
-            "evaluated": coverage(mine),
+            "evaluated": evaluated,
             "status": _status(mine),
             "previous_started": measured.get("started") if before is not None else None,
             "previous_started_jalali": measured.get("started_jalali") if before is not None else None,
