@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -423,7 +424,9 @@ def test_check_prints_and_reports_each_fix_on_the_inventory_it_used(monkeypatch,
     assert ran == [(QOM, ["qom-court"])]
     fix = "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit qom-court-srv1"
     assert f"[critical] SSH-002 qom-court-srv1: Password login is off  -> fix: {fix}\n" in capsys.readouterr().out
-    assert f"<code>{fix}</code>" in (tmp_path / "out" / "evaluation.html").read_text(encoding="utf-8")
+    page = (tmp_path / "out" / "evaluation.html").read_text(encoding="utf-8")
+    commands = [re.sub(r"<[^>]+>", "", code.split("</code>")[0]) for code in page.split('<code class="command">')[1:]]
+    assert fix in commands
     report = json.loads((tmp_path / "out" / "evaluation.json").read_text(encoding="utf-8"))
     assert report["run"]["inventory"] == "inventory/qom.unitctl.yml"
     assert report["units"]["qom-court"]["failures"][0]["fix_command"] == fix

@@ -118,7 +118,9 @@ def test_outputs_json_junit_html(province, tmp_path):
     assert "۱۴۰۵/۰۹/۰۷" in page  # Jalali date in Persian digits
     assert "OL" in page and "20 min runtime" in page  # clause 2's UPS facts
     # The fix names the inventory the run used: ansible.cfg's default (the lab) is never assumed.
-    assert "<code>ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml --limit court-srv</code>" in page
+    assert ("<code class=\"command\"><span class=\"word\">ansible-playbook</span> <span class=\"word\">-i</span> "
+            "<span class=\"word\">inventory/lab.unitctl.yml</span> <span class=\"word\">playbooks/servers.yml</span> "
+            "<span class=\"word\">--limit</span> <span class=\"word\">court-srv</span></code>") in page
     failure = suites.find(".//failure")
     assert failure.get("message") == "ansible-playbook -i inventory/lab.unitctl.yml playbooks/servers.yml --limit court-srv"
 

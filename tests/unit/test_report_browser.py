@@ -513,14 +513,19 @@ def headings_at_a_page_foot(data: bytes) -> tuple[int, list[tuple[str, int]]]:
     return len(headings), alone
 
 
-def figures_by_page(data: bytes) -> dict[str, set[int]]:
-    """Each chart (a Figure with its alternative text, the SVG's aria-label) and the pages it is on."""
-    objects = pdf_objects(data)
+def figure_names(data: bytes) -> dict[int, str]:
+    """Each chart's structure element (a Figure) by object number: its alternative text, the SVG's aria-label."""
     names = {}
-    for number, (dictionary, _) in objects.items():
+    for number, (dictionary, _) in pdf_objects(data).items():
         alt = re.search(rb"/S /Figure\b.*?/Alt <([0-9A-Fa-f]+)>", dictionary, re.S)
         if alt:
             names[number] = bytes.fromhex(alt.group(1).decode()).decode("utf-16")
+    return names
+
+
+def figures_by_page(data: bytes) -> dict[str, set[int]]:
+    """Each chart (a Figure with its alternative text, the SVG's aria-label) and the pages it is on."""
+    names = figure_names(data)
     pages: dict[str, set[int]] = {}
     for page, around in structure(data):
         for number, _ in around:
@@ -580,3 +585,108 @@ def test_without_the_break_rules_some_heading_would_be_left_at_a_page_foot(long_
     assert made.returncode == 0 and pdf.exists(), made.stderr
     _, alone = headings_at_a_page_foot(pdf.read_bytes())
     assert alone, "no heading fell at a page's foot even without the rules: the long report no longer tests them"
+
+
+# --- every column on the page, every command whole ---------------------------------------------------
+
+A4_TEXT_WIDTH_PX = round((210 - 2 * 14) / 25.4 * 96)  # the page's width less the template's margins, in CSS px
+# Writes into the page how wide each table is laid out, against the width it has.
+TABLE_PROBE = """
+<script>
+window.addEventListener("load", () => {
+  const tables = [...document.querySelectorAll("table")].map(table => {
+    const box = table.getBoundingClientRect();
+    return {id: table.id || table.closest("section")?.id || "", left: box.left, right: box.right,
+            header: [...table.querySelectorAll("tr:first-child > th")].map(cell => cell.textContent.trim())};
+  });
+  const probe = document.createElement("pre");
+  probe.id = "table-probe";
+  probe.textContent = JSON.stringify({width: document.documentElement.clientWidth, tables: tables});
+  document.body.appendChild(probe);
+});
+</script>
+"""
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory) -> Path:
+    """A report at its widest: the scores table's twelve columns, a failure whose policy and
+    evidence are long paths, and fixes naming several hosts; printed by Chromium."""
+    province = load_units_dir(LAB_UNITS_DIR)
+    checks = LONG_CHECKS | {"FIM-001": {
+        "id": "FIM-001", "title_en": "The file integrity baseline follows the toolkit's runs",
+        "title_fa": "خط مبنای یکپارچگی پرونده‌ها با اجراهای ابزار همراه است", "severity": "medium",
+        "applies_to": ["unit_server"], "policy": "inventory/group_vars/all/file_integrity.yml",
+        "fix": "playbooks/file_integrity.yml"}}
+    results = []
+    for unit_id, hosts in (("lab-court", ("court-srv", "court-ws1", "court-ws2")),
+                           ("lab-centre", ("centre-srv",)), ("lab-prosecutor", ("pros-srv", "pros-ws1"))):
+        for index, check_id in enumerate(sorted(checks)):
+            for host in hosts:
+                outcome = ("unreachable" if host == "pros-ws1" else "error" if index == 3
+                           else "fail" if (index + len(host)) % 3 == 0 or check_id == "FIM-001" else "pass")
+                evidence = ("changed since the baseline: /etc/ssh/sshd_config.d/50-unitctl-hardening.conf"
+                            if check_id == "FIM-001" else "expected: on\nfound: off")
+                results.append(result(check_id, host, unit_id, outcome, evidence if outcome == "fail" else ""))
+    report = evaluation.build_evaluation({"checks": checks, "results": results}, province,
+                                         run_info(inventory="inventory/qom.unitctl.yml"))
+    folder = tmp_path_factory.mktemp("wide-report")
+    page = evaluation.write_outputs(report, folder, folder / "history")["html"]
+    pdf = folder / "evaluation.pdf"
+    made = chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    assert made.returncode == 0 and pdf.exists(), made.stderr
+    return pdf
+
+
+def test_every_table_fits_the_printed_pages_width(wide_report, tmp_path):
+    # As printed: the print rules applied, laid out in the A4 page's text width. A table wider than
+    # that runs past the page's left edge (right to left), and the page cuts its last columns off:
+    # the scores table's "low", a failure's fix.
+    page = wide_report.with_name("evaluation.html").read_text(encoding="utf-8")
+    as_printed = tmp_path / "as-printed.html"
+    as_printed.write_text(page.replace("@media print", "@media all").replace("</body>", TABLE_PROBE + "</body>"),
+                          encoding="utf-8")
+    dom = chromium(f"--window-size={A4_TEXT_WIDTH_PX},1200", "--hide-scrollbars", "--virtual-time-budget=5000", "--dump-dom",
+                   as_printed.as_uri())
+    assert dom.returncode == 0, dom.stderr
+    layout = json.loads(html.unescape(dom.stdout.split('<pre id="table-probe">')[1].split("</pre>")[0]))
+    assert layout["width"] == A4_TEXT_WIDTH_PX and len(layout["tables"]) >= 6
+    scores = next(table for table in layout["tables"] if table["id"] == "scores")
+    assert len(scores["header"]) == 12 and scores["header"][-1].endswith("low")
+    wide = [(table["id"], round(table["left"]), round(table["right"])) for table in layout["tables"]
+            if table["left"] < -0.5 or table["right"] > layout["width"] + 0.5]
+    assert wide == [], f"tables wider than the A4 text width of {layout['width']} px (id, left, right): {wide}"
+
+
+def test_a_fix_command_breaks_only_between_its_words(wide_report):
+    page = wide_report.with_name("evaluation.html").read_text(encoding="utf-8")
+    commands = [code.split("</code>")[0] for code in page.split('<code class="command">')[1:]]
+    shown = [re.sub(r"<[^>]+>", "", command) for command in commands]
+    assert "ansible-playbook -i inventory/qom.unitctl.yml playbooks/file_integrity.yml --limit court-srv" in shown
+    # Each word whole, never "--" at a line's end and "limit" on the next; a host list may break after a comma.
+    for command in commands:
+        assert re.fullmatch(r'(<span class="word">[^<>\s]+</span>(<wbr>| ))*<span class="word">[^<>\s]+</span>',
+                            command), command
+    assert any(",</span><wbr><span" in command and "--limit" in command for command in commands)
+    assert "code.command .word { white-space: nowrap; }" in page
+
+
+def test_the_trend_heading_prints_on_the_page_of_its_first_chart(wide_report, tmp_path):
+    # The trend panels are a flex box, which Chromium moves to the next page without the heading and
+    # legend above it. Put the heading low on a page (a spacer starting a new page before the
+    # section): the section goes to the next page whole, not its heading alone.
+    page = wide_report.with_name("evaluation.html").read_text(encoding="utf-8")
+    start = re.search(r'(<section[^>]*id="trends">\s*)?<h2>روند امتیازها', page)
+    low = tmp_path / "low.html"
+    low.write_text(page[:start.start()] + '<div style="break-before: page; height: 780px"></div>\n'
+                   + page[start.start():], encoding="utf-8")
+    pdf = tmp_path / "low.pdf"
+    made = chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", low.as_uri())
+    assert made.returncode == 0 and pdf.exists(), made.stderr
+    data = pdf.read_bytes()
+    pieces, names = structure(data), figure_names(data)
+    first = next(index for index, (_, around) in enumerate(pieces)
+                 if any(names.get(number, "").endswith("score over time: province") for number, _ in around))
+    heading = next(index for index in range(first, -1, -1) if any(tag == "H2" for _, tag in pieces[index][1]))
+    assert pieces[heading][0] == pieces[first][0], (
+        f"'Scores over time' is on page {pieces[heading][0]}, its first chart on page {pieces[first][0]}")
