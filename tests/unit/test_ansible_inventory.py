@@ -56,6 +56,18 @@ def test_sample_province_loads(tmp_path):
     assert "@kind_appeals_court" in result.stdout
 
 
+def test_a_province_not_the_labs_runs_the_lab_only_plays_on_nothing_without_a_warning():
+    # playbooks/cms_standin.yml (in site.yml) is for centre_servers:&lab; Ansible warned "Could not
+    # match supplied host pattern, ignoring: lab" on every run of a real province.
+    result = ansible("ansible-playbook", "-i", "inventory/qom.unitctl.yml", "playbooks/cms_standin.yml",
+                     "--list-hosts")
+    assert result.returncode == 0, result.stderr
+    assert "Could not match" not in result.stdout + result.stderr
+    assert result.stdout.count("hosts (0):") == 2  # the stand-in and its file integrity play: no host
+    graph = ansible("ansible-inventory", "-i", "inventory/qom.unitctl.yml", "--graph", "lab")
+    assert graph.returncode == 0 and graph.stdout.strip() == "@lab:", graph.stdout + graph.stderr
+
+
 def broken_copy(tmp_path: Path) -> Path:
     """A copy of the lab province with two mistakes in one unit's hosts."""
     root = tmp_path / "inventory"
