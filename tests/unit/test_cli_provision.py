@@ -27,6 +27,30 @@ def test_site_yml_by_default():
     assert command[1:] == ["-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court"]
 
 
+def test_a_playbook_is_found_from_the_current_folder_then_from_the_checkouts_top(tmp_path, monkeypatch):
+    # ansible-playbook runs from the checkout's top: the printed command names the playbook from there.
+    own = tmp_path / "my-job.yml"
+    own.write_text("- hosts: all\n", encoding="utf-8")
+    monkeypatch.chdir(PROJECT_ROOT / "inventory")
+    args = cli.build_parser().parse_args(["provision", "lab-court", "--playbook", "../playbooks/servers.yml",
+                                          "--playbook", "playbooks/staff.yml", "--playbook", str(own)])
+    assert command_for(args)[3:6] == ["playbooks/servers.yml", "playbooks/staff.yml", str(own)]
+
+
+@pytest.mark.parametrize("typed, why", [
+    ("servers.yml", "servers.yml is not a playbook file; did you mean playbooks/servers.yml?"),
+    ("playbooks/server.yml", "playbooks/server.yml is not a playbook file; did you mean playbooks/servers.yml?"),
+    ("nothing.yml", "nothing.yml is not a playbook file; the jobs are in playbooks/ (such as playbooks/servers.yml)"),
+])
+def test_a_playbook_that_is_not_there_is_refused_before_anything_runs(typed, why, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["provision", "lab-court", "--playbook", typed])
+    captured = capsys.readouterr()
+    assert exited.value.code == 2 and "running:" not in captured.out
+    assert captured.err.splitlines()[-1] == f"unitctl provision: error: argument --playbook: {why}"
+
+
 def test_an_unknown_unit_is_refused_before_anything_runs(capsys):
     status = cli.main(["provision", "lab-court", "no-such-unit"])
     captured = capsys.readouterr()

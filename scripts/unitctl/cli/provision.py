@@ -9,6 +9,7 @@ ansible-playbook's (EXIT_STATUSES).
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import shlex
 import subprocess
@@ -53,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     provision.add_argument("units", nargs="+", metavar="UNIT",
                            help=_("unit id, e.g. qom-court (several allowed)")).completer = unit_ids_completer
     add_inventory_option(provision, paths.LAB_INVENTORY, N_("the lab province, inventory/lab.unitctl.yml"))
-    provision.add_argument("--playbook", action="append", default=None,
+    provision.add_argument("--playbook", action="append", default=None, type=playbook_path,
                            help=_("playbook to run (repeatable; default {playbook})").format(
                                playbook=DEFAULT_PLAYBOOK))
     provision.add_argument("--check", action="store_true", help=_("show what would change, change nothing"))
@@ -61,9 +62,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     provision.set_defaults(func=run, ansible_args=[])  # filled by unitctl.cli.parse_args from after `--`
 
 
+def playbook_path(text: str) -> Path:
+    """argparse type of --playbook: the playbook file a person typed, looked for from the current
+    folder, then from the checkout's top (ansible-playbook runs there), as --inventory is
+    (unitctl.inventory.choice.locate). Raises argparse.ArgumentTypeError (exit status 2, nothing run)
+    for a file that is in neither, naming the checkout's playbook it most looks like (`servers.yml`:
+    playbooks/servers.yml), else the folder that holds them."""
+    from unitctl.inventory.choice import locate  # noqa: PLC0415  (keeps start-up light)
+
+    path = locate(text)
+    if path.is_file():
+        return path
+    jobs = sorted(f"playbooks/{playbook.name}" for playbook in (paths.PROJECT_ROOT / "playbooks").glob("*.yml"))
+    close = difflib.get_close_matches(f"playbooks/{Path(text).name}", jobs, n=1, cutoff=0.8)
+    if close:
+        raise argparse.ArgumentTypeError(_("{path} is not a playbook file; did you mean {playbook}?").format(
+            path=text, playbook=close[0]))
+    raise argparse.ArgumentTypeError(_("{path} is not a playbook file; the jobs are in playbooks/ (such as "
+                                       "{playbook})").format(path=text, playbook="playbooks/servers.yml"))
+
+
 def command_for(args: argparse.Namespace) -> list[str]:
     ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
-    playbooks = args.playbook or [DEFAULT_PLAYBOOK]
+    # As the printed command names them: from the checkout's top, where ansible-playbook runs.
+    playbooks = [display_path(playbook) for playbook in args.playbook] if args.playbook else [DEFAULT_PLAYBOOK]
     command = [ansible_playbook, "-i", display_path(args.inventory), *playbooks,
                "--limit", ":".join(unit_group(unit_id) for unit_id in args.units)]
     return (command + (["--check"] if args.check else []) + (["--diff"] if args.diff else [])
