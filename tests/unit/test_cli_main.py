@@ -4,6 +4,7 @@ and the exit statuses each command's --help lists. Offline: nothing connects, no
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -247,3 +248,19 @@ def test_every_command_lists_its_exit_statuses(command, capsys):
     statuses = help_of(*command, capsys=capsys).split("exit status:")[1]
     assert " 0 " in statuses and " 1 " in statuses and " 2 " in statuses
     assert ("2 some device differs from its intended config" in statuses) == (command == ("net", "drift"))
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "100"])
+def test_help_lines_break_only_where_a_command_can_be_copied(columns, monkeypatch, capsys):
+    # textwrap breaks after a hyphen by default: "(prints the ansible-" / "playbook command it runs)".
+    monkeypatch.setenv("COLUMNS", columns)
+    lines = []
+    for argv in (["--help"], ["provision", "--help"], ["check", "--help"], ["use", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        lines += capsys.readouterr().out.splitlines()
+    assert [line for line in lines if re.search(r"\w-$", line)] == []
+    assert sum("ansible-playbook" in line for line in lines) >= 4
+    # A command in backticks stays on one line.
+    assert all(line.count("`") % 2 == 0 for line in lines), [line for line in lines if line.count("`") % 2]
+    assert sum("`unitctl use SOURCE`" in line for line in lines) >= 2

@@ -70,10 +70,23 @@ def checked_source(path: Path):
     return source
 
 
+def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> list[str]:
+    """`text` in lines of at most `width` characters (a longer word keeps its own line), as a person
+    copies from them: never broken after a hyphen (textwrap's habit: "ansible-" / "playbook"), nor
+    inside a command in backticks (`unitctl use SOURCE`)."""
+    held = re.sub(r"`[^`]*`", lambda command: command.group().replace(" ", "\u00a0"), text)
+    return [line.replace("\u00a0", " ") for line in textwrap.wrap(
+        held, width, initial_indent=initial_indent, subsequent_indent=subsequent_indent,
+        break_on_hyphens=False, break_long_words=False)]
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's formatter, except that a description or epilog keeps its line breaks: each line
     is wrapped on its own, its continuation indented under the line's text (so an exit status
-    table stays a table). Text without line breaks is formatted exactly as argparse does."""
+    table stays a table); and lines break only where a person can copy from them (wrap())."""
+
+    def _split_lines(self, text, width):
+        return wrap(self._whitespace_matcher.sub(" ", text).strip(), width)
 
     def _fill_text(self, text, width, indent):
         lines = []
@@ -83,7 +96,7 @@ class HelpFormatter(argparse.HelpFormatter):
             row = re.match(r"\S+ +", words) if words != line else None  # an indented row: "2    meaning"
             hanging = lead + " " * (row.end() if row else 0)
             words = (row.group() if row else "") + self._whitespace_matcher.sub(" ", words[row.end() if row else 0:]).strip()
-            lines.append(textwrap.fill(words, width, initial_indent=lead, subsequent_indent=hanging))
+            lines.append("\n".join(wrap(words, width, initial_indent=lead, subsequent_indent=hanging)))
         return "\n".join(lines)
 
 
