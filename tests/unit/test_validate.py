@@ -268,6 +268,19 @@ CASES = [
     ("yaml-syntax-error", write(HOSTS, "---\nhosts:\n  - name: court-srv\n    function: unit_server\n"
                                        "   address: 10.99.16.10\n"),
      HOSTS, "", "this is not valid YAML: a line is indented differently from the lines around it"),
+    ("flow-mapping-not-closed", write(ADDRESSING, "---\naddressing:\n  vlans:\n"
+                                                  "    - {id: 10, name: servers, purpose: servers\n"
+                                                  "    - {id: 20, name: cms-clients, purpose: cms_clients}\n"),
+     ADDRESSING, "", "this is not valid YAML: a mapping in curly brackets is not closed, or two of its entries "
+                     "have no ',' between them"),
+    ("flow-list-not-closed", write(HOSTS, "---\nhosts:\n  - name: court-srv\n    aliases: [srv, files\n"
+                                          "    function: unit_server\n"),
+     HOSTS, "", "this is not valid YAML: a list in square brackets is not closed, or two of its items have no "
+                "',' between them"),
+    ("value-starting-with-an-ampersand", write(ROOMS, "---\nrooms:\n  server_room:\n    location: & annex\n"),
+     ROOMS, "", "this is not valid YAML: '&' starts an anchor; put a value starting with '&' in quotes"),
+    ("value-starting-with-a-pipe", write(ROOMS, "---\nrooms:\n  server_room:\n    location: |annex\n"),
+     ROOMS, "", "this is not valid YAML: '|' or '>' starts a block of text; put a value starting with it in quotes"),
     ("key-written-twice", write(HOSTS, "---\nhosts:\n  - name: court-srv\n    function: unit_server\n"
                                        "    address: 10.99.16.10\n    vlan: 10\n    address: 10.99.16.11\n"),
      HOSTS, "hosts[0].address", "'address' is written twice here; only the last one would count"),

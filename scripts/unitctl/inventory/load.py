@@ -147,6 +147,13 @@ _YAML_MISTAKES = (
     ("could not find expected ':'", N_("a line is missing the ':' between key and value")),
     ("found unexpected end of stream", N_("a quote or bracket is opened but never closed")),
     ("found undefined alias", N_("'*' starts an alias; put a value starting with '*' in quotes")),
+    # The unit files write VLANs and branches as {id: 10, name: ...}: a brace or bracket left open.
+    ("did not find expected ',' or ']'",
+     N_("a list in square brackets is not closed, or two of its items have no ',' between them")),
+    ("did not find expected ',' or '}'",
+     N_("a mapping in curly brackets is not closed, or two of its entries have no ',' between them")),
+    ("while scanning an anchor", N_("'&' starts an anchor; put a value starting with '&' in quotes")),
+    ("while scanning a block scalar", N_("'|' or '>' starts a block of text; put a value starting with it in quotes")),
 )
 
 
