@@ -272,7 +272,10 @@ def test_the_summary_of_a_check_in_persian(speak, capsys):
                       "fix_command": fix},
                      {"severity": "high", "check_id": "PWR-008", "host": "court-srv",
                       "title_en": "The server room is within its limits", "title_fa": "اتاق سرور در حدود خود است",
-                      "fix": ROOM_TASK, "fix_fa": ROOM_TASK_FA, "fix_command": None}],
+                      "fix": ROOM_TASK, "fix_fa": ROOM_TASK_FA, "fix_command": None},
+                     {"severity": "medium", "check_id": "SSH-004", "host": "court-ws1", "outcome": "error",
+                      "title_en": "SSH limits", "title_fa": "محدودیت‌های SSH", "fix": "playbooks/site.yml",
+                      "fix_fa": "", "fix_command": fix}],
         "unreachable_hosts": [], "evaluated": "all"}}}
     evaluate.print_summary(report)
     lines = capsys.readouterr().out.splitlines()
@@ -281,11 +284,14 @@ def test_the_summary_of_a_check_in_persian(speak, capsys):
     # A command to copy stays as it is typed; a person's task is read, so it is in Persian.
     assert lines[3] == f"  [بحرانی] SSH-002 court-srv: ورود root با SSH  -> رفع: {fix}"
     assert lines[4] == f"  [زیاد] PWR-008 court-srv: اتاق سرور در حدود خود است  -> رفع: {ROOM_TASK_FA}"
+    # A check in error did not fail (the fail column does not count it): it says so.
+    assert lines[5] == f"  [متوسط، خطا] SSH-004 court-ws1: محدودیت‌های SSH  -> رفع: {fix}"
     assert lines[-1] == "وضعیت: نامنطبق"
     speak("C.UTF-8")
     evaluate.print_summary(report)
-    assert f"  [high] PWR-008 court-srv: The server room is within its limits  -> fix: {ROOM_TASK}" in \
-        capsys.readouterr().out.splitlines()
+    english = capsys.readouterr().out.splitlines()
+    assert f"  [high] PWR-008 court-srv: The server room is within its limits  -> fix: {ROOM_TASK}" in english
+    assert f"  [medium, error] SSH-004 court-ws1: SSH limits  -> fix: {fix}" in english
 
 
 def test_check_says_what_it_checks_in_persian(speak, capsys, monkeypatch, tmp_path):

@@ -161,6 +161,8 @@ def print_summary(report: dict) -> None:
         for failure in unit["failures"]:
             title = failure.get("title_fa") if language() == "fa" and failure.get("title_fa") else failure["title_en"]
             severity = word(SUMMARY_WORDS, failure["severity"])
+            if failure.get("outcome") == "error":  # the check could not run: not a failure, and not counted as one
+                severity = _("{severity}, error").format(severity=severity)
             # A playbook's command is typed as it is; a person's task (no command) is read, so in the
             # message's language when the check has it in Persian.
             task = failure.get("fix_fa") if language() == "fa" and failure.get("fix_fa") else failure["fix"]
