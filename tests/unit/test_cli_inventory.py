@@ -430,3 +430,26 @@ def test_check_prints_and_reports_each_fix_on_the_inventory_it_used(monkeypatch,
     report = json.loads((tmp_path / "out" / "evaluation.json").read_text(encoding="utf-8"))
     assert report["run"]["inventory"] == "inventory/qom.unitctl.yml"
     assert report["units"]["qom-court"]["failures"][0]["fix_command"] == fix
+
+
+# --- where a problem's file is, for the person at the shell -------------------------------------
+
+@pytest.mark.parametrize("inside, typed, named", [
+    ("", "province.unitctl.yml", "units/court/hosts.yml"),        # the inventory's own folder
+    ("units/court", "../../province.unitctl.yml", "hosts.yml"),   # the unit's folder, where it is edited
+    (None, "{root}/province.unitctl.yml", "{root}/units/court/hosts.yml"),  # elsewhere: the whole path
+])
+def test_each_problems_file_is_named_from_the_current_folder(inside, typed, named, tmp_path, monkeypatch, capsys):
+    # validate names files from the inventory folder's parent (inventory/units/... at the checkout's
+    # top); outside the checkout that was a path from nowhere ('f14inv/units/court/hosts.yml').
+    root = copy_fixture_province(tmp_path / "elsewhere" / "qom-inventory")
+    hosts = root / "units" / "court" / "hosts.yml"
+    hosts.write_text(hosts.read_text(encoding="utf-8").replace("vlan: 10", "vlan: 40"), encoding="utf-8")
+    (tmp_path / "another").mkdir()
+    monkeypatch.chdir(root / inside if inside is not None else tmp_path / "another")
+    assert main(["validate", typed.format(root=root)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(named.format(root=root) + ":6: hosts[0].vlan: VLAN 40 "), out
+    # The refusal of a command on the broken inventory names the file alike.
+    assert main(["staff", "list", "--inventory", typed.format(root=root)]) == 2
+    assert f"\n{named.format(root=root)}:6: hosts[0].vlan: VLAN 40 " in capsys.readouterr().err

@@ -57,7 +57,7 @@ def checked_source(path: Path):
     Raises CommandRefused listing every problem (file, path, reason) otherwise: no command runs
     on a broken inventory. Returns a unitctl.inventory.load.Source."""
     from unitctl.inventory.load import load_source  # noqa: PLC0415  (keeps start-up light)
-    from unitctl.inventory.validate import format_problems, validate_province  # noqa: PLC0415
+    from unitctl.inventory.validate import format_problems, seen_from_here, validate_province  # noqa: PLC0415
 
     try:
         source = load_source(path)
@@ -66,7 +66,8 @@ def checked_source(path: Path):
     problems = validate_province(source.root, source.units_dir)
     if problems:
         raise CommandRefused(_("the inventory {path} is not valid; nothing was done. Fix these, then run "
-                               "`unitctl validate {path}`:").format(path=path) + "\n" + format_problems(problems))
+                               "`unitctl validate {path}`:").format(path=path) + "\n"
+                             + format_problems(seen_from_here(problems, source.root)))
     return source
 
 

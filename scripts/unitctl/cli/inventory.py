@@ -4,7 +4,6 @@ unit, and choosing the inventory this checkout acts on (unitctl.inventory.choice
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from unitctl.inventory import choice as inventory_choice
 from unitctl.inventory.load import load_yaml_file, source_problem
 from unitctl.inventory.newunit import NewUnit, NewUnitRefused, create_unit
 from unitctl.inventory.schema import PLACEHOLDER, UNIT_KINDS
-from unitctl.inventory.validate import Problem, pending_todos, province_summary, province_units_dirs, validate_province
+from unitctl.inventory.validate import (Problem, from_here, pending_todos, province_summary, province_units_dirs,
+                                        seen_from_here, validate_province)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -102,7 +102,7 @@ def resolve_targets(path: Path | None) -> list[tuple[Path, Path]]:
 
 
 def _shown(path: Path) -> str:
-    return os.path.relpath(path) if Path(path).is_absolute() else str(path)
+    return from_here(path) if Path(path).is_absolute() else str(path)
 
 
 def broken_sources(folder: Path) -> list[Problem]:
@@ -160,6 +160,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]) -> int:
+    problems = seen_from_here(problems, inventory_root)
     for problem in problems:
         print(problem)
     if problems:
@@ -172,7 +173,7 @@ def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]
             folder=_shown(units_dir), problems=counted, files=where, command=again), file=sys.stderr)
         return 1
     units, hosts = province_summary(units_dir)
-    todos = pending_todos(units_dir, inventory_root)
+    todos = seen_from_here(pending_todos(units_dir, inventory_root), inventory_root)
     for todo in todos:
         print(f"{todo.file}:{todo.line}: {todo.reason}")
     print(_("inventory valid: {units}, {hosts} ({folder})").format(

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,26 @@ def format_path(path: YamlPath) -> str:
 
 def format_problems(problems: list[Problem]) -> str:
     return "\n".join(str(problem) for problem in problems)
+
+
+def from_here(path: Path) -> str:
+    """A path as a person at a shell opens it: from the current folder when it is below it, else whole."""
+    full, here = Path(os.path.abspath(path)), Path(os.getcwd())
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
+
+
+def seen_from_here(problems: list[Problem], inventory_root: Path) -> list[Problem]:
+    """`problems` of the inventory at `inventory_root` (validate_province, pending_todos) with each file
+    named for a person at a shell (from_here), where the checks name it from the inventory root's
+    parent: the same at the checkout's top (inventory/units/...); hosts.yml in a unit's folder; for an
+    inventory outside the checkout, a path that leads to it rather than one from a folder above it.
+    A file not found where the problem names it is left as it is."""
+    base = Path(inventory_root).resolve().parent
+    shown = []
+    for problem in problems:
+        full = base / problem.file
+        shown.append(dataclass_replace(problem, file=from_here(full)) if full.exists() else problem)
+    return shown
 
 
 class _Report:
