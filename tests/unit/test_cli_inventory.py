@@ -101,8 +101,13 @@ def test_validate_strict_refuses_todo_markers(province, capsys):
      "argument -i/--inventory: inventory/nowhere.unitctl.yml does not exist"),
     (["staff", "appointments", "-i", "inventory", "--csv", "x.csv"],
      "argument -i/--inventory: inventory is a folder, not an inventory source (*.unitctl.yml); name one of its "
-     "sources, such as inventory/province.unitctl.yml"),
+     "sources: inventory/province.unitctl.yml"),
     (["evaluate", "--inventory", "inventory/units"], "argument -i/--inventory: inventory/units is a folder"),
+    # A unit's own folder: its province's source is named, and the unit goes beside it.
+    (["check", "court", "--inventory", "inventory/units/court"],
+     "argument -i/--inventory: inventory/units/court is the folder of the unit court, not an inventory source "
+     "(*.unitctl.yml); name its province's source, {root}/province.unitctl.yml (a command for one unit takes "
+     "court beside it)"),
     (["net", "render", "-i", "inventory/nowhere.unitctl.yml"], "does not exist"),
 ])
 def test_a_bad_inventory_path_is_one_plain_line_and_exit_2(province, capsys, argv, message):
@@ -110,7 +115,7 @@ def test_a_bad_inventory_path_is_one_plain_line_and_exit_2(province, capsys, arg
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message.replace("{root}", str(province.resolve())) in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("argv", [
@@ -314,7 +319,10 @@ def test_use_says_when_the_environment_comes_first(fresh_inventory_choice, capsy
                                    "source is a file such as inventory/qom.unitctl.yml (set UNITCTL_INVENTORY to "
                                    "one, or unset it)"),
     ("inventory", "UNITCTL_INVENTORY=inventory is a folder, not an inventory source (*.unitctl.yml); name one of its "
-                  "sources, such as inventory/lab.unitctl.yml"),
+                  "sources: inventory/lab.unitctl.yml, inventory/qom.unitctl.yml"),
+    ("inventory/units/qom-court", "UNITCTL_INVENTORY=inventory/units/qom-court is the folder of the unit qom-court, "
+                                  "not an inventory source (*.unitctl.yml); name its province's source, "
+                                  "inventory/qom.unitctl.yml (a command for one unit takes qom-court beside it)"),
 ])
 def test_a_bad_environment_value_is_refused_naming_the_variable(argv, value, said, monkeypatch, capsys):
     monkeypatch.setenv("UNITCTL_INVENTORY", value)

@@ -93,12 +93,34 @@ def path_problem(path: Path, text: str) -> str | None:
     if path.is_dir():
         sources = sorted(p.name for p in path.glob("*.unitctl.yml"))
         if sources:
-            return _("{path} is a folder, not an inventory source (*.unitctl.yml); name one of its sources, such as "
-                     "{source}").format(path=text, source=Path(text) / sources[0])
+            return _("{path} is a folder, not an inventory source (*.unitctl.yml); name one of its sources: "
+                     "{sources}").format(path=text, sources=", ".join(str(Path(text) / name) for name in sources))
+        holder = province_of_unit_folder(path)
+        if holder is not None:
+            return _("{path} is the folder of the unit {unit}, not an inventory source (*.unitctl.yml); name its "
+                     "province's source, {source} (a command for one unit takes {unit} beside it)").format(
+                         path=text, unit=path.resolve().name, source=paths.in_checkout(holder))
         return _("{path} is a folder, not an inventory source (*.unitctl.yml)").format(path=text)
     if not path.is_file():
         return _("{path} does not exist; an inventory source is a file such as inventory/qom.unitctl.yml").format(
             path=text)
+    return None
+
+
+def province_of_unit_folder(folder: Path) -> Path | None:
+    """The inventory source (of the checkout's, or beside the folder's units folder) whose units
+    folder holds `folder` as one of its units; None when `folder` is no unit's folder."""
+    folder = Path(folder).resolve()
+    if not (folder / "unit.yml").is_file():
+        return None
+    candidates = known_sources() + sorted(folder.parent.parent.glob("*.unitctl.yml"))
+    for source in candidates:
+        try:
+            spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if not source_problem(spec) and (source.parent / spec["units_dir"]).resolve() == folder.parent:
+            return source
     return None
 
 
