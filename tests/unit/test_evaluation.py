@@ -494,3 +494,14 @@ def test_a_hot_server_room_shows_beside_the_ups_and_its_fix_is_a_task_not_a_play
     assert "ansible-playbook bring" not in fixes and "ansible-playbook" not in fixes
     evaluate_cli.print_summary(report)
     assert "-> fix: bring the server room back within its limits" in capsys.readouterr().out
+
+
+def test_failures_by_severity_count_failed_checks_not_checks_in_error(province):
+    report = build(province, [
+        result("SSH-002", "court-srv", "lab-court", "fail", "PasswordAuthentication yes"),
+        result("BASE-001", "court-srv", "lab-court", "error", "connection reset"),
+        result("BASE-001", "court-ws1", "lab-court", "error", "connection reset"),
+    ])
+    court = report["units"]["lab-court"]
+    assert court["failures_by_severity"] == {"critical": 1, "high": 0, "medium": 0, "low": 0}
+    assert court["counts"]["error"] == 2 and len(court["failures"]) == 3  # errors still listed, as errors

@@ -216,7 +216,9 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "trend": None if now is None or before is None else round(now - before, 1),
             "counts": {outcome: counts[outcome] for outcome in
                        ("pass", "fail", "error", "unreachable", "skipped", "not_applicable")},
-            "failures_by_severity": {severity: sum(1 for f in failures if f["severity"] == severity)
+            # Failed checks only: a check in error could not be judged (counts.error, its own column).
+            "failures_by_severity": {severity: sum(1 for f in failures if f["severity"] == severity
+                                                   and f["outcome"] == "fail")
                                      for severity in SEVERITIES},
             "failures": sorted(failures, key=lambda f: (SEVERITIES.index(f["severity"]), f["check_id"], f["host"])),
             "fix_first": fix_first(failures, run.inventory),
