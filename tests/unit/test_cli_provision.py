@@ -66,7 +66,7 @@ def test_a_unit_of_another_inventory_is_pointed_to_it(capsys):
     captured = capsys.readouterr()
     assert captured.err == (
         "unitctl: no unit qom-court in inventory/lab.unitctl.yml (the default). qom-court is in "
-        "inventory/qom.unitctl.yml: add --inventory inventory/qom.unitctl.yml or set UNITCTL_INVENTORY "
+        "inventory/qom.unitctl.yml: use --inventory inventory/qom.unitctl.yml or set UNITCTL_INVENTORY "
         "(`unitctl use inventory/qom.unitctl.yml` sets it for this checkout)\n")
     assert "running:" not in captured.out
 
@@ -89,7 +89,7 @@ def test_staff_points_to_the_inventory_that_has_the_unit():
         cli.main(["staff", "list", "lab-court"])  # staff's default is the province
     assert exited.value.code == (
         "unitctl staff: no unit lab-court in inventory/qom.unitctl.yml (the default). lab-court is in "
-        "inventory/lab.unitctl.yml: add --inventory inventory/lab.unitctl.yml or set UNITCTL_INVENTORY "
+        "inventory/lab.unitctl.yml: use --inventory inventory/lab.unitctl.yml or set UNITCTL_INVENTORY "
         "(`unitctl use inventory/lab.unitctl.yml` sets it for this checkout)")
 
 
@@ -101,6 +101,6 @@ def test_a_unit_in_a_source_beside_the_one_named_is_found_there(tmp_path, capsys
                      str(root / "province.unitctl.yml")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"unitctl: no unit far-court, nowhere-x in {root / 'province.unitctl.yml'} (--inventory). ")
-    assert (f"far-court is in {root / 'north.unitctl.yml'}: add --inventory {root / 'north.unitctl.yml'} or set "
+    assert (f"far-court is in {root / 'north.unitctl.yml'}: use --inventory {root / 'north.unitctl.yml'} or set "
             "UNITCTL_INVENTORY") in err
     assert "nowhere-x is in no inventory source of this checkout; this one has: centre, court" in err

@@ -216,7 +216,7 @@ def test_a_unit_missing_from_the_inventory_is_looked_for_in_persian(broken, cach
     assert elsewhere.returncode == 2 and elsewhere.stdout == ""  # refused: no `running:` line
     assert elsewhere.stderr == (
         f"unitctl: واحد qom-court در {source_of(valid)} (--inventory) نیست. qom-court در inventory/qom.unitctl.yml "
-        "است: --inventory inventory/qom.unitctl.yml را بیفزایید یا UNITCTL_INVENTORY را تعیین کنید "
+        "است: --inventory inventory/qom.unitctl.yml را به کار ببرید یا UNITCTL_INVENTORY را تعیین کنید "
         "(`unitctl use inventory/qom.unitctl.yml` آن را برای این نسخهٔ مخزن تعیین می‌کند)\n")
 
 

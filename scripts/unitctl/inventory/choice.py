@@ -253,7 +253,7 @@ def unit_not_found(missing: list[str], choice: InventoryChoice, known: list[str]
     the unit ids of this inventory that look like it (difflib), else this inventory's units.
 
     Returns one message (no 'unitctl:' prefix), e.g. "no unit qom-court in inventory/lab.unitctl.yml
-    (the default). qom-court is in inventory/qom.unitctl.yml: add --inventory
+    (the default). qom-court is in inventory/qom.unitctl.yml: use --inventory
     inventory/qom.unitctl.yml or set UNITCTL_INVENTORY (`unitctl use inventory/qom.unitctl.yml`
     sets it for this checkout)"."""
     here = Path(choice.path).resolve() if choice.path else None
@@ -269,9 +269,9 @@ def unit_not_found(missing: list[str], choice: InventoryChoice, known: list[str]
         else:
             found.setdefault(paths.in_checkout(holder), []).append(unit_id)
     for shown, unit_ids in found.items():
-        hints.append(ngettext("{units} is in {inventory}: add --inventory {inventory} or set {variable} "
+        hints.append(ngettext("{units} is in {inventory}: use --inventory {inventory} or set {variable} "
                               "(`unitctl use {inventory}` sets it for this checkout)",
-                              "{units} are in {inventory}: add --inventory {inventory} or set {variable} "
+                              "{units} are in {inventory}: use --inventory {inventory} or set {variable} "
                               "(`unitctl use {inventory}` sets it for this checkout)", len(unit_ids)).format(
             units=", ".join(unit_ids), inventory=shown, variable=ENVIRONMENT_VARIABLE))
     for unit_id in unplaced:
