@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from unitctl.lab import base
 
 
@@ -35,4 +37,31 @@ def test_dpkg_skips_fsync_only_in_the_lab_base(tmp_path):
     speed = (root / "etc/dpkg/dpkg.cfg.d/unitctl-lab-unsafe-io").read_text().splitlines()
     assert "force-unsafe-io" in speed
     # A base made before this setting must not be reused: the revision is part of its folder name.
-    assert base.base_dir().name == f"base-bookworm-r{base.BASE_REVISION}" and base.BASE_REVISION >= 3
+    assert base.base_dir().name == f"base-bookworm-r{base.BASE_REVISION}" and base.BASE_REVISION >= 4
+
+
+def test_the_base_gets_the_installers_updates_and_no_service_starts_are_left_behind(tmp_path, monkeypatch):
+    """As the Debian installer with a network mirror: security and stable updates applied once in the
+    build, with services kept from starting; the policy-rc.d that keeps them is gone afterwards, even
+    when every attempt failed (the next build starts again from debootstrap)."""
+    root = fake_debootstrap(tmp_path / "root")
+    (root / "usr/sbin").mkdir(parents=True)
+    commands = []
+
+    def apt_in_the_tree(cmd, timeout):
+        assert (root / "usr/sbin/policy-rc.d").read_text() == base.NO_SERVICE_STARTS
+        commands.append(cmd)
+        raise base.LabError("apt-get update failed (100): temporary failure")
+
+    monkeypatch.setattr(base, "run", apt_in_the_tree)
+    monkeypatch.setattr(base.time, "sleep", lambda seconds: None)
+    with pytest.raises(base.LabError):  # a build whose updates failed does not go on
+        base._apply_installer_updates(root, lambda message: None)
+    assert len(commands) == base.DEBOOTSTRAP_ATTEMPTS
+    assert "upgrade" in commands[0][-1] and "--force-confold" in commands[0][-1]
+    assert not (root / "usr/sbin/policy-rc.d").exists()
+    sources = (root / "etc/apt/sources.list").read_text()
+    assert f"deb {base.UPSTREAM_SECURITY} bookworm-security main" in sources
+    assert f"deb {base.UPSTREAM_MIRROR} bookworm-updates main" in sources
+    base.make_province_machine(root)  # then the lab mirror only, as before
+    assert base.UPSTREAM_MIRROR not in (root / "etc/apt/sources.list").read_text()

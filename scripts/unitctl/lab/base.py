@@ -17,12 +17,23 @@ from unitctl.lab.proc import LabError, run
 
 SUITE = "bookworm"
 UPSTREAM_MIRROR = "http://deb.debian.org/debian"
+UPSTREAM_SECURITY = "http://deb.debian.org/debian-security"
 # python3-apt: Ansible's apt module needs it, in check mode too; a Debian server install has it.
 PACKAGES = "systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sudo,iproute2"
 # Bump when the customisation below changes, so an older cached base is not reused.
-BASE_REVISION = 3
+BASE_REVISION = 4
 DEBOOTSTRAP_ATTEMPTS = 3
 DEBOOTSTRAP_TIMEOUT_S = 1200
+UPDATE_TIMEOUT_S = 900
+# What the Debian installer sets up with a network mirror (apt-setup: security and updates), and
+# so what a freshly installed server has applied at first boot: the base gets the same, once.
+INSTALLER_SOURCES = f"""\
+deb {UPSTREAM_MIRROR} {SUITE} main
+deb {UPSTREAM_MIRROR} {SUITE}-updates main
+deb {UPSTREAM_SECURITY} {SUITE}-security main
+"""
+# Services must not start inside the build (invoke-rc.d asks this; 101: action not allowed).
+NO_SERVICE_STARTS = "#!/bin/sh\nexit 101\n"
 
 LAB_MIRROR_URL = f"http://{MIRROR_ADDRESS}:{MIRROR_PORT}"
 APT_SOURCES = f"""\
@@ -57,6 +68,7 @@ def ensure_base(progress=print) -> Path:
     started = time.monotonic()
     progress(f"building the base root filesystem in {base} (once; takes about a minute)")
     _debootstrap(partial, progress)
+    _apply_installer_updates(partial, progress)
     make_province_machine(partial)
     partial.rename(base)
     progress(f"base root filesystem ready in {time.monotonic() - started:.0f} s")
@@ -79,6 +91,36 @@ def _debootstrap(target: Path, progress) -> None:
             progress(f"debootstrap attempt {attempt} failed, retrying: {str(error)[-300:]}")
             shutil.rmtree(target, ignore_errors=True)
             time.sleep(5 * attempt)
+
+
+def _apply_installer_updates(root: Path, progress) -> None:
+    """The day's security and stable updates, applied as the Debian installer applies them during an
+    install from a network mirror: a lab host then starts as a freshly installed server does, and
+    only updates published after the base was built are pending when the toolkit first runs
+    (roles/security_updates applies those). Runs the tree's own apt in systemd-nspawn (the build
+    machine's network, no services started); retried like debootstrap.
+    Raises LabError when apt fails every attempt."""
+    sources = root / "etc/apt/sources.list"
+    sources.write_text(INSTALLER_SOURCES)
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text(NO_SERVICE_STARTS)
+    policy.chmod(0o755)
+    command = ("apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q -y "
+               "-o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-unsafe-io upgrade && apt-get clean")
+    try:
+        for attempt in range(1, DEBOOTSTRAP_ATTEMPTS + 1):
+            try:
+                run(["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "--settings=no",
+                     "--resolv-conf=copy-host", "--as-pid2",
+                     "-D", str(root), "sh", "-c", command], timeout=UPDATE_TIMEOUT_S)
+                return
+            except LabError as error:
+                if attempt == DEBOOTSTRAP_ATTEMPTS:
+                    raise
+                progress(f"applying the updates, attempt {attempt} failed, retrying: {str(error)[-300:]}")
+                time.sleep(5 * attempt)
+    finally:
+        policy.unlink(missing_ok=True)
 
 
 def make_province_machine(root: Path) -> None:
