@@ -11,48 +11,13 @@ from types import SimpleNamespace
 from unitctl import compliance_progress as progress
 from unitctl.cli import evaluate
 
+from fake_compliance_suite import conftest_text
+
 # A tiny compliance suite: three hosts of two units, each with three checks (one failing on the
 # workstation, one not applicable on the prosecutor's server) and one test that is not a check.
 # Its conftest does what tests/compliance/conftest.py does for the progress: a `compliance`
 # user property per check and host, and compliance_progress.register with --progress.
-FAKE_CONFTEST = '''
-import pytest
-
-from unitctl import compliance_progress
-
-HOSTS = {"court-srv": "court", "court-ws1": "court", "pros-srv": "pros"}
-
-
-def pytest_addoption(parser):
-    for option in ("--inventory", "--compliance-json"):
-        parser.addoption(option)
-    parser.addoption("--unit", action="append", default=[])
-    parser.addoption("--progress", action="store_true")
-
-
-def target_of(item):
-    host = item.callspec.params.get("host") if hasattr(item, "callspec") else None
-    return (HOSTS[host], host) if host else None
-
-
-def pytest_configure(config):
-    if config.option.progress:
-        compliance_progress.register(config, target_of)
-
-
-def pytest_generate_tests(metafunc):
-    if "host" in metafunc.fixturenames:
-        metafunc.parametrize("host", list(HOSTS), ids=[f"paramiko://{host}" for host in HOSTS])
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = (yield).get_result()
-    target = target_of(item)
-    if target and (report.when == "call" or (report.when == "setup" and not report.passed)):
-        outcome = "pass" if report.passed else "not_applicable" if report.skipped else "fail"
-        report.user_properties.append(("compliance", {"unit_id": target[0], "host": target[1], "outcome": outcome}))
-'''
+FAKE_CONFTEST = conftest_text({"court-srv": "court", "court-ws1": "court", "pros-srv": "pros"})
 
 FAKE_CHECKS = '''
 import pytest

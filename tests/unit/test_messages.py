@@ -23,6 +23,7 @@ from unitctl import compliance_progress, i18n
 from unitctl.cli import evaluate, main
 from unitctl.paths import PROJECT_ROOT
 
+from fake_compliance_suite import conftest_text
 from fixture_province import copy_fixture_province
 
 SCRIPTS = PROJECT_ROOT / "scripts"
@@ -339,46 +340,8 @@ def test_the_suite_prints_its_progress_in_the_language_of_unitctl(tmp_path, capf
     assert "court  هر ۲ میزبان بررسی شد: ۱ قبول، ۱ رد" in out
 
 
-# A two-host suite that reports its checks as tests/compliance/conftest.py does (see
-# tests/unit/test_compliance_progress.py for the same with more hosts and outcomes).
-PROGRESS_CONFTEST = """
-import pytest
-
-from unitctl import compliance_progress
-
-HOSTS = {"court-srv": "court", "court-ws1": "court"}
-
-
-def pytest_addoption(parser):
-    for option in ("--inventory", "--compliance-json"):
-        parser.addoption(option)
-    parser.addoption("--unit", action="append", default=[])
-    parser.addoption("--progress", action="store_true")
-
-
-def target_of(item):
-    host = item.callspec.params.get("host") if hasattr(item, "callspec") else None
-    return (HOSTS[host], host) if host else None
-
-
-def pytest_configure(config):
-    if config.option.progress:
-        compliance_progress.register(config, target_of)
-
-
-def pytest_generate_tests(metafunc):
-    if "host" in metafunc.fixturenames:
-        metafunc.parametrize("host", list(HOSTS))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = (yield).get_result()
-    target = target_of(item)
-    if target and report.when == "call":
-        outcome = "pass" if report.passed else "fail"
-        report.user_properties.append(("compliance", {"unit_id": target[0], "host": target[1], "outcome": outcome}))
-"""
+# A two-host suite that reports its checks as tests/compliance/conftest.py does.
+PROGRESS_CONFTEST = conftest_text({"court-srv": "court", "court-ws1": "court"})
 
 
 def test_numbers_the_toolkit_states_follow_the_language(speak):
