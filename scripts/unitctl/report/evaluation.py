@@ -253,11 +253,14 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
     }
 
 
-def fix_command(playbook: str, inventory: str, host: str) -> str:
-    """The command that puts a failed check right on its host, to copy as it is: the check's
-    playbook on the inventory the run used (ansible.cfg's default is the lab, so it is always named),
-    e.g. `ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml --limit qom-court-srv`."""
-    return shlex.join(["ansible-playbook", "-i", inventory, playbook, "--limit", host])
+def fix_command(fix: str, inventory: str, host: str) -> str | None:
+    """The command that puts a failed check right on its host (or hosts, comma-separated), to copy
+    as it is: the check's playbook on the inventory the run used (ansible.cfg's default is the lab,
+    so it is always named), e.g. `ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml
+    --limit qom-court-srv`. None when the check's fix is a person's task in words (a room's cooling)."""
+    if not fix_is_playbook(fix):
+        return None
+    return shlex.join(["ansible-playbook", "-i", inventory, fix, "--limit", host])
 
 
 def _failure(result: dict, checks: dict, inventory: str) -> dict:
@@ -267,7 +270,7 @@ def _failure(result: dict, checks: dict, inventory: str) -> dict:
         "severity": meta["severity"], "title_en": meta["title_en"], "title_fa": meta["title_fa"],
         "policy": meta["policy"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
         # A person's task (a room's cooling) has no command: the report gives it in words.
-        "fix_command": (fix_command(meta["fix"], inventory, result["host"]) if fix_is_playbook(meta["fix"]) else None),
+        "fix_command": fix_command(meta["fix"], inventory, result["host"]),
         "controls": list(meta.get("controls", ())),
         "evidence": result["evidence"].strip(),
     }
@@ -293,8 +296,7 @@ def fix_first(failures: list[dict], inventory: str = "inventory/lab.unitctl.yml"
     names = sorted(hosts[check_id])
     return {"check_id": check_id, "severity": meta["severity"], "title_fa": meta["title_fa"],
             "title_en": meta["title_en"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
-            "fix_command": (fix_command(meta["fix"], inventory, ",".join(names)) if fix_is_playbook(meta["fix"])
-                            else None),
+            "fix_command": fix_command(meta["fix"], inventory, ",".join(names)),
             "hosts": names}
 
 
@@ -504,8 +506,7 @@ def junit_xml(evaluation: dict) -> bytes:
                                           name=f"{result['check_id']} {meta['title_en']}",
                                           time=str(result["seconds"]))
             if result["outcome"] == "fail":
-                fix = (fix_command(meta["fix"], evaluation["run"]["inventory"], result["host"])
-                       if fix_is_playbook(meta["fix"]) else meta["fix"])
+                fix = fix_command(meta["fix"], evaluation["run"]["inventory"], result["host"]) or meta["fix"]
                 ElementTree.SubElement(case, "failure", message=fix).text = result["evidence"]
             elif result["outcome"] in ("error", "unreachable"):
                 ElementTree.SubElement(case, "error", message=result["outcome"]).text = result["evidence"]
