@@ -1,4 +1,5 @@
-"""Ansible filters for what only play time knows (province policy meets inventory data).
+"""Ansible filters for what only play time knows (province policy meets inventory data, and what
+a run read from the host: packages_to_install).
 
 Everything the inventory alone decides is computed by the inventory plugin (unitctl.inventory.derived);
 these filters join it with a policy value, in Python, tested in tests/unit/test_derived.py.
@@ -16,9 +17,10 @@ if str(_SCRIPTS_DIR) not in sys.path:
 
 from unitctl.inventory.derived import log_upload_clients, printer_queues  # noqa: E402
 from unitctl.kernel_policy import unavailable_modules  # noqa: E402
+from unitctl.packages import packages_to_install  # noqa: E402
 
 
 class FilterModule:
     def filters(self):
         return {"printer_queues": printer_queues, "log_upload_clients": log_upload_clients,
-                "kernel_modules_unavailable": unavailable_modules}
+                "kernel_modules_unavailable": unavailable_modules, "packages_to_install": packages_to_install}

@@ -1,0 +1,88 @@
+"""packages_to_install: which of a role's packages a run still hands to apt (unitctl.packages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from unitctl.packages import packages_to_install
+
+# As package_facts reports them (manager apt): name -> every installed architecture's entry.
+FACTS = {"packages": {
+    "chrony": [{"name": "chrony", "version": "4.3-2+deb12u1", "arch": "amd64", "source": "apt"}],
+    "libc6": [{"name": "libc6", "version": "2.36-9+deb12u9", "arch": "amd64", "source": "apt"}],
+    "firefox-esr": [{"name": "firefox-esr", "version": "128.5.0esr-1~deb12u1", "arch": "amd64", "source": "apt"}],
+}}
+
+
+def test_nothing_to_install_when_all_are_there():
+    assert packages_to_install(["chrony", "libc6"], FACTS, True) == []
+
+
+def test_the_missing_ones_in_their_order():
+    assert packages_to_install(["samba", "chrony", "acl"], FACTS, True) == ["samba", "acl"]
+
+
+def test_one_name_as_a_string():
+    assert packages_to_install("chrony", FACTS, True) == []
+    assert packages_to_install("aide", FACTS, True) == ["aide"]
+
+
+def test_a_list_not_read_this_run_is_not_trusted():
+    # The fact cache may hold an earlier run's list: a package removed by hand since must go to apt.
+    assert packages_to_install(["chrony", "libc6"], FACTS, False) == ["chrony", "libc6"]
+
+
+@pytest.mark.parametrize("facts", [None, {}, {"packages": {}}])
+def test_no_list_at_all_hands_every_name_to_apt(facts):
+    assert packages_to_install(["chrony"], facts, True) == ["chrony"]
+
+
+def test_an_architecture_counts():
+    assert packages_to_install(["libc6:amd64"], FACTS, True) == []
+    assert packages_to_install(["libc6:i386"], FACTS, True) == ["libc6:i386"]
+
+
+@pytest.mark.parametrize("name", ["firefox-esr=128*", "firefox-esr/bookworm-backports", "firefox-esr*",
+                                  "./firefox-esr_128.deb"])
+def test_only_apt_judges_a_version_a_release_a_pattern_or_a_file(name):
+    assert packages_to_install([name], FACTS, True) == [name]
+
+
+def test_a_name_that_is_not_a_string_is_refused():
+    with pytest.raises(TypeError, match="must be a string"):
+        packages_to_install(["chrony", None], FACTS, True)
+
+
+def _tasks(node):
+    """Every task in a tasks file, blocks opened."""
+    for task in node or []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from _tasks(task.get(key))
+
+
+def _install_tasks():
+    import yaml
+
+    from unitctl.paths import PROJECT_ROOT
+    for path in sorted((PROJECT_ROOT / "roles").glob("*/tasks/*.yml")):
+        for task in _tasks(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            apt = task.get("ansible.builtin.apt")
+            if isinstance(apt, dict) and apt.get("name") and apt.get("state", "present") == "present":
+                yield f"{path.relative_to(PROJECT_ROOT)}: {task['name']}", task
+
+
+# Install tasks that skip by a look of their own at the host, taken before they run.
+OWN_LOOK = {
+    "roles/firewall/tasks/service_prepare.yml: Install nftables": "not firewall_nft.stat.exists",
+    "roles/kernel_modules/tasks/main.yml: Install kmod (modprobe)": "'modprobe' not in kernel_modules_host.stdout_lines",
+}
+
+
+def test_every_role_installs_only_what_the_run_found_missing():
+    """A role whose install task asks apt every time costs every rerun an opening of apt's cache."""
+    tasks = dict(_install_tasks())
+    assert len(tasks) >= 20, "the roles' install tasks were not found"
+    asking = [name for name, task in tasks.items() if "packages_to_install(" not in str(task.get("when", ""))
+              and OWN_LOOK.get(name) != task.get("when")]
+    assert not asking, "install tasks that do not skip what is installed:\n" + "\n".join(asking)
