@@ -165,3 +165,39 @@ def test_room_climate_within_limits(host, inventory_host, request):
     if not judged:
         pytest.skip("not applicable: the UPS reports no room temperature or humidity to judge (PWR-007)")
     assert not outside, "; ".join(outside)
+
+
+# The UPS driver's CPU time over one second, in percent of one CPU, from /proc (utime + stime):
+# "<pid> <program> <percent>", or "none" when the driver's unit has no main process.
+DRIVER_CPU = """python3 -c '
+import os, subprocess, time
+pid = subprocess.run(["systemctl", "show", "-P", "MainPID", "nut-driver@ups.service"], capture_output=True,
+                     text=True).stdout.strip()
+if pid in ("", "0"):
+    raise SystemExit(print("none"))
+def ticks():
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+before = ticks(); time.sleep(1); after = ticks()
+print(pid, open(f"/proc/{pid}/comm").read().strip(), (after - before) * 100 // os.sysconf("SC_CLK_TCK"))
+'"""
+# An idle driver reads its UPS every few seconds and uses next to nothing; NUT 2.8.0's busy loop
+# takes all the CPU it can get.
+DRIVER_MAX_CPU_PCT = 10
+
+
+@check(id="PWR-009", title_en="The UPS driver is idle between readings, not spinning on a closed connection",
+       title_fa="راه‌انداز UPS میان دو خوانش بیکار است و روی اتصالی بسته‌شده نمی‌چرخد", severity="medium",
+       applies_to=SERVERS, policy=POLICY, fix=FIX)
+def test_driver_idle(host):
+    """Behaviour: the driver's CPU time over one second. NUT 2.8.0 (Debian 12) drivers keep a
+    closed client connection open and spin on it after upsd restarts (networkupstools/nut#2484);
+    roles/power restarts the driver with upsd."""
+    found = root_run(host, DRIVER_CPU)
+    assert found.rc == 0, f"the driver's CPU time could not be read: {found.stderr.strip()[-300:]}"
+    assert found.stdout.strip() != "none", "the UPS driver is not running (see PWR-001)"
+    pid, program, percent = found.stdout.split()
+    assert int(percent) <= DRIVER_MAX_CPU_PCT, (
+        f"the UPS driver {program} (pid {pid}) used {percent}% of a CPU over one second: NUT 2.8.0's busy loop on "
+        f"a closed connection (networkupstools/nut#2484); restart nut-driver@ups")

@@ -386,6 +386,26 @@ def test_a_ups_silent_on_battery_is_judged_by_its_last_reading(lab):
     wait_for(lambda: last_reading().get("status") == "OL", 30, "the watcher reading OL again")
 
 
+def _driver_closed_connections() -> int:
+    """Connections on the UPS driver's socket whose client has gone (ss shows the peer as `* 0`)."""
+    return int(ok(SERVER, "ss -xpH | grep -c 'dummy-ups.* \\* 0 ' || true") or 0)
+
+
+def test_the_ups_driver_stays_idle_after_upsd_restarts(lab, tmp_path):
+    """NUT 2.8.0's drivers keep a closed client connection and spin on it (networkupstools/nut#2484):
+    roles/power makes the driver part of upsd, so a restart of upsd (a configuration change, a package
+    upgrade) starts the driver afresh. Three restarts of upsd leave no dead connection on the driver,
+    PWR-009 passes, and upsd still reads the UPS."""
+    driver_before = ok(SERVER, "systemctl show -P MainPID nut-driver@ups")
+    for _ in range(3):
+        ok(SERVER, "systemctl restart nut-server")
+    wait_for(lambda: ok(SERVER, "upsc ups@localhost ups.status 2>/dev/null || true") == "OL", 60, "upsd reading the UPS")
+    assert ok(SERVER, "systemctl show -P MainPID nut-driver@ups") != driver_before, "the driver did not restart with upsd"
+    assert _driver_closed_connections() == 0
+    results = compliance(tmp_path / "power.json", units=["lab-court"], keyword="test_driver_idle")
+    assert [r["outcome"] for r in results if r["check_id"] == "PWR-009" and r["host"] == COURT_SERVER] == ["pass"]
+
+
 def test_a_server_room_above_its_limit_fails_and_shows_in_the_report(lab, tmp_path):
     """Clause 2 measured: the dummy UPS's environment sensor says 31.5 °C in a server room limited to
     27 °C (inventory/lab/units/lab-court/rooms.yml). The unit's check fails PWR-008 naming both
