@@ -36,7 +36,7 @@ import network_facts
 import paramiko
 import pytest
 
-from unitctl import compliance_progress
+from unitctl import compliance_progress, remote_shell
 from unitctl.compliance import (
     Check,
     Result,
@@ -69,6 +69,10 @@ def pytest_addoption(parser):
     group.addoption("--backend", choices=("paramiko", "ansible"), default="paramiko",
                     help="paramiko (default) or testinfra's ansible backend, every command an `ansible` run "
                          "(slow; for comparison)")
+    group.addoption("--commands", choices=("shell", "exec"), default="shell",
+                    help="paramiko backend: shell (default) runs a host's commands through one long-lived shell per "
+                         "account (unitctl.remote_shell); exec opens a channel per command as testinfra does (slower; "
+                         "for comparison)")
     group.addoption("--progress", action="store_true",
                     help="one line per host as its checks finish (counts, elapsed), instead of a dot per check")
 
@@ -141,6 +145,8 @@ def host(_testinfra_host, request):
                 raise HostUnreachable(f"{backend.host.name}: {type(error).__name__}: {error}") from error
         else:
             raise HostUnreachable(f"{backend.host.name}: no account accepted the key ({'; '.join(errors)})")
+    if backend.NAME == "paramiko" and request.config.option.commands == "shell":
+        remote_shell.route_testinfra_backend(backend)
     return _testinfra_host
 
 
@@ -280,4 +286,5 @@ def record_fact(request):
                 ("fact", {"unit_id": target.unit_id, "host": target.name, "name": name, "value": value}))
 
     return record
+
 

@@ -11,7 +11,11 @@ CENTRE = ("centre_server",)
 
 
 def root_run(host, command: str):
-    """Run COMMAND as root: directly when connected as root, else through passwordless sudo."""
+    """Run COMMAND as root: directly when connected as root, else through passwordless sudo
+    (through the suite's root shell on the host when it has one: unitctl.remote_shell)."""
+    run_as_root = getattr(host.backend, "run_as_root", None)
+    if run_as_root is not None:
+        return run_as_root(command)
     if host.backend.sudo or host.user().name == "root":
         return host.run(command)
     return host.run("sudo -n /bin/sh -c " + shlex.quote(command))

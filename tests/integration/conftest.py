@@ -28,6 +28,9 @@ from unitctl.lab import ca as labca
 from unitctl.lab import services as labservices
 
 SITE = "playbooks/site.yml"
+# The unit whose hosts are also checked with a channel per command, to compare (its server and two
+# workstations: every kind of check but the centre's).
+COMPARED_UNIT = "lab-court"
 
 
 def pytest_configure(config):
@@ -92,6 +95,10 @@ class Convergence:
     session started on hosts that were already provisioned."""
 
     bare_results: list[dict] | None = None  # the compliance suite on the bare hosts (as root)
+    # The same on one unit's bare hosts with a channel per command (testinfra's own way), and on the
+    # provisioned ones: the remote shells must change no verdict and no evidence.
+    bare_results_exec: list[dict] | None = None
+    results_exec: list[dict] = field(default_factory=list)
     check_bare: Run | None = None  # site.yml --check --diff on the bare hosts
     bare_after_check: dict[str, bool] = field(default_factory=dict)  # host -> root still logs in
     converge: Run | None = None  # site.yml
@@ -115,15 +122,21 @@ def converged(lab_up, tmp_path_factory) -> Convergence:
         return state
     # The compliance suite and a check-mode run only read the hosts, so each pair runs side by side:
     # the suite waits on one remote command at a time, the playbook on the hosts' work.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         if all(_bare(name) for name in MACHINES):
             bare_results = pool.submit(compliance, folder / "bare.json", user="root")
+            bare_results_exec = pool.submit(compliance, folder / "bare-exec.json", user="root",
+                                            units=[COMPARED_UNIT], commands="exec")
             state.check_bare = playbook(SITE, "--check", "--diff")
             state.bare_results = bare_results.result()
+            state.bare_results_exec = bare_results_exec.result()
             state.bare_after_check = {name: _bare(name) for name in MACHINES}
         state.converge = playbook(SITE)
         state.rerun = playbook(SITE)
         results = pool.submit(compliance, folder / "provisioned.json", user=AUTOMATION_USER)
+        results_exec = pool.submit(compliance, folder / "provisioned-exec.json", user=AUTOMATION_USER,
+                                   units=[COMPARED_UNIT], commands="exec")
         state.check_provisioned = playbook(SITE, "--check", "--diff")
         state.results = results.result()
+        state.results_exec = results_exec.result()
     return state

@@ -107,14 +107,16 @@ def playbook(*playbooks_and_args: str, inventory: Path | None = None,
 
 
 def compliance(output: Path, user: str | None = None, units: list[str] | None = None,
-               inventory: Path | None = None, keyword: str | None = None) -> list[dict]:
+               inventory: Path | None = None, keyword: str | None = None, commands: str = "shell") -> list[dict]:
     """The compliance suite as a technician runs it; returns its results (the JSON it writes).
 
     Checks are chosen by their own metadata (the host functions they apply to), so every check
     file is run; `keyword` narrows to some checks by pytest's -k where a test needs only those.
-    A whole run checks several hosts at once, as `unitctl check` does (pytest-xdist workers)."""
+    A whole run checks several hosts at once, as `unitctl check` does (pytest-xdist workers).
+    `commands="exec"` runs every command on an SSH channel of its own, as plain testinfra does,
+    instead of through the suite's remote shells (unitctl.remote_shell)."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "compliance"),
-            "--compliance-json", str(output)]
+            "--compliance-json", str(output), "--commands", commands]
     if not keyword:
         args += ["-n", str(DEFAULT_WORKERS)]
     if user:

@@ -12,6 +12,8 @@ the proofs every role owes, for the whole province at once.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lab_helpers import MACHINES, SWITCHES, assert_run_clean, not_passing
@@ -68,3 +70,29 @@ def test_checks_ran_on_every_host_function(converged):
     passed = {(r["host"], r["check_id"].split("-")[0]) for r in converged.results if r["outcome"] == "pass"}
     for host in MACHINES:
         assert any(h == host for h, _ in passed), f"no check passed on {host}"
+
+
+def _by_check(results: list[dict], hosts: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    # Digits masked: an age or a count read a few seconds apart may differ, the message may not.
+    return {(r["check_id"], r["host"]): (r["outcome"], re.sub(r"\d+", "#", r["evidence"]))
+            for r in results if r["host"] in hosts}
+
+
+@pytest.mark.parametrize("state", ["bare", "provisioned"])
+def test_the_remote_shells_change_no_verdict_and_no_evidence(converged, state):
+    """unitctl.remote_shell against testinfra's channel per command, check by check on one unit's
+    hosts: on bare hosts every area is broken (as root), on provisioned ones every check passes
+    (as the automation account, root through sudo)."""
+    shells, channels = ((converged.bare_results, converged.bare_results_exec) if state == "bare"
+                        else (converged.results, converged.results_exec))
+    if shells is None:
+        pytest.skip("the lab's hosts were already provisioned when the session started")
+    hosts = {r["host"] for r in channels}
+    assert len(hosts) >= 3, f"the comparison ran on too few hosts: {sorted(hosts)}"
+    ours, theirs = _by_check(shells, hosts), _by_check(channels, hosts)
+    assert ours.keys() == theirs.keys()
+    different = [f"{check} on {host}: {ours[check, host]} but with a channel per command {theirs[check, host]}"
+                 for check, host in sorted(ours) if ours[check, host] != theirs[check, host]]
+    assert not different, "\n".join(different)
+    if state == "bare":  # a comparison of passes alone would prove little
+        assert sum(outcome == "fail" for outcome, _ in ours.values()) >= 50
