@@ -29,11 +29,16 @@ import threading
 
 import paramiko
 
-# The loop run on the host. SHELL is the program that runs each command ("-c" follows).
+# The loop run on the host. SHELL is the program that runs each command ("-c" follows): given
+# (sudo's /bin/sh), it is also the command's $0, as sudo passes it; None, the account's login
+# shell, whose $0 sshd makes the file name alone ("bash"), which also starts its error messages.
+# PYTHONCOERCECLOCALE (see loop_command) is the starter's, not the host's: dropped before any command.
 _LOOP = r"""
 import os, pwd, struct, subprocess, sys
+os.environ.pop("PYTHONCOERCECLOCALE", None)
 read, write = sys.stdin.buffer.read, sys.stdout.buffer
 shell = SHELL or pwd.getpwuid(os.getuid()).pw_shell or "/bin/sh"
+argv0 = SHELL or os.path.basename(shell)
 def exactly(size):
     data = b""
     while len(data) < size:
@@ -45,7 +50,7 @@ def exactly(size):
 write.write(b"ready\n"); write.flush()
 while True:
     (size,) = struct.unpack(">I", exactly(4))
-    done = subprocess.run([shell, "-c", exactly(size)], stdin=subprocess.DEVNULL, capture_output=True)
+    done = subprocess.run([argv0, "-c", exactly(size)], executable=shell, stdin=subprocess.DEVNULL, capture_output=True)
     status = done.returncode if done.returncode >= 0 else -1
     write.write(struct.pack(">iII", status, len(done.stdout), len(done.stderr)) + done.stdout + done.stderr)
     write.flush()
@@ -60,7 +65,10 @@ def loop_command(shell: str | None, as_root: bool) -> str:
     """The command line that starts the loop on the host (shell None: the account's login shell)."""
     source = _LOOP.replace("SHELL", repr(shell))
     encoded = base64.b64encode(source.encode()).decode()
-    python = f"python3 -c 'import base64; exec(base64.b64decode(\"{encoded}\"))'"
+    # PYTHONCOERCECLOCALE=0: under the C locale (no LANG, or LANG=C, as on a host never given one)
+    # python3 would set LC_CTYPE=C.UTF-8 in its environment (PEP 538) and every command would
+    # inherit it; `env` sets it in any login shell, and the loop drops it again.
+    python = f"env PYTHONCOERCECLOCALE=0 python3 -c 'import base64; exec(base64.b64decode(\"{encoded}\"))'"
     # sudo -n: never wait for a password; the same rule as a single command's `sudo -n`.
     return f"sudo -n /bin/sh -c {shlex.quote(python)}" if as_root else python
 
@@ -76,6 +84,7 @@ class RemoteShell:
     def __init__(self, channel):
         self.channel = channel
         self._lock = threading.Lock()
+        self._broken = False
 
     @classmethod
     def start(cls, client: paramiko.SSHClient, as_root: bool = False) -> RemoteShell | None:
@@ -108,11 +117,21 @@ class RemoteShell:
 
     def run(self, command: bytes) -> tuple[int, bytes, bytes]:
         """(exit status, stdout, stderr) of COMMAND run by the loop's shell; -1 when a signal ended it.
-        Raises RemoteShellClosed when the channel closes before the reply."""
+        Raises RemoteShellClosed when the channel closes before the reply, and from then on; any
+        exception while a reply is awaited (KeyboardInterrupt too) closes the channel for good."""
         with self._lock:
-            self.channel.sendall(struct.pack(">I", len(command)) + command)
-            status, out_size, err_size = struct.unpack(">iII", _recv_exactly(self.channel, 12))
-            output = _recv_exactly(self.channel, out_size + err_size)
+            if self._broken:
+                raise RemoteShellClosed("the remote shell was closed after an interrupted command")
+            try:
+                self.channel.sendall(struct.pack(">I", len(command)) + command)
+                status, out_size, err_size = struct.unpack(">iII", _recv_exactly(self.channel, 12))
+                output = _recv_exactly(self.channel, out_size + err_size)
+            except BaseException:
+                # A reply left half read (Ctrl-C, a timeout's exception, the channel closing) would be
+                # read as the next command's: the channel is never used again.
+                self._broken = True
+                self.channel.close()
+                raise
         return status, output[:out_size], output[out_size:]
 
     def close(self) -> None:
@@ -136,19 +155,33 @@ def route_testinfra_backend(backend) -> None:
     After this, `backend.run(command, *args)` goes through one loop as the connected account and
     `backend.run_as_root(command)` through one loop as root (the account itself when it is root;
     else `sudo -n`, started on first use). Either falls back to a channel per command when its
-    loop cannot start or has closed, so errors read as testinfra's own. Calling it again on the
+    loop cannot start or has closed, so errors read as testinfra's own, until the host fixture
+    connects anew (backend.client replaced), whose loops start afresh. Calling it again on the
     same backend does nothing."""
     if getattr(backend, "run_as_root", None) is not None:
         return
-    client = backend.client
-    is_root = client.get_transport().get_username() == "root"
+    # The loops belong to the connection they were started on: the host fixture replaces
+    # backend.client when a host comes back (a reboot, a dropped link), and the new connection
+    # starts its own loops.
     shells: dict[bool, RemoteShell | None] = {}
+    started_on = None  # the client the loops in `shells` run over
     lock = threading.Lock()
 
     def shell_for(as_root: bool) -> RemoteShell | None:
+        nonlocal started_on
         with lock:
+            client = backend.client
+            if client is not started_on:
+                for shell in shells.values():
+                    if shell is not None:
+                        shell.close()
+                shells.clear()
+                started_on = client
             if as_root not in shells:
-                shells[as_root] = RemoteShell.start(client, as_root=as_root)
+                try:
+                    shells[as_root] = RemoteShell.start(client, as_root=as_root)
+                except paramiko.SSHException:
+                    return None  # the connection is down: the command's own channel reports it, as testinfra's
             return shells[as_root]
 
     def through(as_root: bool, command: str):
@@ -159,7 +192,8 @@ def route_testinfra_backend(backend) -> None:
                 return backend.result(*_reordered(shell.run(encoded), encoded))
             except (RemoteShellClosed, OSError):
                 with lock:
-                    shells[as_root] = None  # the host went away or the loop died: as testinfra would from now on
+                    if shells.get(as_root) is shell:
+                        shells[as_root] = None  # the host went away or the loop died: a channel per command now
         if as_root:
             encoded = backend.encode("sudo -n /bin/sh -c " + shlex.quote(command))
         return backend.result(*_reordered(backend._exec_command(encoded), encoded))
@@ -168,6 +202,8 @@ def route_testinfra_backend(backend) -> None:
         return through(False, backend.get_command(command, *args))
 
     def run_as_root(command: str):
+        transport = backend.client.get_transport()
+        is_root = transport is not None and transport.get_username() == "root"
         return through(not (is_root or backend.sudo), backend.get_command(command) if backend.sudo else command)
 
     backend.run = run_as_user
