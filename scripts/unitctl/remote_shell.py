@@ -15,6 +15,10 @@ Frames on the channel, all integers big-endian:
     reply:    i32 exit status, u32 stdout length, u32 stderr length, stdout, stderr
     the loop says b"ready\\n" once when it starts; the channel closing ends it.
 
+sudo logs the root loop's start (`... python3 -c ... unitctl-compliance-shell`); the loop writes
+each root command to the journal (authpriv, tag unitctl-compliance, "<account> : USER=root ;
+COMMAND=<command>"), so the host's record of what ran as root is as complete as before.
+
 A host without python3, or an account sudo refuses without a password, gets no loop: its
 commands go one channel each as before (`RemoteShell.start` returns None), so a refusal reads the
 same as it always did.
@@ -33,9 +37,13 @@ import paramiko
 # (sudo's /bin/sh), it is also the command's $0, as sudo passes it; None, the account's login
 # shell, whose $0 sshd makes the file name alone ("bash"), which also starts its error messages.
 # PYTHONCOERCECLOCALE (see loop_command) is the starter's, not the host's: dropped before any command.
+# AUDIT (the root loop): each command goes to the journal first (authpriv, tag unitctl-compliance),
+# as sudo logged each one when it ran them one by one; sudo itself logs the loop's start.
 _LOOP = r"""
-import os, pwd, struct, subprocess, sys
+import os, pwd, struct, subprocess, sys, syslog
 os.environ.pop("PYTHONCOERCECLOCALE", None)
+if AUDIT:
+    syslog.openlog("unitctl-compliance", 0, syslog.LOG_AUTHPRIV)
 read, write = sys.stdin.buffer.read, sys.stdout.buffer
 shell = SHELL or pwd.getpwuid(os.getuid()).pw_shell or "/bin/sh"
 argv0 = SHELL or os.path.basename(shell)
@@ -50,7 +58,11 @@ def exactly(size):
 write.write(b"ready\n"); write.flush()
 while True:
     (size,) = struct.unpack(">I", exactly(4))
-    done = subprocess.run([argv0, "-c", exactly(size)], executable=shell, stdin=subprocess.DEVNULL, capture_output=True)
+    command = exactly(size)
+    if AUDIT:
+        syslog.syslog(syslog.LOG_INFO, "%s : USER=root ; COMMAND=%s" % (os.environ.get("SUDO_USER", "?"),
+                                                                     command.decode("utf-8", "replace")))
+    done = subprocess.run([argv0, "-c", command], executable=shell, stdin=subprocess.DEVNULL, capture_output=True)
     status = done.returncode if done.returncode >= 0 else -1
     write.write(struct.pack(">iII", status, len(done.stdout), len(done.stderr)) + done.stdout + done.stderr)
     write.flush()
@@ -63,12 +75,12 @@ START_TIMEOUT_S = 30.0
 
 def loop_command(shell: str | None, as_root: bool) -> str:
     """The command line that starts the loop on the host (shell None: the account's login shell)."""
-    source = _LOOP.replace("SHELL", repr(shell))
+    source = _LOOP.replace("SHELL", repr(shell)).replace("AUDIT", repr(as_root))
     encoded = base64.b64encode(source.encode()).decode()
     # PYTHONCOERCECLOCALE=0: under the C locale (no LANG, or LANG=C, as on a host never given one)
     # python3 would set LC_CTYPE=C.UTF-8 in its environment (PEP 538) and every command would
     # inherit it; `env` sets it in any login shell, and the loop drops it again.
-    python = f"env PYTHONCOERCECLOCALE=0 python3 -c 'import base64; exec(base64.b64decode(\"{encoded}\"))'"
+    python = f"env PYTHONCOERCECLOCALE=0 python3 -c 'import base64; exec(base64.b64decode(\"{encoded}\"))' unitctl-compliance-shell"
     # sudo -n: never wait for a password; the same rule as a single command's `sudo -n`.
     return f"sudo -n /bin/sh -c {shlex.quote(python)}" if as_root else python
 

@@ -93,6 +93,8 @@ def timed(label: str, source: Path, workers: int, names: list[str] | None = None
             break  # the ansible backend reports a refused command as an error: not a disturbance
         print(f"  {label:<28} {seconds:7.1f} s  disturbed {dict(outcomes)}, again", flush=True)
     ran = Counter(result["host"] for result in found["results"] if result["outcome"] in RAN)
+    if not ran:  # a suite that collected no host (a broken option) must not pass for a fast runner
+        raise SystemExit(f"{label}: no check ran on any host; see {LOG}")
     figure = {"label": label, "seconds": round(seconds, 1), "workers": workers, "backend": backend, "commands": commands,
               "hosts": sorted({result["host"] for result in found["results"]}),
               "checks_run": sum(ran.values()), "checks_run_per_host": dict(sorted(ran.items())),

@@ -98,7 +98,7 @@ def pytest_configure(config):
     if config.option.progress:
         compliance_progress.register(config, _check_target)
     if config.option.hosts is None and config.option.backend == "ansible":
-        config.option.ansible_inventory = str(source)
+        config.option.ansible_inventory = str(source.path)
         config.option.force_ansible = True
         os.environ.setdefault("ANSIBLE_CONFIG", str(PROJECT_ROOT / "ansible.cfg"))
         # testinfra calls `ansible` and `ansible-inventory` by name: the ones beside this interpreter
