@@ -44,6 +44,8 @@ def defaults_config(folder: Path) -> Path:
         f"roles_path = {root / 'roles'}\n"
         f"inventory_plugins = {root / 'scripts' / 'ansible_plugins' / 'inventory'}\n"
         f"library = {root / 'scripts' / 'ansible_plugins' / 'modules'}\n"
+        # The roles' own filters (packages_to_install, printer_queues...): a role cannot run without them.
+        f"filter_plugins = {root / 'scripts' / 'ansible_plugins' / 'filter'}\n"
         f"vault_password_file = {root / 'scripts' / 'vault-password.sh'}\n"
         "[inventory]\nenable_plugins = unitctl_province\n",
         encoding="utf-8")
