@@ -7,8 +7,8 @@ and a host's checks run a few hundred commands. A `RemoteShell` starts one small
 host over a single channel (`python3 -c`, through `sudo -n` once for root) and hands it each
 command; the loop runs it exactly as sshd or sudo would have (the account's login shell, or
 `/bin/sh` as root, stdin empty) and sends back the exit status and both outputs. Every check keeps
-its command, verdict and evidence (tests/integration/test_province_evaluation.py compares both ways
-check by check).
+its command, verdict and evidence (tests/integration/test_converge.py compares both ways check
+by check).
 
 Frames on the channel, all integers big-endian:
     request:  u32 length, the command's bytes
@@ -73,6 +73,12 @@ READY = b"ready\n"
 START_TIMEOUT_S = 30.0
 
 
+def sudo_command(command: str) -> str:
+    """COMMAND as root through passwordless sudo, as the suite has always run it: `sudo -n` never
+    waits for a password, and `/bin/sh -c` runs it whatever the account's login shell."""
+    return "sudo -n /bin/sh -c " + shlex.quote(command)
+
+
 def loop_command(shell: str | None, as_root: bool) -> str:
     """The command line that starts the loop on the host (shell None: the account's login shell)."""
     source = _LOOP.replace("SHELL", repr(shell)).replace("AUDIT", repr(as_root))
@@ -81,8 +87,7 @@ def loop_command(shell: str | None, as_root: bool) -> str:
     # python3 would set LC_CTYPE=C.UTF-8 in its environment (PEP 538) and every command would
     # inherit it; `env` sets it in any login shell, and the loop drops it again.
     python = f"env PYTHONCOERCECLOCALE=0 python3 -c 'import base64; exec(base64.b64decode(\"{encoded}\"))' unitctl-compliance-shell"
-    # sudo -n: never wait for a password; the same rule as a single command's `sudo -n`.
-    return f"sudo -n /bin/sh -c {shlex.quote(python)}" if as_root else python
+    return sudo_command(python) if as_root else python
 
 
 class RemoteShellClosed(paramiko.SSHException):
@@ -201,14 +206,16 @@ def route_testinfra_backend(backend) -> None:
         encoded = backend.encode(command)
         if shell is not None:
             try:
-                return backend.result(*_reordered(shell.run(encoded), encoded))
+                status, stdout, stderr = shell.run(encoded)
+                return backend.result(status, encoded, stdout, stderr)
             except (RemoteShellClosed, OSError):
                 with lock:
                     if shells.get(as_root) is shell:
                         shells[as_root] = None  # the host went away or the loop died: a channel per command now
         if as_root:
-            encoded = backend.encode("sudo -n /bin/sh -c " + shlex.quote(command))
-        return backend.result(*_reordered(backend._exec_command(encoded), encoded))
+            encoded = backend.encode(sudo_command(command))
+        status, stdout, stderr = backend._exec_command(encoded)
+        return backend.result(status, encoded, stdout, stderr)
 
     def run_as_user(command: str, *args: str, **kwargs):
         return through(False, backend.get_command(command, *args))
@@ -221,8 +228,3 @@ def route_testinfra_backend(backend) -> None:
     backend.run = run_as_user
     backend.run_as_root = run_as_root
 
-
-def _reordered(reply: tuple[int, bytes, bytes], command: bytes) -> tuple[int, bytes, bytes, bytes]:
-    """(status, stdout, stderr) as testinfra's `backend.result(status, command, stdout, stderr)` takes them."""
-    status, stdout, stderr = reply
-    return status, command, stdout, stderr

@@ -286,5 +286,3 @@ def record_fact(request):
                 ("fact", {"unit_id": target.unit_id, "host": target.name, "name": name, "value": value}))
 
     return record
-
-

@@ -3,7 +3,7 @@ test_node_exporter): run a read-only command as root whichever account the suite
 
 from __future__ import annotations
 
-import shlex
+from unitctl import remote_shell
 
 SERVERS = ("unit_server", "centre_server")
 UNIT_SERVERS = ("unit_server",)
@@ -18,7 +18,7 @@ def root_run(host, command: str):
         return run_as_root(command)
     if host.backend.sudo or host.user().name == "root":
         return host.run(command)
-    return host.run("sudo -n /bin/sh -c " + shlex.quote(command))
+    return host.run(remote_shell.sudo_command(command))
 
 
 def container(host) -> str:
