@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import sys
 import tempfile
 from dataclasses import asdict
@@ -266,6 +267,18 @@ def inventory_host(request):
     if target is None:
         pytest.skip("the host is not in the inventory (named with --hosts)")
     return target
+
+
+@pytest.fixture
+def debian_release(host) -> int:
+    """The Debian major release the host runs (12 bookworm, 13 trixie), read from the host's
+    /etc/os-release (VERSION_ID, os-release(5)). Checks whose evidence differs between releases
+    keep what differs in one table keyed by this number.
+    Raises AssertionError when the host is not a numbered Debian release (testing, sid)."""
+    text = host.file("/etc/os-release").content_string
+    found = re.search(r'^VERSION_ID="?([0-9]+)', text, re.MULTILINE)
+    assert found, "/etc/os-release names no Debian release number (VERSION_ID): not a Debian stable release"
+    return int(found.group(1))
 
 
 @pytest.fixture(scope="session")
