@@ -77,13 +77,14 @@ class TargetHost:
     address: str
     function: str
     unit_id: str
+    debian_release: int | None = None  # hosts.yml's, None when it names none (policy's default then)
 
 
 def target_hosts(province: Province, unit_ids: list[str] | None = None) -> list[TargetHost]:
     """The Linux hosts testinfra connects to (network devices: `network_hosts`)."""
     linux = {"unit_server", "centre_server", "cms_client"}
     return [
-        TargetHost(host["name"], host["address"], host["function"], unit.id)
+        TargetHost(host["name"], host["address"], host["function"], unit.id, host.get("debian_release"))
         for unit, host in province.all_hosts()
         if host["function"] in linux and (not unit_ids or unit.id in unit_ids)
     ]

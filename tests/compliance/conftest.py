@@ -64,6 +64,8 @@ def pytest_addoption(parser):
                     help="inventory source (*.unitctl.yml; default: UNITCTL_INVENTORY, else the one `unitctl use` "
                          "set, else the lab's)")
     group.addoption("--unit", action="append", default=[], help="check only this unit (repeatable)")
+    group.addoption("--only-host", action="append", default=[],
+                    help="check only this host (inventory name; repeatable)")
     group.addoption("--ssh-user", default=None, help="SSH user (lab: root)")
     group.addoption("--known-hosts", default=None, help="known_hosts file (lab: the lab's own)")
     group.addoption("--compliance-json", default=None, help="write the results here as JSON")
@@ -86,8 +88,11 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from error
     source = load_source(config.option.inventory)
     is_lab, province = source.lab, source.province
-    targets = target_hosts(province, config.option.unit or None)
-    devices = network_hosts(province, config.option.unit or None)
+    only = set(config.option.only_host)
+    targets = [target for target in target_hosts(province, config.option.unit or None)
+               if not only or target.name in only]
+    devices = [device for device in network_hosts(province, config.option.unit or None)
+               if not only or device.name in only]
     config.stash[TARGETS] = {target.name: target for target in targets + devices}
     config.stash[NETWORK_DEVICES] = [device.name for device in devices]
     network_facts.configure(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server_facts import SERVERS, root_output
 from unit_facts import unit_of
 from unitctl.compliance import check
+from unitctl.releases import DEBIAN_RELEASES
 
 FIX = "playbooks/servers.yml"
 
@@ -43,13 +44,15 @@ def test_locales(host):
 @check(id="BASE-004", title_en="Debian and security sources are the province mirror (deb822)",
        title_fa="منابع دبیان و به‌روزرسانی امنیتی از مخزن استان تعریف شده‌اند", severity="high",
        applies_to=SERVERS, policy="inventory/group_vars/all/mirrors.yml", fix=FIX, controls=("CIS 1.2.1.1", "CIS 1.2.1.2"))
-def test_apt_sources_deb822(host, policy):
+def test_apt_sources_deb822(host, policy, debian_release):
     sources = host.file("/etc/apt/sources.list.d/debian.sources")
     assert sources.exists, "/etc/apt/sources.list.d/debian.sources is missing"
     text = sources.content_string
     assert f"URIs: {policy['province_apt_mirror']}" in text
     assert f"URIs: {policy['province_apt_security_mirror']}" in text
-    assert f"Suites: {policy['province_apt_suite']}-security" in text, "the security suite is not configured"
+    suite = DEBIAN_RELEASES[debian_release]  # the release the host runs
+    assert f"Suites: {suite} {suite}-updates" in text, f"the host runs {suite}, but its sources name another suite"
+    assert f"Suites: {suite}-security" in text, f"the security suite ({suite}-security) is not configured"
     legacy = host.run("grep -sE '^[[:space:]]*deb' /etc/apt/sources.list").stdout.strip()
     assert not legacy, f"/etc/apt/sources.list still has entries: {legacy}"
     # CIS 1.2.1.1: each source trusts only Debian's archive key, not any key apt holds.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from unitctl.compliance import check
+from unitctl.releases import DEBIAN_RELEASES, allowed_releases, expected_release, phase_out_of
 
 MANAGED = ("unit_server", "centre_server", "cms_client")
 
@@ -20,6 +23,33 @@ def test_hostname_matches_inventory(host, inventory_host):
 def test_address_matches_inventory(host, inventory_host):
     addresses = host.check_output("ip -o -4 addr show scope global | awk '{print $4}'").split()
     assert inventory_host.address in [address.split("/")[0] for address in addresses]
+
+
+@check(id="HOST-003", title_en="Runs the Debian release the inventory names",
+       title_fa="نسخهٔ دبیان میزبان همان است که در سیاهه آمده", severity="high", applies_to=MANAGED,
+       policy="inventory/group_vars/all/releases.yml", fix="playbooks/upgrade_release.yml")
+def test_debian_release_matches_inventory(host, inventory_host, policy, debian_release, record_fact):
+    """The roles apply what differs between releases from the release the host runs; the inventory
+    must say the same, or a unit's plan (which hosts to upgrade, which are past phase-out) is wrong."""
+    record_fact("debian_release", debian_release)
+    expected = expected_release({"debian_release": inventory_host.debian_release}, policy)
+    assert debian_release == expected, (
+        f"the host runs Debian {debian_release} ({DEBIAN_RELEASES.get(debian_release, 'unknown')}), but the "
+        f"inventory says Debian {expected}: correct debian_release in hosts.yml, or upgrade the host")
+
+
+@check(id="HOST-004", title_en="Runs a Debian release the province supports and has not phased out",
+       title_fa="نسخهٔ دبیان میزبان پشتیبانی می‌شود و مهلت کنار گذاشتنش نگذشته", severity="high",
+       applies_to=MANAGED, policy="inventory/group_vars/all/releases.yml", fix="playbooks/upgrade_release.yml")
+def test_debian_release_is_supported(host, policy, debian_release):
+    allowed = allowed_releases(policy)
+    assert debian_release in allowed, (
+        f"Debian {debian_release} is not a release the province supports ({', '.join(map(str, allowed))})")
+    phase_out = phase_out_of(debian_release, policy)
+    today = datetime.date.today()
+    assert phase_out is None or today <= phase_out, (
+        f"Debian {debian_release} ({DEBIAN_RELEASES[debian_release]}) was phased out on {phase_out.isoformat()} "
+        f"({(today - phase_out).days} days ago): upgrade the host (playbooks/upgrade_release.yml)")
 
 
 @check(id="PKG-001", title_en="Packages come only from the province mirror",

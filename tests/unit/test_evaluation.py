@@ -439,7 +439,7 @@ def test_unitctl_check_keeps_its_report_and_history_apart_from_the_province(tmp_
     monkeypatch.setattr(command, "DEFAULT_OUTPUT", output)
     outcome = {"court": "fail"}
 
-    def suite(source, unit_ids, workers, keyword):
+    def suite(source, unit_ids, workers, keyword, pytest_args=()):
         return {"checks": CHECKS, "results": [
             result("SSH-002", "court-srv", "court", outcome["court"]), result("BASE-001", "court-srv", "court", "pass"),
             result("SSH-002", "centre-srv", "centre", "pass")]}
@@ -505,3 +505,27 @@ def test_failures_by_severity_count_failed_checks_not_checks_in_error(province):
     court = report["units"]["lab-court"]
     assert court["failures_by_severity"] == {"critical": 1, "high": 0, "medium": 0, "low": 0}
     assert court["counts"]["error"] == 2 and len(court["failures"]) == 3  # errors still listed, as errors
+
+
+def test_unitctl_check_host_checks_only_that_host_of_the_unit(tmp_path, monkeypatch, capsys):
+    """`unitctl check UNIT --host NAME` (after upgrading one host): the suite is asked for that host
+    alone; a host of another unit, or none at all, is refused before anything runs."""
+    from fixture_province import copy_fixture_province  # noqa: PLC0415
+    from unitctl.cli import evaluate as command, main  # noqa: PLC0415
+
+    root = copy_fixture_province(tmp_path / "inventory")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(command, "DEFAULT_OUTPUT", tmp_path / "results")
+    asked = []
+
+    def suite(source, unit_ids, workers, keyword, pytest_args=()):
+        asked.append((unit_ids, pytest_args))
+        return {"checks": CHECKS, "results": [result("SSH-002", "court-srv", "court", "pass")]}
+    monkeypatch.setattr(command, "run_suite", suite)
+    source = str(root / "province.unitctl.yml")
+
+    assert main(["check", "court", "--host", "court-srv", "--inventory", source]) == evaluation.EXIT_COMPLIANT
+    assert asked == [(["court"], ("--only-host", "court-srv"))]
+    assert main(["check", "court", "--host", "centre-srv", "--inventory", source]) == 2
+    assert "not a host of court: centre-srv" in capsys.readouterr().err
+    assert len(asked) == 1

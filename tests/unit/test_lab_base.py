@@ -20,11 +20,13 @@ def fake_debootstrap(root: Path) -> Path:
     return root
 
 
-def test_the_province_machine_has_the_lab_mirror_and_nothing_of_the_builder(tmp_path):
+@pytest.mark.parametrize("suite", ["bookworm", "trixie"])
+def test_the_province_machine_has_the_lab_mirror_and_nothing_of_the_builder(tmp_path, suite):
     root = fake_debootstrap(tmp_path / "root")
-    base.make_province_machine(root)
+    base.make_province_machine(root, suite)
     sources = (root / "etc/apt/sources.list").read_text()
-    assert f"deb {base.LAB_MIRROR_URL}/debian-security bookworm-security main" in sources
+    assert f"deb {base.LAB_MIRROR_URL}/debian-security {suite}-security main" in sources
+    assert f"deb {base.LAB_MIRROR_URL}/debian {suite}-updates main" in sources
     assert not list((root / "etc/ssh").glob("ssh_host_*")), "every lab host makes its own host keys"
     assert "192.0.2.1" not in (root / "etc/resolv.conf").read_text()
     assert not (root / "etc/hostname").exists() and (root / "etc/machine-id").read_text() == ""
@@ -33,11 +35,15 @@ def test_the_province_machine_has_the_lab_mirror_and_nothing_of_the_builder(tmp_
 
 def test_dpkg_skips_fsync_only_in_the_lab_base(tmp_path):
     root = fake_debootstrap(tmp_path / "root")
-    base.make_province_machine(root)
+    base.make_province_machine(root, "bookworm")
     speed = (root / "etc/dpkg/dpkg.cfg.d/unitctl-lab-unsafe-io").read_text().splitlines()
     assert "force-unsafe-io" in speed
     # A base made before this setting must not be reused: the revision is part of its folder name.
     assert base.base_dir().name == f"base-bookworm-r{base.BASE_REVISION}" and base.BASE_REVISION >= 4
+    # Each release has its own cached base, side by side.
+    assert base.base_dir(13).name == f"base-trixie-r{base.BASE_REVISION}"
+    with pytest.raises(KeyError):
+        base.base_dir(11)
 
 
 def test_the_base_gets_the_installers_updates_and_no_service_starts_are_left_behind(tmp_path, monkeypatch):
@@ -56,12 +62,12 @@ def test_the_base_gets_the_installers_updates_and_no_service_starts_are_left_beh
     monkeypatch.setattr(base, "run", apt_in_the_tree)
     monkeypatch.setattr(base.time, "sleep", lambda seconds: None)
     with pytest.raises(base.LabError):  # a build whose updates failed does not go on
-        base._apply_installer_updates(root, lambda message: None)
+        base._apply_installer_updates(root, "bookworm", lambda message: None)
     assert len(commands) == base.DEBOOTSTRAP_ATTEMPTS
     assert "upgrade" in commands[0][-1] and "--force-confold" in commands[0][-1]
     assert not (root / "usr/sbin/policy-rc.d").exists()
     sources = (root / "etc/apt/sources.list").read_text()
     assert f"deb {base.UPSTREAM_SECURITY} bookworm-security main" in sources
     assert f"deb {base.UPSTREAM_MIRROR} bookworm-updates main" in sources
-    base.make_province_machine(root)  # then the lab mirror only, as before
+    base.make_province_machine(root, "bookworm")  # then the lab mirror only, as before
     assert base.UPSTREAM_MIRROR not in (root / "etc/apt/sources.list").read_text()

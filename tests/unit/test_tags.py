@@ -20,7 +20,8 @@ BIN = Path(sys.executable).parent
 
 # Each job playbook's plays carry play::JOB and skip::JOB (server_base.yml is part of servers).
 JOBS = {"server_base.yml": "servers", "servers.yml": "servers", "centre.yml": "centre", "network.yml": "network",
-        "cms_standin.yml": "cms_standin", "workstations.yml": "workstations", "staff.yml": "staff"}
+        "cms_standin.yml": "cms_standin", "workstations.yml": "workstations", "staff.yml": "staff",
+        "upgrade_release.yml": "upgrade_release"}
 # The plays every run needs, whatever its --tags.
 ALWAYS = ["validate.yml", "connect.yml", "bootstrap.yml", "file_integrity.yml"]
 

@@ -556,3 +556,67 @@ def test_a_removable_media_exception_that_exists_is_accepted(province):
     put("group_vars/all/kernel.yml", ("province_removable_media_allowed_profiles",), ["scanning_station"])(province)
     put("group_vars/all/kernel.yml", ("province_removable_media_allowed_hosts",), ["court-ws1"])(province)
     assert problems_of(province) == []
+
+
+# --- Debian releases: which the province allows, and which each host runs ------------------------
+
+def _host_index(province: Path, unit: str, name: str) -> int:
+    hosts = yaml.safe_load((province / f"units/{unit}/hosts.yml").read_text(encoding="utf-8"))["hosts"]
+    return next(index for index, host in enumerate(hosts) if host["name"] == name)
+
+
+@pytest.mark.parametrize(("release", "reason"), [
+    (11, "Debian 11 is not a release the province allows (province_debian_releases: 12, 13)"),
+    (14, "Debian 14 is not a release the province allows (province_debian_releases: 12, 13)"),
+    ("trixie", "should be a whole number, but it is text ('trixie')"),
+    ("13", "should be a whole number, but it is text ('13')"),
+])
+def test_a_host_on_a_release_the_province_does_not_allow_is_refused(province, release, reason):
+    index = _host_index(province, "court", "court-ws1")
+    put("units/court/hosts.yml", ("hosts", index, "debian_release"), release)(province)
+    found = [(p.file, p.path, p.reason) for p in problems_of(province)]
+    assert found == [("inventory/units/court/hosts.yml", f"hosts[{index}].debian_release", reason)]
+
+
+def test_a_host_on_an_allowed_release_is_accepted(province):
+    index = _host_index(province, "court", "court-ws1")
+    put("units/court/hosts.yml", ("hosts", index, "debian_release"), 13)(province)
+    assert problems_of(province) == []
+
+
+def test_a_printer_or_switch_names_no_debian_release(province):
+    hosts = yaml.safe_load((province / "units/court/hosts.yml").read_text(encoding="utf-8"))["hosts"]
+    index = next(i for i, host in enumerate(hosts) if host["function"] == "network_device")
+    put("units/court/hosts.yml", ("hosts", index, "debian_release"), 12)(province)
+    found = [(p.path, p.reason) for p in problems_of(province)]
+    assert found == [(f"hosts[{index}].debian_release", "'debian_release' does not apply to a host with function "
+                                                         "'network_device'")]
+
+
+@pytest.mark.parametrize(("value", "path", "reason"), [
+    ({12: {"phase_out": "2028-06-30"}, 14: {}}, "province_debian_releases[14]",
+     "14 is not a Debian release the toolkit supports (12 bookworm, 13 trixie: the major number, as "
+     "/etc/debian_version starts)"),
+    ({"bookworm": {}}, "province_debian_releases.bookworm",
+     "'bookworm' is not a Debian release the toolkit supports (12 bookworm, 13 trixie: the major number, as "
+     "/etc/debian_version starts)"),
+    ({12: {"phase_out": "next summer"}, 13: {}}, "province_debian_releases[12].phase_out",
+     "should be a date (YYYY-MM-DD), but it is 'next summer'"),
+    ({12: {"phaseout": "2028-06-30"}, 13: {}}, "province_debian_releases[12].phaseout",
+     "'phaseout' is not a field of a release; its fields are phase_out"),
+    ({12: "2028-06-30", 13: {}}, "province_debian_releases[12]",
+     "should be a mapping such as {phase_out: 2028-06-30}, or {} for a release not being phased out, but it is "
+     "'2028-06-30'"),
+    ({}, "province_debian_releases", "should name at least one Debian release (12, 13)"),
+])
+def test_a_wrong_release_policy_is_refused(province, value, path, reason):
+    put("group_vars/all/releases.yml", ("province_debian_releases",), value)(province)
+    found = [(p.file, p.path, p.reason) for p in problems_of(province)]
+    assert found == [("inventory/group_vars/all/releases.yml", path, reason)]
+
+
+def test_a_default_release_the_province_does_not_allow_is_refused_and_so_is_every_host_left_on_it(province):
+    put("group_vars/all/releases.yml", ("province_debian_releases",), {13: {}})(province)
+    found = {(p.file, p.path, p.reason) for p in problems_of(province)}
+    assert ("inventory/group_vars/all/releases.yml", "province_debian_release_default",
+            "12 is not in province_debian_releases (13)") in found

@@ -48,6 +48,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help=_("check one unit's compliance and write its report"),
                                 epilog=statuses(N_("compliant: every check of the unit passed")))
     check.add_argument("unit", help=_("the unit id, e.g. qom-court")).completer = unit_ids_completer
+    check.add_argument("--host", dest="hosts", action="append", default=[],
+                       help=_("check only this host of the unit (repeatable), e.g. after upgrading it"))
     evaluate = commands.add_parser("evaluate", help=_("evaluate every unit of the province for the ICT council"),
                                    epilog=statuses(N_("compliant: every check of every unit passed")))
     for parser in (check, evaluate):
@@ -85,12 +87,20 @@ def run(args, unit_ids: list[str]) -> int:
                                    f"{unit_id} ({number(len(markers))})"
                                    for unit_id, markers in sorted(unfinished.items()))))
 
+    hosts = getattr(args, "hosts", [])
+    unit_hosts = {host["name"] for unit, host in province.all_hosts() if unit.id in unit_ids}
+    strangers = [name for name in hosts if name not in unit_hosts]
+    if strangers:
+        raise CommandRefused(_("not a host of {unit}: {hosts} (its hosts: {known})").format(
+            unit=", ".join(unit_ids), hosts=", ".join(strangers), known=", ".join(sorted(unit_hosts))))
+
     started = datetime.now(UTC)
     print(ngettext("checking {units} of {inventory}, {count} host at once",
                    "checking {units} of {inventory}, {count} hosts at once", args.workers).format(
               units=", ".join(unit_ids) or _("every unit"), inventory=paths.in_checkout(source),
               count=number(args.workers)), flush=True)
-    compliance = run_suite(source, unit_ids, args.workers, args.keyword)
+    compliance = run_suite(source, unit_ids, args.workers, args.keyword,
+                           tuple(argument for name in hosts for argument in ("--only-host", name)))
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
                                   paths.in_checkout(source), unit_ids, args.keyword)

@@ -24,6 +24,7 @@ import yaml
 from unitctl import paths
 from unitctl.i18n import N_, _, ngettext, number, word
 from unitctl.kernel_policy import MODULE_NAME
+from unitctl.releases import DEBIAN_RELEASES, phase_out_date
 
 SCHEMA_PATH = paths.INVENTORY_DIR / "policy-schema.yml"
 TYPES: dict[str, tuple[type, ...]] = {
@@ -139,10 +140,49 @@ def _login_lockout(value: dict) -> list[tuple[tuple, str]]:
     return []
 
 
-# Named checks across the fields of a mapping (`rules` of a dict key).
+RELEASE_FIELDS = ("phase_out",)
+
+
+def _debian_releases(value: dict) -> list[tuple[tuple, str]]:
+    """province_debian_releases: {<major release>: {phase_out: <date> or nothing}}, only releases the
+    toolkit supports (DEBIAN_RELEASES), at least one."""
+    problems: list[tuple[tuple, str]] = []
+    if not value:
+        return [((), _("should name at least one Debian release ({releases})").format(
+            releases=", ".join(map(str, DEBIAN_RELEASES))))]
+    for release, settings in value.items():
+        if not _whole(release) or release not in DEBIAN_RELEASES:
+            problems.append(((release,), _("{value} is not a Debian release the toolkit supports ({releases}: "
+                                           "the major number, as /etc/debian_version starts)").format(
+                value=repr(release), releases=", ".join(f"{number} {name}" for number, name in
+                                                        DEBIAN_RELEASES.items()))))
+            continue
+        if settings is None:
+            continue
+        if not isinstance(settings, dict):
+            problems.append(((release,), _("should be a mapping such as {{phase_out: 2028-06-30}}, or {{}} for a "
+                                           "release not being phased out, but it is {value}").format(
+                value=repr(settings))))
+            continue
+        for name, item in settings.items():
+            if name not in RELEASE_FIELDS:
+                problems.append(((release, name), _("'{field}' is not a field of a release; its fields are "
+                                                    "{fields}").format(field=name, fields=", ".join(RELEASE_FIELDS))))
+            elif item is not None and phase_out_date(item) is None:
+                problems.append(((release, name), _("should be a date (YYYY-MM-DD), but it is {value}").format(
+                    value=repr(item))))
+    return problems
+
+
+# Rules that judge a whole mapping (its keys are data, not declared fields).
+MAPPING_RULES = frozenset({"debian_releases"})
+# Named checks across the fields of a mapping (`rules` of a dict key; on a dict without `fields`,
+# the rule judges the whole mapping, keys and values).
 RULES: dict[str, tuple[str, Callable[[dict], list[tuple[tuple, str]]]]] = {
     "password_ageing": ("min_days and warn_days at most max_days", _password_ageing),
     "login_lockout": ("unlock_time 0 or at least 900", _login_lockout),
+    "debian_releases": ("release numbers the toolkit supports (12, 13), each {phase_out: date} or {}",
+                        _debian_releases),
 }
 
 
@@ -178,7 +218,7 @@ def _declaration(path: Path, name: str, spec: Any, is_field: bool = False) -> Po
     kind = spec["type"]
     allowed = {"min": kind in ("int", "list"), "max": kind == "int", "choices": kind == "str",
                "format": kind == "str", "items": kind == "list", "fields": kind == "dict" and not is_field,
-               "rules": kind == "dict" and "fields" in spec}
+               "rules": kind == "dict" and (spec.get("rules") in MAPPING_RULES) != ("fields" in spec)}
     wrong = [extra for extra, fits in allowed.items() if extra in spec and not fits]
     bounds = [spec[b] for b in ("min", "max") if b in spec]
     if wrong or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) \
@@ -260,6 +300,8 @@ def _value_problems(key: PolicyKey, value: Any, path: tuple) -> list[tuple[tuple
         return _list_problems(key, value, path)
     if key.type == "dict" and key.fields is not None:
         return _dict_problems(key, value, path)
+    if key.type == "dict" and key.rules:
+        return [(path + sub, reason) for sub, reason in RULES[key.rules][1](value)]
     return []
 
 

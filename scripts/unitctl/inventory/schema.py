@@ -586,15 +586,18 @@ PORT = Variants(
     subject=N_("'{key}' does not apply to a port in mode '{value}'"),
     noun=N_("a known port mode"),
 )
+# The Debian major release a server or workstation runs (12, 13; province policy says which the
+# province allows: province_debian_releases, checked by unitctl.inventory.validate).
+DEBIAN_RELEASE = Integer(1, 99)
 HOSTS_FILE = Document("hosts", ListOf(Variants(
     key="function",
     common={"name": required(HOSTNAME), "address": required(Address()), "vlan": required(VLAN_ID),
             "mac": optional(MAC), "description": optional(DEVICE_TEXT)},
     by_value={
-        "unit_server": {},
-        "centre_server": {},
+        "unit_server": {"debian_release": optional(DEBIAN_RELEASE)},
+        "centre_server": {"debian_release": optional(DEBIAN_RELEASE)},
         "cms_client": {"profile": required(OneOf(WORKSTATION_PROFILES, N_("a known workstation profile"))),
-                       "branch": optional(SHORT_ID)},
+                       "branch": optional(SHORT_ID), "debian_release": optional(DEBIAN_RELEASE)},
         "printer": {"model": optional(FREE_TEXT)},
         "network_device": {"platform": required(OneOf(DEVICE_PLATFORMS, N_("a supported device platform"))),
                            "role": required(OneOf(("access", "core", "edge"), N_("a known device role"))),

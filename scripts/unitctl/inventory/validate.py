@@ -607,12 +607,42 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             for path, reason in issues:
                 report.add(file, path, reason, loaded)
     _check_removable_media_exceptions(policy, known_hosts if hosts_all_read else None, report)
+    _check_debian_releases(policy, province, report)
     policy_folder = inventory_root / "group_vars" / "all"
     if policy_folder.is_dir():
         for key in missing_required(province_keys):
             report.add(policy_folder, (key.name,), _("'{key}' is not set; every province sets it ({meaning}; "
                                                      "{type})").format(key=key.name, meaning=key.meaning,
                                                                        type=word(TYPE_WORDS, key.type)))
+
+
+def _check_debian_releases(policy: dict[str, tuple[Path, YamlFile]], province: Province, report: _Report) -> None:
+    """Each server's and workstation's Debian release (hosts.yml debian_release, else
+    province_debian_release_default) must be one province_debian_releases allows: a host on a
+    release the province does not list would get roles nobody meant for it."""
+    def value(key: str) -> Any:
+        return policy[key][1].data.get(key) if key in policy else None
+
+    releases = value("province_debian_releases")
+    if not isinstance(releases, dict) or not releases:
+        return  # the policy file's own problem, reported with it
+    allowed = sorted(release for release in releases if isinstance(release, int) and not isinstance(release, bool))
+    if not allowed:
+        return  # the policy file's own problem
+    listed = ", ".join(map(str, allowed))
+    default = value("province_debian_release_default")
+    if isinstance(default, int) and not isinstance(default, bool) and default not in allowed:
+        file, loaded = policy["province_debian_release_default"]
+        report.add(file, ("province_debian_release_default",),
+                   _("{value} is not in province_debian_releases ({releases})").format(value=default,
+                                                                                      releases=listed), loaded)
+    for unit in province.units:
+        for path, host in _entries(unit, "hosts.yml", "hosts"):
+            release = host.get("debian_release")
+            if isinstance(release, int) and not isinstance(release, bool) and release not in allowed:
+                report.unit(unit, "hosts.yml", path + ("debian_release",),
+                            _("Debian {value} is not a release the province allows (province_debian_releases: "
+                              "{releases})").format(value=release, releases=listed))
 
 
 def _check_removable_media_exceptions(policy: dict[str, tuple[Path, YamlFile]], known_hosts: set | None,

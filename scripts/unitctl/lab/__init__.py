@@ -70,16 +70,18 @@ def say(message: str) -> None:
 
 def load_plan(units_dir: Path | None = None) -> LabPlan:
     province = load_units_dir(units_dir or paths.LAB_UNITS_DIR)
+    policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
+    default_release = policy.get("province_debian_release_default", labbase.DEFAULT_RELEASE)
     machines, switches = [], []
     for unit, host in province.all_hosts():
         if host.get("function") in LINUX_FUNCTIONS:
-            machines.append(Machine(host["name"], host["address"], unit.id))
+            machines.append(Machine(host["name"], host["address"], unit.id,
+                                    int(host.get("debian_release") or default_release)))
         elif host.get("function") == "network_device":
             if host.get("platform") in EMULATED_PLATFORMS:
                 switches.append(Switch(host["name"], host["address"], *_management_vlan(unit, host)))
     if any(machine.netns == labswitches.netns() for machine in machines):
         raise LabError(f"a lab host may not be named {labswitches.NETNS_SUFFIX!r}")
-    policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
     return LabPlan(tuple(machines), tuple(switches),
                    policy.get("province_automation_user", "unitctl"))
 
@@ -172,7 +174,7 @@ def _up(plan: LabPlan) -> int:
         return 0
     _stop_unhealthy(state, plan, keep_mirror, keep_switches, healthy)
     _clear_leftovers(plan, keep_switches, healthy)
-    base = labbase.ensure_base(say)
+    bases = {release: labbase.ensure_base(say, release) for release in sorted({m.release for m in plan.machines})}
     _write_access_files(plan)
     labnet.ensure_bridge()
     if not keep_mirror:
@@ -182,7 +184,7 @@ def _up(plan: LabPlan) -> int:
     if not keep_switches:
         _start_switches(state, plan)
     pending = [m for m in plan.machines if m.name not in healthy]
-    failed = _boot_machines(state, pending, base, _etc_hosts(plan), plan.automation_user)
+    failed = _boot_machines(state, pending, bases, _etc_hosts(plan), plan.automation_user)
     if not failed:
         say(f"up in {time.monotonic() - started:.1f} s")
     return _verdict(failed)
@@ -279,10 +281,11 @@ def _etc_hosts(plan: LabPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _boot_machines(state: dict, machines: list[Machine], base: Path,
+def _boot_machines(state: dict, machines: list[Machine], bases: dict[int, Path],
                    etc_hosts: str | None, automation_user: str) -> list[str]:
     """Boot the machines at once (fresh when `etc_hosts` is given, else from the disk they
-    have) and bring each to readiness; returns the names of those that did not get there."""
+    have) and bring each to readiness; returns the names of those that did not get there.
+    `bases`: Debian major release -> its base root filesystem (a machine boots its release's)."""
     if not machines:
         return []
     processes = {}
@@ -292,12 +295,12 @@ def _boot_machines(state: dict, machines: list[Machine], base: Path,
         labnet.create_namespace(machine.name, [machine.address])
         if etc_hosts is not None:
             prepare_upper(machine, etc_hosts)
-        processes[machine.name] = _start(state, machine, base)
+        processes[machine.name] = _start(state, machine, bases[machine.release])
     say(f"booting {len(machines)} hosts: {', '.join(m.name for m in machines)}")
     started = time.monotonic()
     failed = []
     with ThreadPoolExecutor(max_workers=len(machines)) as pool:
-        futures = {m.name: pool.submit(_bring_ready, m, processes[m.name], base, automation_user)
+        futures = {m.name: pool.submit(_bring_ready, m, processes[m.name], bases[m.release], automation_user)
                    for m in machines}
         for machine in machines:
             try:
@@ -308,7 +311,7 @@ def _boot_machines(state: dict, machines: list[Machine], base: Path,
                 continue
             for line in log:
                 say(f"{machine.name}: {line}")
-            _record(state, machine, process)
+            _record(state, machine, process, bases[machine.release])
             if ready.ready:
                 say(f"{machine.name}: ready after {time.monotonic() - started:.1f} s")
             else:
@@ -324,14 +327,16 @@ def _boot_machines(state: dict, machines: list[Machine], base: Path,
 
 def _start(state: dict, machine: Machine, base: Path) -> LabProcess:
     process = boot(machine, base)
-    _record(state, machine, process)
+    _record(state, machine, process, base)
     return process
 
 
-def _record(state: dict, machine: Machine, process: LabProcess) -> None:
+def _record(state: dict, machine: Machine, process: LabProcess, base: Path) -> None:
+    # The base is recorded: a host upgraded in place (playbooks/upgrade_release.yml) keeps booting
+    # its disk over the base it was made from, whatever release its inventory names since.
     state["machines"][machine.name] = {
         **process.record(), "address": machine.address, "netns": machine.netns,
-        "link": labnet.link_name(machine.name), "upper": str(machine.upper)}
+        "link": labnet.link_name(machine.name), "upper": str(machine.upper), "base": str(base)}
     write_state(state)
 
 
@@ -459,8 +464,9 @@ def reboot_host(name: str) -> int:
         say(f"{name}: rebooting (disk kept)")
         _power_off(machine, process)
         labnet.delete_namespace(machine.netns)
-        failed = _boot_machines(state, [machine], labbase.ensure_base(say), None,
-                                plan.automation_user)
+        recorded = state["machines"][name].get("base")
+        base = Path(recorded) if recorded else labbase.ensure_base(say, machine.release)
+        failed = _boot_machines(state, [machine], {machine.release: base}, None, plan.automation_user)
         return _verdict(failed)
 
 

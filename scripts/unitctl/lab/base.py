@@ -1,6 +1,7 @@
-"""The lab's base root filesystem: a bare Debian 12 "province machine", built once and cached.
+"""The lab's base root filesystems: a bare Debian "province machine" per release (12 bookworm,
+13 trixie), each built once, when a lab host first needs it, and cached.
 
-Every lab host boots an overlay of this directory, so it is never written after it is built.
+Every lab host boots an overlay of its release's directory, so it is never written after it is built.
 The build happens in a temporary directory renamed into place at the very end: an interrupted
 build leaves only a `*.partial` directory, which the next build deletes, never a half cache.
 """
@@ -14,8 +15,11 @@ from pathlib import Path
 from unitctl import paths
 from unitctl.lab.net import MIRROR_ADDRESS, MIRROR_PORT
 from unitctl.lab.proc import LabError, run
+from unitctl.releases import DEBIAN_RELEASES
 
-SUITE = "bookworm"
+# A lab host's release when the lab inventory names none (as province_debian_release_default).
+DEFAULT_RELEASE = 12
+
 UPSTREAM_MIRROR = "http://deb.debian.org/debian"
 UPSTREAM_SECURITY = "http://deb.debian.org/debian-security"
 # python3-apt: Ansible's apt module needs it, in check mode too; a Debian server install has it.
@@ -25,23 +29,31 @@ BASE_REVISION = 4
 DEBOOTSTRAP_ATTEMPTS = 3
 DEBOOTSTRAP_TIMEOUT_S = 1200
 UPDATE_TIMEOUT_S = 900
-# What the Debian installer sets up with a network mirror (apt-setup: security and updates), and
-# so what a freshly installed server has applied at first boot: the base gets the same, once.
-INSTALLER_SOURCES = f"""\
-deb {UPSTREAM_MIRROR} {SUITE} main
-deb {UPSTREAM_MIRROR} {SUITE}-updates main
-deb {UPSTREAM_SECURITY} {SUITE}-security main
-"""
+
+
+def installer_sources(suite: str) -> str:
+    """What the Debian installer sets up with a network mirror (apt-setup: security and updates),
+    and so what a freshly installed server has applied at first boot: the base gets the same, once."""
+    return (f"deb {UPSTREAM_MIRROR} {suite} main\n"
+            f"deb {UPSTREAM_MIRROR} {suite}-updates main\n"
+            f"deb {UPSTREAM_SECURITY} {suite}-security main\n")
+
+
 # Services must not start inside the build (invoke-rc.d asks this; 101: action not allowed).
 NO_SERVICE_STARTS = "#!/bin/sh\nexit 101\n"
 
 LAB_MIRROR_URL = f"http://{MIRROR_ADDRESS}:{MIRROR_PORT}"
-APT_SOURCES = f"""\
-# The provincial package mirror (in the lab: apt-cacher-ng on the lab bridge).
-deb {LAB_MIRROR_URL}/debian {SUITE} main
-deb {LAB_MIRROR_URL}/debian {SUITE}-updates main
-deb {LAB_MIRROR_URL}/debian-security {SUITE}-security main
-"""
+
+
+def apt_sources(suite: str) -> str:
+    """A bare machine's sources: the provincial package mirror (in the lab: apt-cacher-ng on the
+    lab bridge), as a unit's installer would have been pointed at it."""
+    return ("# The provincial package mirror (in the lab: apt-cacher-ng on the lab bridge).\n"
+            f"deb {LAB_MIRROR_URL}/debian {suite} main\n"
+            f"deb {LAB_MIRROR_URL}/debian {suite}-updates main\n"
+            f"deb {LAB_MIRROR_URL}/debian-security {suite}-security main\n")
+
+
 NO_DNS = "# No DNS server in the lab: hosts are reached by address.\n"
 # Lab only: dpkg skips its fsync of every unpacked file (2-3x faster installs here, where seven
 # hosts install at once on two cores). A crash can leave a half-written package; a lab host is
@@ -52,13 +64,16 @@ force-unsafe-io
 """
 
 
-def base_dir() -> Path:
-    return paths.LAB_CACHE_DIR / f"base-{SUITE}-r{BASE_REVISION}"
+def base_dir(release: int = DEFAULT_RELEASE) -> Path:
+    """Where the base of a Debian major release is cached. Raises KeyError for a release the
+    toolkit does not support (unitctl.releases.DEBIAN_RELEASES)."""
+    return paths.LAB_CACHE_DIR / f"base-{DEBIAN_RELEASES[release]}-r{BASE_REVISION}"
 
 
-def ensure_base(progress=print) -> Path:
-    """The cached base root filesystem, built first if there is none."""
-    base = base_dir()
+def ensure_base(progress=print, release: int = DEFAULT_RELEASE) -> Path:
+    """The cached base root filesystem of `release` (12, 13), built first if there is none."""
+    suite = DEBIAN_RELEASES[release]
+    base = base_dir(release)
     if base.is_dir():
         return base
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -67,20 +82,20 @@ def ensure_base(progress=print) -> Path:
     partial = base.parent / f"{base.name}.partial"
     started = time.monotonic()
     progress(f"building the base root filesystem in {base} (once; takes about a minute)")
-    _debootstrap(partial, progress)
-    _apply_installer_updates(partial, progress)
-    make_province_machine(partial)
+    _debootstrap(partial, suite, progress)
+    _apply_installer_updates(partial, suite, progress)
+    make_province_machine(partial, suite)
     partial.rename(base)
     progress(f"base root filesystem ready in {time.monotonic() - started:.0f} s")
     return base
 
 
-def _debootstrap(target: Path, progress) -> None:
+def _debootstrap(target: Path, suite: str, progress) -> None:
     """Run debootstrap, retrying network failures; downloaded packages survive the retries."""
     package_cache = paths.LAB_CACHE_DIR / "debootstrap-debs"
     package_cache.mkdir(parents=True, exist_ok=True)
     cmd = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}",
-           f"--cache-dir={package_cache}", SUITE, str(target), UPSTREAM_MIRROR]
+           f"--cache-dir={package_cache}", suite, str(target), UPSTREAM_MIRROR]
     for attempt in range(1, DEBOOTSTRAP_ATTEMPTS + 1):
         try:
             run(cmd, timeout=DEBOOTSTRAP_TIMEOUT_S)
@@ -93,7 +108,7 @@ def _debootstrap(target: Path, progress) -> None:
             time.sleep(5 * attempt)
 
 
-def _apply_installer_updates(root: Path, progress) -> None:
+def _apply_installer_updates(root: Path, suite: str, progress) -> None:
     """The day's security and stable updates, applied as the Debian installer applies them during an
     install from a network mirror: a lab host then starts as a freshly installed server does, and
     only updates published after the base was built are pending when the toolkit first runs
@@ -101,7 +116,7 @@ def _apply_installer_updates(root: Path, progress) -> None:
     machine's network, no services started); retried like debootstrap.
     Raises LabError when apt fails every attempt."""
     sources = root / "etc/apt/sources.list"
-    sources.write_text(INSTALLER_SOURCES)
+    sources.write_text(installer_sources(suite))
     policy = root / "usr/sbin/policy-rc.d"
     policy.write_text(NO_SERVICE_STARTS)
     policy.chmod(0o755)
@@ -123,9 +138,9 @@ def _apply_installer_updates(root: Path, progress) -> None:
         policy.unlink(missing_ok=True)
 
 
-def make_province_machine(root: Path) -> None:
+def make_province_machine(root: Path, suite: str) -> None:
     """Turn a fresh debootstrap into a bare machine of the province, as a unit would get it."""
-    (root / "etc/apt/sources.list").write_text(APT_SOURCES)
+    (root / "etc/apt/sources.list").write_text(apt_sources(suite))
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()  # each lab host gets its own keys
     resolv = root / "etc/resolv.conf"

@@ -35,6 +35,7 @@ class Machine:
     name: str
     address: str
     unit_id: str
+    release: int = 12  # the Debian major release it boots (its base root filesystem)
 
     @property
     def netns(self) -> str:
