@@ -1,7 +1,8 @@
 """What a unit server's restic repository and its backup runs show (test_backup.py).
 
 Stale locks by restic's own rule, as Debian 12's restic 0.14.0 applies it in `restic unlock`
-without --remove-all (internal/restic/lock.go, `Lock.Stale`; unchanged up to 0.18): a lock is
+without --remove-all (internal/restic/lock.go, `Lock.Stale`; unchanged up to 0.18, Debian 13's,
+which removed a killed process's lock alike when tried): a lock is
 stale when its time is more than 30 minutes old (a live restic refreshes its lock every 5
 minutes), or when it was made on this host (the lock's hostname is this host's) by a process
 that no longer exists. A lock of another host younger than 30 minutes is never stale. restic

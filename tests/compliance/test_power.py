@@ -193,11 +193,12 @@ DRIVER_MAX_CPU_PCT = 10
 def test_driver_idle(host):
     """Behaviour: the driver's CPU time over one second. NUT 2.8.0 (Debian 12) drivers keep a
     closed client connection open and spin on it after upsd restarts (networkupstools/nut#2484);
-    roles/power restarts the driver with upsd."""
+    roles/power restarts the driver with upsd there. NUT 2.8.1 (Debian 13) closes the connection;
+    the same measure holds on both releases, so the check needs no table of them."""
     found = root_run(host, DRIVER_CPU)
     assert found.rc == 0, f"the driver's CPU time could not be read: {found.stderr.strip()[-300:]}"
     assert found.stdout.strip() != "none", "the UPS driver is not running (see PWR-001)"
     pid, program, percent = found.stdout.split()
     assert int(percent) <= DRIVER_MAX_CPU_PCT, (
-        f"the UPS driver {program} (pid {pid}) used {percent}% of a CPU over one second: NUT 2.8.0's busy loop on "
-        f"a closed connection (networkupstools/nut#2484); restart nut-driver@ups")
+        f"the UPS driver {program} (pid {pid}) used {percent}% of a CPU over one second (NUT 2.8.0's busy loop on "
+        f"a closed connection, networkupstools/nut#2484, or another fault); restart nut-driver@ups")

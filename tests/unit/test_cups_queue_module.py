@@ -122,3 +122,35 @@ def test_warning_names_the_printer_and_its_uri():
     assert "court-prn9 (ipp://10.0.0.9/ipp/print)" in text and "has no driver" in text
     assert "made again on the next run" in text and text.endswith("cupsd: Host is down")
     assert "keeps the driver it had before" in cups_queue.warning("p", "ipp://x/ipp/print", True, "r")
+
+
+def test_lpadmin_refused_for_an_unreachable_printer_is_a_queue_without_driver():
+    """Debian 13's CUPS 2.4.10 asks an IPP Everywhere printer before lpadmin returns: with the
+    printer off lpadmin exits 1 and cupsd logs these two lines (seen with cupsd 2.4.10-3+deb13u2;
+    the queue is there, enabled, without a driver). Debian 12's 2.4.2 logs only the first, from its
+    background attempt, after lpadmin exited 0."""
+    started = datetime(2026, 11, 30, 23, 29, 56, tzinfo=timezone.utc)
+    log = "\n".join([
+        log_line(started, "probe-ipp: Unable to connect to 127.0.0.1:9: Host is down"),
+        log_line(started, "[Client 5] Returning IPP server-error-device-error for CUPS-Add-Modify-Printer "
+                          "(ipp://localhost/printers/probe-ipp) from localhost."),
+    ])
+    since = started.timestamp() + 0.2
+    assert cups_queue.lpadmin_refused_for_printer("everywhere", log, "probe-ipp", since) == \
+        "Unable to connect to 127.0.0.1:9: Host is down"
+    assert cups_queue.lpadmin_refused_for_printer("", log, "probe-ipp", since) == \
+        "Unable to connect to 127.0.0.1:9: Host is down"  # the module's default driver is everywhere
+
+
+def test_lpadmin_failing_for_another_reason_is_a_failure():
+    started = datetime(2026, 11, 30, 23, 29, 56, tzinfo=timezone.utc)
+    # A named driver lpadmin cannot use, or a refused URI: nothing about the queue in cupsd's log.
+    refused_uri = log_line(started, "[Client 7] Returning IPP client-error-not-possible for CUPS-Add-Modify-Printer "
+                                    "(ipp://localhost/printers/p) from localhost.")
+    assert cups_queue.lpadmin_refused_for_printer("everywhere", refused_uri, "p", started.timestamp()) is None
+    # A queue-named line with a driver that is not IPP Everywhere is not the printer's answer missing.
+    named = log_line(started, "p: Unable to connect to 10.0.0.9:631: Host is down")
+    assert cups_queue.lpadmin_refused_for_printer("lsb/usr/cups-pdf/CUPS-PDF_opt.ppd", named, "p",
+                                                  started.timestamp()) is None
+    # An earlier attempt's line does not explain this lpadmin's failure.
+    assert cups_queue.lpadmin_refused_for_printer("everywhere", named, "p", started.timestamp() + 60) is None

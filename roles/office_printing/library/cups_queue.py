@@ -9,15 +9,20 @@ short_description: Make or update a CUPS queue with lpadmin and wait until it ha
 description:
   - Runs C(lpadmin -p NAME -E -v URI -m DRIVER ...) and then waits until cupsd has written the
     queue's driver, C(PPD_DIR/NAME.ppd), anew. The queue is enabled and accepts jobs.
-  - With IPP Everywhere (driver C(everywhere)) CUPS 2.4's lpadmin returns at once with exit status 0;
-    cupsd makes the driver in the background by asking the printer for its capabilities. When the
-    printer cannot be reached it gives up and leaves an enabled queue with no driver ("Local Raw
-    Printer") or, for a queue that had one, with its former driver.
+  - With IPP Everywhere (driver C(everywhere)) Debian 12's CUPS 2.4.2 lpadmin returns at once with
+    exit status 0; cupsd makes the driver in the background by asking the printer for its
+    capabilities. When the printer cannot be reached it gives up and leaves an enabled queue with no
+    driver ("Local Raw Printer") or, for a queue that had one, with its former driver.
+  - Debian 13's CUPS 2.4.10 asks the printer before lpadmin returns. A printer it cannot reach makes
+    lpadmin exit 1 (cupsd answers server-error-device-error), yet the queue is made, enabled and
+    accepting, without a driver; cupsd's error log names the queue and the reason, as on Debian 12.
   - The module waits until the driver file changes, cupsd's error log says it gave up on this
     queue, or O(driver_wait) seconds have passed. A queue without its new driver is reported
     (RV(driver) false, with cupsd's reason) and as a warning naming the printer and its device URI;
     it is not a failure, the run goes on.
-  - Fails only when lpadmin itself fails (a bad driver name, a URI cupsd refuses).
+  - Fails only when lpadmin fails for another reason than an IPP Everywhere printer that did not
+    answer (a bad driver name, a URI cupsd refuses): a failed lpadmin with driver C(everywhere) and
+    a line of cupsd's error log about this queue since lpadmin ran is a queue without its driver.
   - The office_printing role calls it only for a queue whose definition changed or that has no
     driver, so a second run with the printer on changes nothing.
 extends_documentation_fragment:
@@ -30,7 +35,7 @@ attributes:
     support: none
   platform:
     platforms: debian
-    details: A host with CUPS 2.4 (Debian 12's C(cups)), as root.
+    details: A host with CUPS 2.4 (Debian 12's C(cups) 2.4.2 or Debian 13's 2.4.10), as root.
 options:
   name:
     description:
@@ -201,6 +206,17 @@ def gave_up(log_text: str, name: str, since: float) -> str | None:
     return reason
 
 
+def lpadmin_refused_for_printer(driver: str, log_text: str, name: str, since: float) -> str | None:
+    """After a failed lpadmin: cupsd's reason when the failure was an IPP Everywhere printer that
+    could not be asked for its capabilities (CUPS 2.4.10, Debian 13: lpadmin exits 1 but the queue
+    is made, without a driver), else None (a real failure: a bad driver name, a refused URI).
+    The sign is the one Debian 12's cupsd leaves for its background attempt too: an error line of
+    the error log about this queue ("NAME: Unable to connect to ...") since lpadmin ran."""
+    if (driver or "everywhere") != "everywhere":
+        return None
+    return gave_up(log_text, name, since)
+
+
 def read_log_tail(path: str) -> str:
     try:
         with open(path, "rb") as log:
@@ -248,6 +264,12 @@ def main() -> None:
     since = time.time()
     started = time.monotonic()
     rc, stdout, stderr = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    refused = lpadmin_refused_for_printer(params["driver"], read_log_tail(params["error_log"]), params["name"],
+                                          since) if rc != 0 else None
+    if refused is not None:
+        seconds = round(time.monotonic() - started, 2)
+        module.warn(warning(params["name"], params["uri"], before is not None, refused))
+        module.exit_json(changed=True, driver=False, reason=refused, seconds=seconds, cmd=argv, stderr=stderr)
     if rc != 0:
         module.fail_json(msg=f"lpadmin failed for {params['name']}: {stderr.strip() or stdout.strip()}",
                          rc=rc, cmd=argv, stdout=stdout, stderr=stderr)
