@@ -7,6 +7,9 @@ from unit_facts import unit_of
 from unitctl.compliance import check
 
 FIX = "playbooks/servers.yml"
+# What differs between Debian releases: the suite (codename) of the host's own release, which its
+# sources and unattended-upgrades' origin name (roles/base/vars/debian-*.yml).
+RELEASE_SUITES = {12: "bookworm", 13: "trixie"}
 
 
 @check(id="BASE-001", title_en="/etc/hosts names the host by its FQDN in the unit domain",
@@ -43,13 +46,16 @@ def test_locales(host):
 @check(id="BASE-004", title_en="Debian and security sources are the province mirror (deb822)",
        title_fa="منابع دبیان و به‌روزرسانی امنیتی از مخزن استان تعریف شده‌اند", severity="high",
        applies_to=SERVERS, policy="inventory/group_vars/all/mirrors.yml", fix=FIX, controls=("CIS 1.2.1.1", "CIS 1.2.1.2"))
-def test_apt_sources_deb822(host, policy):
+def test_apt_sources_deb822(host, policy, debian_release):
     sources = host.file("/etc/apt/sources.list.d/debian.sources")
     assert sources.exists, "/etc/apt/sources.list.d/debian.sources is missing"
     text = sources.content_string
     assert f"URIs: {policy['province_apt_mirror']}" in text
     assert f"URIs: {policy['province_apt_security_mirror']}" in text
-    assert f"Suites: {policy['province_apt_suite']}-security" in text, "the security suite is not configured"
+    suite = RELEASE_SUITES.get(debian_release)
+    assert suite, f"Debian {debian_release} is not a release the toolkit provisions ({sorted(RELEASE_SUITES)})"
+    assert f"Suites: {suite} {suite}-updates" in text, f"the host's own release ({suite}) is not the main suite"
+    assert f"Suites: {suite}-security" in text, f"the security suite ({suite}-security) is not configured"
     legacy = host.run("grep -sE '^[[:space:]]*deb' /etc/apt/sources.list").stdout.strip()
     assert not legacy, f"/etc/apt/sources.list still has entries: {legacy}"
     # CIS 1.2.1.1: each source trusts only Debian's archive key, not any key apt holds.
@@ -61,13 +67,16 @@ def test_apt_sources_deb822(host, policy):
 
 @check(id="BASE-005", title_en="Security updates install unattended", title_fa="به‌روزرسانی‌های امنیتی خودکار نصب می‌شوند",
        severity="high", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX, controls=("CIS 1.2.2.1",))
-def test_unattended_security_upgrades(host, policy):
+def test_unattended_security_upgrades(host, policy, debian_release):
     assert host.package("unattended-upgrades").is_installed, "unattended-upgrades is not installed"
     config = host.run("apt-config dump").stdout
     assert 'APT::Periodic::Unattended-Upgrade "1";' in config, "unattended upgrades are not enabled"
     origins = [line for line in config.splitlines() if line.startswith("Unattended-Upgrade::Origins-Pattern::")]
     assert origins, "no origin is allowed for unattended upgrades"
     assert all("-security" in line for line in origins), f"origins beyond the security suite: {origins}"
+    suite = RELEASE_SUITES.get(debian_release)
+    assert any(f"codename={suite}-security" in line for line in origins), \
+        f"no origin is the host's own security suite ({suite}-security): {origins}"
 
 
 @check(id="BASE-006", title_en="The journal is kept on disk", title_fa="گزارش‌های سامانه (journal) روی دیسک نگه داشته می‌شوند",
