@@ -64,13 +64,16 @@ def test_apt_sources_deb822(host, policy, debian_release):
 
 @check(id="BASE-005", title_en="Security updates install unattended", title_fa="به‌روزرسانی‌های امنیتی خودکار نصب می‌شوند",
        severity="high", applies_to=SERVERS, policy="roles/base/defaults/main.yml", fix=FIX, controls=("CIS 1.2.2.1",))
-def test_unattended_security_upgrades(host, policy):
+def test_unattended_security_upgrades(host, policy, debian_release):
     assert host.package("unattended-upgrades").is_installed, "unattended-upgrades is not installed"
     config = host.run("apt-config dump").stdout
     assert 'APT::Periodic::Unattended-Upgrade "1";' in config, "unattended upgrades are not enabled"
     origins = [line for line in config.splitlines() if line.startswith("Unattended-Upgrade::Origins-Pattern::")]
     assert origins, "no origin is allowed for unattended upgrades"
     assert all("-security" in line for line in origins), f"origins beyond the security suite: {origins}"
+    suite = DEBIAN_RELEASES.get(debian_release)
+    assert any(f"codename={suite}-security" in line for line in origins), \
+        f"no origin is the host's own security suite ({suite}-security): {origins}"
 
 
 @check(id="BASE-006", title_en="The journal is kept on disk", title_fa="گزارش‌های سامانه (journal) روی دیسک نگه داشته می‌شوند",

@@ -23,6 +23,10 @@ SENTINELS = ("/etc/passwd", "/etc/shadow", "/etc/sudoers", "/etc/ssh/sshd_config
 AUDIT_TOOLS = ("/usr/sbin/auditctl", "/usr/sbin/auditd", "/usr/sbin/ausearch", "/usr/sbin/aureport",
                "/usr/sbin/autrace", "/usr/sbin/augenrules")
 # Verdicts of a last check that found nothing to report (the role's unitctl-file-integrity).
+# What differs between Debian releases: the units Debian's dailyaidecheck.service requires, which
+# must succeed for the check to start. aide 0.19 (Debian 13) builds a cache first by running a
+# snippet the role leaves out; the role's drop-in makes that step a no-op (roles/file_integrity/vars).
+REQUIRED_BEFORE_DAILY_CHECK = {12: (), 13: ("dailyaidecheck-buildcache.service",)}
 GOOD = {"clean": "no difference", "updated": "only package updates", "accepted": "accepted by a provisioning run",
         "baseline": "baseline made"}
 
@@ -66,7 +70,7 @@ def last_check(host) -> dict:
 @check(id="FIM-002", title_en="The daily file integrity check is scheduled and last ran within the policy's days",
        title_fa="بررسی روزانهٔ یکپارچگی پرونده‌ها زمان‌بندی شده و آخرین بار در مهلت سیاست استان اجرا شده است",
        severity="high", applies_to=HOSTS, policy=POLICY, fix=FIX, controls=("CIS 6.3.2",))
-def test_daily_check_recent(host, policy):
+def test_daily_check_recent(host, policy, debian_release):
     days = int(policy.get("province_file_integrity_max_age_days") or MAX_AGE_DAYS)
     units = root_run(host, "echo \"$(systemctl is-enabled dailyaidecheck.timer 2>&1)\"; "
                            "echo \"$(systemctl is-active dailyaidecheck.timer)\"; "
@@ -76,6 +80,10 @@ def test_daily_check_recent(host, policy):
         f"dailyaidecheck.timer is not enabled and active (is-enabled: {lines[0]}; is-active: {lines[1]})"
     assert "unitctl-file-integrity" in lines[2], \
         "dailyaidecheck.service runs Debian's mail report, not the province's check (its drop-in is missing)"
+    for unit in REQUIRED_BEFORE_DAILY_CHECK[debian_release]:
+        runs = root_run(host, f"systemctl show -P ExecStart {unit}").stdout
+        assert "buildcache" not in runs, (f"{unit} runs Debian's cache build, which fails without the snippets the "
+                                          "role leaves out: the daily check that requires it never starts")
     state = last_check(host)
     when = datetime.fromisoformat(state["time"])
     assert state["verdict"] != "error", f"the last check ({state['time']}) could not compare: {state.get('error')}"

@@ -21,12 +21,17 @@ ROLE = PROJECT_ROOT / "roles" / "audit"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
 ARCHES = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))["audit_arches"]
 PROGRAMS = ["/usr/bin/sudo", "/usr/bin/passwd", "/usr/bin/su"]
+# What differs between Debian releases (roles/audit/vars/debian-*.yml): the records of sessions and
+# logins, key -> paths (rendered here as if every one existed on the host).
+RELEASE_VARS = {release: yaml.safe_load((ROLE / "vars" / f"debian-{release}.yml").read_text(encoding="utf-8"))
+                for release in (12, 13)}
 
 
 def render(name: str, **overrides) -> str:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLE / "templates"), keep_trailing_newline=True,
                                      undefined=jinja2.StrictUndefined)
-    variables = {**DEFAULTS, "audit_arches": ARCHES, "audit_privileged_programs": PROGRAMS, **overrides}
+    variables = {**DEFAULTS, "audit_arches": ARCHES, "audit_privileged_programs": PROGRAMS,
+                 "audit_login_watches": RELEASE_VARS[12]["audit_login_records"], **overrides}
     return environment.get_template(name).render(ansible_managed="test", **variables)
 
 
@@ -92,9 +97,15 @@ CIS_SYSCALLS = {
 }
 
 
+# Debian 13 keeps logins in wtmpdb and lastlog2 as well (pam_lastlog is gone): watched with the same keys.
+RELEASE_WATCHES = {12: {}, 13: {"/var/lib/wtmpdb/wtmp.db": ("wa", "session"),
+                                "/var/lib/lastlog/lastlog2.db": ("wa", "logins")}}
+
+
+@pytest.mark.parametrize("release", sorted(RELEASE_VARS))
 @pytest.mark.parametrize("control", sorted(CIS_WATCHES))
-def test_the_rules_watch_what_cis_asks(control):
-    found = watches(rules())
+def test_the_rules_watch_what_cis_asks(control, release):
+    found = watches(rules(audit_login_watches=RELEASE_VARS[release]["audit_login_records"]))
     for path, permissions in CIS_WATCHES[control].items():
         assert path in found, f"CIS {control}: {path} is not watched"
         assert set(permissions) <= set(found[path][0]), f"CIS {control}: {path} watched for {found[path][0]}, not {permissions}"
@@ -184,3 +195,16 @@ def test_auditd_conf_rotates_within_its_bound_and_matches_dev_sec_package_08_oth
 def test_a_province_that_halts_on_a_full_audit_disk_gets_cis_6_2_2_3():
     conf = _conf(audit_disk_full_action="halt", audit_admin_space_left_action="single")
     assert conf["disk_full_action"] == "HALT" and conf["admin_space_left_action"] == "SINGLE"
+
+
+@pytest.mark.parametrize("release", sorted(RELEASE_VARS))
+def test_each_release_watches_its_own_login_records(release):
+    found = watches(rules(audit_login_watches=RELEASE_VARS[release]["audit_login_records"]))
+    for path, (permissions, key) in RELEASE_WATCHES[release].items():
+        assert path in found and found[path] == (permissions, key), f"Debian {release}: {path} not watched as {key}"
+    assert RELEASE_VARS[release].keys() == RELEASE_VARS[12].keys(), "the releases' vars files name different variables"
+
+
+def test_a_missing_login_record_is_left_out():
+    found = watches(rules(audit_login_watches={"session": ["/var/run/utmp"], "logins": []}))
+    assert "/var/run/utmp" in found and "/var/log/lastlog" not in found

@@ -43,6 +43,27 @@ REPORT = """{
 }"""
 
 
+# AIDE 0.19.1's (Debian 13) JSON report of the same kind of change (from trixie's aide, abridged):
+# the same keys, summaries one character longer.
+REPORT_0_19 = """{
+  "start_time": "2026-11-30 23:24:46 +0000",
+  "aide_version": "0.19.1",
+  "outline": "AIDE found differences between database and filesystem!!",
+  "report_level": "list_entries",
+  "number_of_entries": {"total": 3, "added": 1, "removed": 1, "changed": 2},
+  "added": {"/usr/local/sbin/backdoor": "f++++++++++++++++++"},
+  "removed": {"/etc/cron.d/old": "f------------------"},
+  "changed": {"/usr/local/sbin": "d = ... mc.. ..    ", "/etc/hosts": "f = ... mc..H..    "}
+}"""
+
+
+def test_report_of_aide_0_19_is_read_by_kind():
+    findings = fim.parse_report(REPORT_0_19)
+    assert list(findings.added) == ["/usr/local/sbin/backdoor"] and list(findings.removed) == ["/etc/cron.d/old"]
+    assert [kind for kind, _, _ in findings.entries()] == ["added", "removed", "changed", "changed"]
+    assert fim.changed_letters(findings.changed["/etc/hosts"]) == {"m", "c", "H"}
+
+
 def test_report_is_read_by_kind():
     findings = fim.parse_report("AIDE 0.18.3 warning on stderr\n" + REPORT)
     assert findings.added == {"/usr/local/sbin/backdoor": "f+++++++++++++++++"}
@@ -59,6 +80,11 @@ def test_report_is_read_by_kind():
     ("f = p.. .c.....  C", {"p", "c", "C"}),
     ("f = ..g .c.....   ", {"g", "c"}),
     ("! = ... .........  ", {"Y"}),
+    # AIDE 0.19 (Debian 13): a 19th position, F (file system type); seen from trixie's aide 0.19.1.
+    ("f = ... mc..H..    ", {"m", "c", "H"}),
+    ("d = ... mc.. ..    ", {"m", "c"}),
+    ("f = ... ....H..   F", {"H", "F"}),
+    ("f++++++++++++++++++", set()),
 ])
 def test_change_summary_letters(summary, letters):
     assert fim.changed_letters(summary) == letters
