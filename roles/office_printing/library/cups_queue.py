@@ -21,7 +21,7 @@ description:
     (RV(driver) false, with cupsd's reason) and as a warning naming the printer and its device URI;
     it is not a failure, the run goes on.
   - Fails only when lpadmin fails for another reason than an IPP Everywhere printer that did not
-    answer (a bad driver name, a URI cupsd refuses): a failed lpadmin with driver C(everywhere) and
+    answer (a bad driver name, a URI cupsd refuses). A failed lpadmin with driver C(everywhere) and
     a line of cupsd's error log about this queue since lpadmin ran is a queue without its driver.
   - The office_printing role calls it only for a queue whose definition changed or that has no
     driver, so a second run with the printer on changes nothing.
