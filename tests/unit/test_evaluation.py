@@ -529,3 +529,25 @@ def test_unitctl_check_host_checks_only_that_host_of_the_unit(tmp_path, monkeypa
     assert main(["check", "court", "--host", "centre-srv", "--inventory", source]) == 2
     assert "not a host of court: centre-srv" in capsys.readouterr().err
     assert len(asked) == 1
+
+
+def test_the_report_shows_each_hosts_debian_release_and_those_past_phase_out(province, tmp_path):
+    """HOST-003 records each host's release; HOST-004 failing marks a host past its release's
+    phase-out. The release is not a UPS fact: a workstation gets no "UPS state" row for it."""
+    checks = CHECKS | {"HOST-004": {"id": "HOST-004", "title_en": "Supported release", "title_fa": "نسخهٔ پشتیبانی‌شده",
+                                    "severity": "high", "applies_to": ["unit_server", "cms_client"],
+                                    "policy": "releases.yml", "fix": "playbooks/upgrade_release.yml"}}
+    results = [result("HOST-004", "court-srv", "lab-court", "fail",
+                      "AssertionError: Debian 12 (bookworm) was phased out on 2028-06-30 (1 days ago)"),
+               result("HOST-004", "court-ws1", "lab-court", "pass")]
+    facts = {"lab-court": {"court-srv": {"ups_status": "OL", "debian_release": 12},
+                           "court-ws1": {"debian_release": 13}}}
+    report = evaluation.build_evaluation({"checks": checks, "results": results}, province, run_info(), None, facts)
+    court = report["units"]["lab-court"]
+    assert court["releases"] == [
+        {"host": "court-srv", "release": 12, "codename": "bookworm", "phased_out": True},
+        {"host": "court-ws1", "release": 13, "codename": "trixie", "phased_out": False}]
+    assert court["power"] == {"court-srv": {"ups_status": "OL"}}
+    page = evaluation.write_outputs(report, tmp_path / "out", tmp_path / "history")["html"].read_text(encoding="utf-8")
+    assert '<tr class="phased-out"><th><bdi dir="ltr">court-srv</bdi>' in page and "past its phase-out date" in page
+    assert "Debian 13 (trixie)" in page and page.count("UPS state from monitoring") == 1

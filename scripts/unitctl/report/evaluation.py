@@ -43,6 +43,7 @@ import yaml
 from unitctl.compliance import BENCHMARKS, SEVERITIES, fix_is_playbook
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
+from unitctl.releases import DEBIAN_RELEASES
 from unitctl.report import charts
 
 SCHEMA = "unitctl-evaluation/1"
@@ -230,7 +231,8 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "previous_started_jalali": measured.get("started_jalali") if before is not None else None,
             "previous_scope": _scope(measured) if before is not None else None,
             "rooms": unit.rooms,
-            "power": (facts or {}).get(unit.id, {}),
+            "power": _power_facts((facts or {}).get(unit.id, {})),
+            "releases": release_rows((facts or {}).get(unit.id, {}), mine),
             "benchmarks": benchmark_scores(mine, checks),
         }
     in_scope = [r for r in results if not run.units or r["unit_id"] in run.units]
@@ -251,6 +253,27 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
         "results": results,
         "status": _status(results),
     }
+
+
+# The fact HOST-003 records: the Debian major release each server and workstation runs.
+RELEASE_FACT = "debian_release"
+
+
+def _power_facts(unit_facts: dict[str, dict]) -> dict[str, dict]:
+    """The hosts' UPS and room facts (PWR-*), without the release each host reported."""
+    power = {host: {name: value for name, value in facts.items() if name != RELEASE_FACT}
+             for host, facts in unit_facts.items()}
+    return {host: facts for host, facts in power.items() if facts}
+
+
+def release_rows(unit_facts: dict[str, dict], results: list[dict]) -> list[dict]:
+    """Which Debian release each of a unit's hosts runs, for the council's plan of upgrades:
+    [{"host", "release" (12, 13), "codename", "phased_out" (HOST-004 failed: past the date
+    province_debian_releases gives, or a release the province does not support)}], by host."""
+    past = {r["host"] for r in results if r["check_id"] == "HOST-004" and r["outcome"] == "fail"}
+    return [{"host": host, "release": facts[RELEASE_FACT], "codename": DEBIAN_RELEASES.get(facts[RELEASE_FACT], ""),
+             "phased_out": host in past}
+            for host, facts in sorted(unit_facts.items()) if RELEASE_FACT in facts]
 
 
 def fix_command(fix: str, inventory: str, host: str) -> str | None:
