@@ -24,6 +24,11 @@ pytestmark = pytest.mark.lab
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = hosts_of("unit_server", "lab-prosecutor")[0]
 WORKSTATION = hosts_of("cms_client", "lab-prosecutor")[0]
+# The pending-update test needs a package whose main-suite version is older than the one installed
+# from the security suite: the court's Debian 12 server has one (tzdata); Debian 13's main suite
+# was refreshed by a recent point release, so trixie had none such when this was written.
+PENDING_UNIT = "lab-court"
+PENDING_SERVER = hosts_of("unit_server", PENDING_UNIT)[0]
 CHECK_PREFIXES = ("UPD-", "ACCT-")
 PACKAGE = "tzdata"  # small, arch all, with a main-suite version older than its -security one
 RECORD = "/var/lib/unitctl/security-updates/pending.json"
@@ -37,49 +42,49 @@ def test_checks_failed_on_the_bare_host(converged, target):
     assert not not_failing, f"checks that did not fail on a bare host: {not_failing}"
 
 
-def root(command: str) -> str:
-    status, output = sudo_on(MACHINES[SERVER], command, timeout=300)
+def root(command: str, server: str = SERVER) -> str:
+    status, output = sudo_on(MACHINES[server], command, timeout=300)
     assert status == 0, f"`{command}` failed ({status}): {output[-1500:]}"
     return output
 
 
 def versions() -> tuple[str, str]:
-    """(installed, the main suite's version) of PACKAGE on the server."""
-    installed = root(f"dpkg-query -W -f '${{Version}}' {PACKAGE}").strip()
-    main = [line.split("|")[1].strip() for line in root(f"apt-cache madison {PACKAGE}").splitlines()
+    """(installed, the main suite's version) of PACKAGE on the pending-update server."""
+    installed = root(f"dpkg-query -W -f '${{Version}}' {PACKAGE}", PENDING_SERVER).strip()
+    main = [line.split("|")[1].strip() for line in root(f"apt-cache madison {PACKAGE}", PENDING_SERVER).splitlines()
             if "/debian " in line and "-security" not in line and "-updates" not in line]
     return installed, main[0]
 
 
 def role_play(tmp_path) -> tuple[str, dict]:
     play = tmp_path / "security-updates.yml"
-    play.write_text(json.dumps([{"name": "Security updates", "hosts": SERVER, "gather_facts": False, "become": True,
-                                 "roles": [{"role": "security_updates"}]}]))
+    play.write_text(json.dumps([{"name": "Security updates", "hosts": PENDING_SERVER, "gather_facts": False,
+                                 "become": True, "roles": [{"role": "security_updates"}]}]))
     run = playbook(str(play))
     assert run.result.returncode == 0, run.result.stdout[-3000:]
-    return run.result.stdout, run.recap[SERVER]
+    return run.result.stdout, run.recap[PENDING_SERVER]
 
 
 def upd_001(tmp_path) -> dict:
-    results = compliance(tmp_path / f"upd-{time.monotonic_ns()}.json", units=["lab-prosecutor"],
+    results = compliance(tmp_path / f"upd-{time.monotonic_ns()}.json", units=[PENDING_UNIT],
                          keyword="test_no_security_update_overdue")
-    return next(r for r in results if r["host"] == SERVER and r["check_id"] == "UPD-001")
+    return next(r for r in results if r["host"] == PENDING_SERVER and r["check_id"] == "UPD-001")
 
 
 def test_a_pending_security_update_is_named_then_upgraded(converged, tmp_path):
     newest, older = versions()
     assert older != newest, f"{PACKAGE}: no older version in the main suite to make an update pending"
     try:
-        root(f"{QUIET} install --allow-downgrades {PACKAGE}={shlex.quote(older)}")
+        root(f"{QUIET} install --allow-downgrades {PACKAGE}={shlex.quote(older)}", PENDING_SERVER)
         # APT's Post-Invoke-Success hook records it at the next refresh of the lists...
-        root("apt-get -q update")
-        record = json.loads(root(f"cat {RECORD}"))
+        root("apt-get -q update", PENDING_SERVER)
+        record = json.loads(root(f"cat {RECORD}", PENDING_SERVER))
         entry = record["packages"][f"{PACKAGE}:all"]
         assert entry["installed"] == older and entry["candidate"] == newest
         assert abs(entry["first_seen"] - record["updated"]) < 5
         # ... as first seen now: within the policy. Backdated eight days, it is overdue.
         root(f"python3 -c \"import json; p='{RECORD}'; r=json.load(open(p)); "
-             f"r['packages']['{PACKAGE}:all']['first_seen'] -= 8 * 86400; json.dump(r, open(p, 'w'))\"")
+             f"r['packages']['{PACKAGE}:all']['first_seen'] -= 8 * 86400; json.dump(r, open(p, 'w'))\"", PENDING_SERVER)
         result = upd_001(tmp_path)
         assert result["outcome"] == "fail", result
         assert f"{PACKAGE} (all) {older} -> {newest}, pending since" in result["evidence"], result["evidence"]
@@ -90,7 +95,8 @@ def test_a_pending_security_update_is_named_then_upgraded(converged, tmp_path):
         assert versions()[0] == newest
         assert upd_001(tmp_path)["outcome"] == "pass"
     finally:  # put back: the newest version, and a record that knows nothing old
-        root(f"{QUIET} install {PACKAGE} && python3 /usr/local/lib/unitctl/security_upgrade.py --record {RECORD}")
+        root(f"{QUIET} install {PACKAGE} && python3 /usr/local/lib/unitctl/security_upgrade.py --record {RECORD}",
+             PENDING_SERVER)
 
 
 def test_process_accounting_is_skipped_not_failed_where_the_kernel_refuses_it(converged):
