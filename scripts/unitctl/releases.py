@@ -7,6 +7,7 @@ keep theirs in one table per module, keyed by the major number the `debian_relea
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 # Major number -> codename, as /etc/os-release (VERSION_ID, VERSION_CODENAME) names them.
@@ -19,8 +20,11 @@ def phase_out_date(value: Any) -> datetime.date | None:
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # fromisoformat also takes 20280630, 2028-W26
+        return None
     try:
-        return datetime.date.fromisoformat(str(value).strip())
+        return datetime.date.fromisoformat(text)
     except ValueError:
         return None
 

@@ -50,7 +50,8 @@ def test_apt_sources_deb822(host, policy, debian_release):
     text = sources.content_string
     assert f"URIs: {policy['province_apt_mirror']}" in text
     assert f"URIs: {policy['province_apt_security_mirror']}" in text
-    suite = DEBIAN_RELEASES[debian_release]  # the release the host runs
+    suite = DEBIAN_RELEASES.get(debian_release)  # the release the host runs
+    assert suite, f"Debian {debian_release} is not a release the toolkit provisions ({sorted(DEBIAN_RELEASES)})"
     assert f"Suites: {suite} {suite}-updates" in text, f"the host runs {suite}, but its sources name another suite"
     assert f"Suites: {suite}-security" in text, f"the security suite ({suite}-security) is not configured"
     legacy = host.run("grep -sE '^[[:space:]]*deb' /etc/apt/sources.list").stdout.strip()
@@ -72,6 +73,7 @@ def test_unattended_security_upgrades(host, policy, debian_release):
     assert origins, "no origin is allowed for unattended upgrades"
     assert all("-security" in line for line in origins), f"origins beyond the security suite: {origins}"
     suite = DEBIAN_RELEASES.get(debian_release)
+    assert suite, f"Debian {debian_release} is not a release the toolkit provisions ({sorted(DEBIAN_RELEASES)})"
     assert any(f"codename={suite}-security" in line for line in origins), \
         f"no origin is the host's own security suite ({suite}-security): {origins}"
 

@@ -549,5 +549,5 @@ def test_the_report_shows_each_hosts_debian_release_and_those_past_phase_out(pro
         {"host": "court-ws1", "release": 13, "codename": "trixie", "phased_out": False}]
     assert court["power"] == {"court-srv": {"ups_status": "OL"}}
     page = evaluation.write_outputs(report, tmp_path / "out", tmp_path / "history")["html"].read_text(encoding="utf-8")
-    assert '<tr class="phased-out"><th><bdi dir="ltr">court-srv</bdi>' in page and "past its phase-out date" in page
+    assert '<tr class="phased-out"><th><bdi dir="ltr">court-srv</bdi>' in page and "not supported, or past its phase-out date" in page
     assert "Debian 13 (trixie)" in page and page.count("UPS state from monitoring") == 1

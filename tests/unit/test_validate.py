@@ -620,3 +620,33 @@ def test_a_default_release_the_province_does_not_allow_is_refused_and_so_is_ever
     found = {(p.file, p.path, p.reason) for p in problems_of(province)}
     assert ("inventory/group_vars/all/releases.yml", "province_debian_release_default",
             "12 is not in province_debian_releases (13)") in found
+
+
+def test_an_empty_release_is_refused_not_read_as_none(province):
+    """`debian_release:` with nothing after it: YAML reads null; Ansible's default() would keep it."""
+    index = _host_index(province, "court", "court-ws1")
+    put("units/court/hosts.yml", ("hosts", index, "debian_release"), None)(province)
+    found = [(p.path, p.reason) for p in problems_of(province)]
+    assert found == [(f"hosts[{index}].debian_release", "is empty: write the Debian release the host runs (12, 13), "
+                                                         "or leave the key out for province_debian_release_default")]
+
+
+@pytest.mark.parametrize(("value", "path", "reason"), [
+    ({"12": {}, 13: {}}, "province_debian_releases.12",
+     "'12' is written as text: write the release as a number, without quotes (12)"),
+    ({12: {"phase_out": "20280630"}, 13: {}}, "province_debian_releases[12].phase_out",
+     "should be a date (YYYY-MM-DD), but it is '20280630'"),
+])
+def test_a_release_policy_typed_almost_right_is_refused_with_a_hint(province, value, path, reason):
+    put("group_vars/all/releases.yml", ("province_debian_releases",), value)(province)
+    found = [(p.file, p.path, p.reason) for p in problems_of(province)]
+    assert found == [("inventory/group_vars/all/releases.yml", path, reason)]
+
+
+def test_an_impossible_date_is_refused_with_its_line_not_a_crash(province):
+    path = province / "group_vars/all/releases.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("phase_out: 2028-06-30", "phase_out: 2028-13-45"),
+                    encoding="utf-8")
+    found = [(p.file, p.line, p.reason) for p in problems_of(province) if "real date" in p.reason]
+    assert found == [("inventory/group_vars/all/releases.yml", 8,
+                      "'2028-13-45' is not a real date (month must be in 1..12); write a date as YYYY-MM-DD")]

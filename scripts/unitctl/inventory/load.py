@@ -94,7 +94,14 @@ def load_yaml_file(path: Path) -> YamlFile:
             problem = _alias_problem(node) if node is not None else None
             if problem:
                 return YamlFile(error=problem)
-            data = loader.construct_document(node) if node is not None else None
+            try:
+                data = loader.construct_document(node) if node is not None else None
+            except ValueError as error:  # a date YAML recognises by its form but no calendar has
+                return YamlFile(error=YamlError(
+                    _("{value} is not a real date ({detail}); write a date as YYYY-MM-DD").format(
+                        value=repr(_impossible_date(node).value) if _impossible_date(node) else "a date",
+                        detail=error),
+                    _impossible_date(node).start_mark.line + 1 if _impossible_date(node) else None))
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
@@ -106,6 +113,24 @@ def load_yaml_file(path: Path) -> YamlFile:
     if node is not None:
         _record_lines(node, (), loaded)
     return loaded
+
+
+def _impossible_date(node: yaml.Node) -> yaml.ScalarNode | None:
+    """The first scalar YAML reads as a date (2028-13-45) that is not one, or None."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(node)
+            except ValueError:
+                return node
+        return None
+    children = node.value if isinstance(node, yaml.SequenceNode) else (
+        [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else [])
+    for child in children:
+        found = _impossible_date(child)
+        if found is not None:
+            return found
+    return None
 
 
 def _alias_problem(root: yaml.Node) -> YamlError | None:

@@ -151,6 +151,10 @@ def _debian_releases(value: dict) -> list[tuple[tuple, str]]:
         return [((), _("should name at least one Debian release ({releases})").format(
             releases=", ".join(map(str, DEBIAN_RELEASES))))]
     for release, settings in value.items():
+        if isinstance(release, str) and release.strip().isdigit() and int(release) in DEBIAN_RELEASES:
+            problems.append(((release,), _("{value} is written as text: write the release as a number, without "
+                                           "quotes ({number})").format(value=repr(release), number=int(release))))
+            continue
         if not _whole(release) or release not in DEBIAN_RELEASES:
             problems.append(((release,), _("{value} is not a Debian release the toolkit supports ({releases}: "
                                            "the major number, as /etc/debian_version starts)").format(

@@ -626,7 +626,11 @@ def _check_debian_releases(policy: dict[str, tuple[Path, YamlFile]], province: P
     releases = value("province_debian_releases")
     if not isinstance(releases, dict) or not releases:
         return  # the policy file's own problem, reported with it
-    allowed = sorted(release for release in releases if isinstance(release, int) and not isinstance(release, bool))
+    # A release written as text ("12") is reported with the policy file; it still counts here, so
+    # that one slip is not reported again on every host and on the default.
+    allowed = sorted({int(release) for release in releases
+                      if isinstance(release, int) and not isinstance(release, bool)
+                      or isinstance(release, str) and release.strip().isdigit()})
     if not allowed:
         return  # the policy file's own problem
     listed = ", ".join(map(str, allowed))
@@ -639,6 +643,10 @@ def _check_debian_releases(policy: dict[str, tuple[Path, YamlFile]], province: P
     for unit in province.units:
         for path, host in _entries(unit, "hosts.yml", "hosts"):
             release = host.get("debian_release")
+            if "debian_release" in host and release is None:
+                report.unit(unit, "hosts.yml", path + ("debian_release",),
+                            _("is empty: write the Debian release the host runs ({releases}), or leave the key out "
+                              "for province_debian_release_default").format(releases=listed))
             if isinstance(release, int) and not isinstance(release, bool) and release not in allowed:
                 report.unit(unit, "hosts.yml", path + ("debian_release",),
                             _("Debian {value} is not a release the province allows (province_debian_releases: "
