@@ -14,6 +14,12 @@ from typing import Any
 DEBIAN_RELEASES: dict[int, str] = {12: "bookworm", 13: "trixie"}
 
 
+def debian_codename(release: Any) -> str:
+    """The codename of a Debian major release (12 -> "bookworm"), as the apt suites name it.
+    Raises KeyError for a release the toolkit does not support."""
+    return DEBIAN_RELEASES[int(release)]
+
+
 def phase_out_date(value: Any) -> datetime.date | None:
     """A phase-out date as YAML gives it (a date, or text YYYY-MM-DD); None when it is neither."""
     if isinstance(value, datetime.datetime):

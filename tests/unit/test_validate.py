@@ -650,3 +650,10 @@ def test_an_impossible_date_is_refused_with_its_line_not_a_crash(province):
     found = [(p.file, p.line, p.reason) for p in problems_of(province) if "real date" in p.reason]
     assert found == [("inventory/group_vars/all/releases.yml", 8,
                       "'2028-13-45' is not a real date (month must be in 1..12); write a date as YYYY-MM-DD")]
+
+
+def test_the_codename_filter_names_the_suites_the_upgrade_switches_to():
+    from unitctl.releases import debian_codename  # noqa: PLC0415
+    assert [debian_codename(13), debian_codename("12")] == ["trixie", "bookworm"]
+    with pytest.raises(KeyError):
+        debian_codename(14)

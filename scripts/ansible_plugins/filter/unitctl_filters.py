@@ -18,9 +18,11 @@ if str(_SCRIPTS_DIR) not in sys.path:
 from unitctl.inventory.derived import log_upload_clients, printer_queues  # noqa: E402
 from unitctl.kernel_policy import unavailable_modules  # noqa: E402
 from unitctl.packages import packages_to_install  # noqa: E402
+from unitctl.releases import debian_codename  # noqa: E402
 
 
 class FilterModule:
     def filters(self):
         return {"printer_queues": printer_queues, "log_upload_clients": log_upload_clients,
-                "kernel_modules_unavailable": unavailable_modules, "packages_to_install": packages_to_install}
+                "kernel_modules_unavailable": unavailable_modules, "packages_to_install": packages_to_install,
+                "debian_codename": debian_codename}

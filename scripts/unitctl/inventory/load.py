@@ -97,11 +97,11 @@ def load_yaml_file(path: Path) -> YamlFile:
             try:
                 data = loader.construct_document(node) if node is not None else None
             except ValueError as error:  # a date YAML recognises by its form but no calendar has
+                date = _impossible_date(node)
                 return YamlFile(error=YamlError(
                     _("{value} is not a real date ({detail}); write a date as YYYY-MM-DD").format(
-                        value=repr(_impossible_date(node).value) if _impossible_date(node) else "a date",
-                        detail=error),
-                    _impossible_date(node).start_mark.line + 1 if _impossible_date(node) else None))
+                        value=repr(date.value) if date else "a date", detail=error),
+                    date.start_mark.line + 1 if date else None))
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:

@@ -629,13 +629,12 @@ def _check_debian_releases(policy: dict[str, tuple[Path, YamlFile]], province: P
     # A release written as text ("12") is reported with the policy file; it still counts here, so
     # that one slip is not reported again on every host and on the default.
     allowed = sorted({int(release) for release in releases
-                      if isinstance(release, int) and not isinstance(release, bool)
-                      or isinstance(release, str) and release.strip().isdigit()})
+                      if _is_int(release) or isinstance(release, str) and release.strip().isdigit()})
     if not allowed:
         return  # the policy file's own problem
     listed = ", ".join(map(str, allowed))
     default = value("province_debian_release_default")
-    if isinstance(default, int) and not isinstance(default, bool) and default not in allowed:
+    if _is_int(default) and default not in allowed:
         file, loaded = policy["province_debian_release_default"]
         report.add(file, ("province_debian_release_default",),
                    _("{value} is not in province_debian_releases ({releases})").format(value=default,
@@ -647,7 +646,7 @@ def _check_debian_releases(policy: dict[str, tuple[Path, YamlFile]], province: P
                 report.unit(unit, "hosts.yml", path + ("debian_release",),
                             _("is empty: write the Debian release the host runs ({releases}), or leave the key out "
                               "for province_debian_release_default").format(releases=listed))
-            if isinstance(release, int) and not isinstance(release, bool) and release not in allowed:
+            if _is_int(release) and release not in allowed:
                 report.unit(unit, "hosts.yml", path + ("debian_release",),
                             _("Debian {value} is not a release the province allows (province_debian_releases: "
                               "{releases})").format(value=release, releases=listed))
