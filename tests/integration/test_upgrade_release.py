@@ -41,7 +41,10 @@ def what_must_survive() -> dict:
     """What a technician must find again after the upgrade."""
     return {
         "archive": ok("cd /srv/archive && find . -xdev -type f -printf '%p %U %G %m %s\\n' | sort"),
-        "snapshots": {snapshot["id"] for snapshot in json.loads(ok(f"{RESTIC} snapshots --json --no-lock"))},
+        # snapshot id -> its day: the retention policy (forget --keep-daily after each backup) keeps
+        # the newest snapshot of each day, so one taken earlier today gives way to the upgrade's.
+        "snapshots": {snapshot["id"]: snapshot["time"][:10]
+                      for snapshot in json.loads(ok(f"{RESTIC} snapshots --json --no-lock"))},
         "staff": ok("getent passwd | awk -F: '$3 >= 1000 && $3 < 60000 {print $1, $3, $6, $7}' | sort"),
     }
 
@@ -76,7 +79,15 @@ def test_nothing_was_lost(upgraded):
     before, _run, _source = upgraded
     after = what_must_survive()
     assert after["archive"] == before["archive"], "the archive share's files or owners changed"
-    assert before["snapshots"] < after["snapshots"], "no backup was taken before the upgrade, or one was lost"
+    taken = set(after["snapshots"]) - set(before["snapshots"])
+    assert taken, "no backup was taken before the upgrade"
+    # The upgrade's backup holds what the share held just before (the file written then).
+    assert any("/srv/archive/b1/upgrade-proof.txt" in ok(f"{RESTIC} ls --no-lock {snapshot} /srv/archive/b1")
+               for snapshot in taken), "the backup taken before the upgrade lacks the share's newest file"
+    days_taken = {after["snapshots"][snapshot] for snapshot in taken}
+    lost = {snapshot: day for snapshot, day in before["snapshots"].items()
+            if snapshot not in after["snapshots"] and day not in days_taken}
+    assert not lost, f"snapshots lost (not replaced by a newer one of the same day): {lost}"
     assert after["staff"] == before["staff"]
     kept = ok(f"ls /var/backups/ | grep -c '^unitctl-upgrade-{SERVER}-debian12-to-13-'")
     assert kept == "2", "the copy of /etc and the package selections are not both in /var/backups"
