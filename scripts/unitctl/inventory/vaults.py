@@ -33,7 +33,7 @@ from unitctl import paths
 VAULT_FILE = "vault.yml"
 CLIENT = paths.PROJECT_ROOT / "scripts" / "vault-password-client.py"
 # The technician's own folder of password files, one per vault identity, named by the identity.
-PASSWORD_DIR_VARIABLE = "UNITCTL_VAULT_PASSWORD_DIR"
+FOLDER_VARIABLE = "UNITCTL_VAULT_PASSWORD_DIR"
 # What Ansible's client protocol expects from a client that has no password for an identity.
 CLIENT_UNKNOWN_IDENTITY = 2
 IDENTITY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -98,8 +98,8 @@ def password_file(identity: str) -> Path | None:
     if not IDENTITY.match(identity):
         return None
     folders = []
-    if os.environ.get(PASSWORD_DIR_VARIABLE):
-        folders.append(Path(os.environ[PASSWORD_DIR_VARIABLE]))
+    if os.environ.get(FOLDER_VARIABLE):
+        folders.append(Path(os.environ[FOLDER_VARIABLE]))
     folders.append(paths.LAB_STATE_DIR / "vault-pass.d")
     for folder in folders:
         candidate = folder / identity
@@ -126,11 +126,11 @@ def client_main(argv: list[str]) -> int:
         return CLIENT_UNKNOWN_IDENTITY
     found = password_file(identity)
     if found is None:
-        places = ([f"${PASSWORD_DIR_VARIABLE}/{identity}"] if os.environ.get(PASSWORD_DIR_VARIABLE) else []) \
+        places = ([f"${FOLDER_VARIABLE}/{identity}"] if os.environ.get(FOLDER_VARIABLE) else []) \
             + [str(paths.LAB_STATE_DIR / "vault-pass.d" / identity)]
         print(f"unitctl: no password for the vault identity {identity} on this machine (looked in "
               f"{', '.join(places)}); put it in a file named {identity} in the folder "
-              f"${PASSWORD_DIR_VARIABLE} names, or give it with --vault-id {identity}@prompt", file=sys.stderr)
+              f"${FOLDER_VARIABLE} names, or give it with --vault-id {identity}@prompt", file=sys.stderr)
         return CLIENT_UNKNOWN_IDENTITY
     sys.stdout.write(found.read_text(encoding="utf-8").strip() + "\n")
     return 0
