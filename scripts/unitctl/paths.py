@@ -14,6 +14,10 @@ LAB_UNITS_DIR = INVENTORY_DIR / "lab" / "units"
 # The checkout's own choice of inventory (`unitctl use`), git-ignored: see unitctl.inventory.choice.
 LOCAL_SETTINGS = Path(os.environ.get("UNITCTL_LOCAL_SETTINGS", PROJECT_ROOT / "unitctl.local.yml"))
 
+# The centre's drop folder for the compliance results each unit sends (unitctl.unit_results
+# describes its layout), read by `unitctl evaluate --collect` unless --collected names another.
+COLLECTED_DIR = Path(os.environ.get("UNITCTL_COLLECTED_DIR", PROJECT_ROOT / "results" / "collected"))
+
 # The lab keeps its cache (base root filesystem, package cache) and its running state outside
 # the checkout, so a fresh clone on the same machine reuses the cache and finds a running lab.
 LAB_CACHE_DIR = Path(os.environ.get("UNITLAB_CACHE_DIR", "/var/cache/unitlab"))

@@ -16,6 +16,7 @@ left) run after all others.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -105,6 +106,31 @@ class Convergence:
     rerun: Run | None = None  # site.yml again
     check_provisioned: Run | None = None  # site.yml --check --diff on the provisioned hosts
     results: list[dict] = field(default_factory=list)  # the compliance suite, provisioned
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time (s)
+
+
+# The convergence of this session, for its time per phase in the summary (pytest_terminal_summary).
+_CONVERGENCES: list[Convergence] = []
+
+
+def _task_times(run: Run) -> list[str]:
+    """The TASK TIMES lines that the task_timer callback printed at the end of a run."""
+    lines = run.result.stdout.splitlines()
+    starts = [number for number, line in enumerate(lines) if line.startswith("TASK TIMES")]
+    return [line for line in lines[starts[-1] + 1:] if line.strip()] if starts else []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The time of each phase of the lab's convergence (the issue asks for it), and the slowest
+    tasks of the first provisioning, so a CI log shows where the fixture's time went."""
+    for state in _CONVERGENCES:
+        terminalreporter.section("lab convergence: time per phase")
+        for label, seconds in state.phase_seconds.items():
+            terminalreporter.write_line(f"{seconds:8.1f} s  {label}")
+        if state.converge:
+            terminalreporter.write_line("slowest tasks of the first provisioning (wall time, all hosts):")
+            for line in _task_times(state.converge):
+                terminalreporter.write_line(f"  {line.strip()}")
 
 
 def _bare(name: str) -> bool:
@@ -120,9 +146,11 @@ def converged(lab_up, tmp_path_factory) -> Convergence:
     state = Convergence()
     if os.environ.get("UNITLAB_ASSUME_UP") == "1" and os.environ.get("UNITLAB_ASSUME_CONVERGED") == "1":
         return state
+    _CONVERGENCES.append(state)
     # The compliance suite and a check-mode run only read the hosts, so each pair runs side by side:
     # the suite waits on one remote command at a time, the playbook on the hosts' work.
     with ThreadPoolExecutor(max_workers=3) as pool:
+        started = time.monotonic()
         if all(_bare(name) for name in MACHINES):
             bare_results = pool.submit(compliance, folder / "bare.json", user="root")
             bare_results_exec = pool.submit(compliance, folder / "bare-exec.json", user="root",
@@ -131,12 +159,17 @@ def converged(lab_up, tmp_path_factory) -> Convergence:
             state.bare_results = bare_results.result()
             state.bare_results_exec = bare_results_exec.result()
             state.bare_after_check = {name: _bare(name) for name in MACHINES}
+            state.phase_seconds["bare hosts: checks and check mode"] = time.monotonic() - started
         state.converge = playbook(SITE)
+        state.phase_seconds["first provisioning"] = state.converge.seconds
         state.rerun = playbook(SITE)
+        state.phase_seconds["rerun"] = state.rerun.seconds
+        started = time.monotonic()
         results = pool.submit(compliance, folder / "provisioned.json", user=AUTOMATION_USER)
         results_exec = pool.submit(compliance, folder / "provisioned-exec.json", user=AUTOMATION_USER,
                                    units=[COMPARED_UNIT], commands="exec")
         state.check_provisioned = playbook(SITE, "--check", "--diff")
         state.results = results.result()
         state.results_exec = results_exec.result()
+        state.phase_seconds["provisioned hosts: checks and check mode"] = time.monotonic() - started
     return state

@@ -155,8 +155,11 @@ def compliance(output: Path, user: str | None = None, units: list[str] | None = 
         args += ["--inventory", str(inventory)]
     if keyword:
         args += ["-k", keyword]
-    run = subprocess.run(args, cwd=ROOT, env={**environment(), **(env or {})}, capture_output=True, text=True,
-                         timeout=COMPLIANCE_TIMEOUT_S)
+    # One hash seed for every run, so that a set in a check's evidence (pytest's explanation of a
+    # failed `assert a <= b` lists its items in iteration order) reads the same in two runs that
+    # are compared (test_converge: remote shells against a channel per command).
+    run = subprocess.run(args, cwd=ROOT, env={**environment(), "PYTHONHASHSEED": "0", **(env or {})},
+                         capture_output=True, text=True, timeout=COMPLIANCE_TIMEOUT_S)
     assert output.exists(), f"the compliance suite wrote no results:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
     return json.loads(output.read_text())["results"]
 

@@ -71,17 +71,3 @@ def test_the_base_gets_the_installers_updates_and_no_service_starts_are_left_beh
     assert f"deb {base.UPSTREAM_MIRROR} bookworm-updates main" in sources
     base.make_province_machine(root, "bookworm")  # then the lab mirror only, as before
     assert base.UPSTREAM_MIRROR not in (root / "etc/apt/sources.list").read_text()
-
-
-def test_a_lab_host_booted_again_loses_its_cached_facts_whatever_the_caches_prefix(tmp_path, monkeypatch):
-    """Stale facts name the Python of the host's old root filesystem (python3.11 on a host now on
-    Debian 13): every connection would fail. ansible-core's jsonfile cache writes `s1_<host>`."""
-    from unitctl import lab, paths  # noqa: PLC0415
-
-    facts = tmp_path / ".ansible" / "facts"
-    facts.mkdir(parents=True)
-    for name in ("s1_pros-srv", "pros-srv", "s1_pros-srv2", "s1_xpros-srv", "s1_court-srv"):
-        (facts / name).write_text("{}")
-    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
-    lab._forget_cached_facts("pros-srv")
-    assert sorted(path.name for path in facts.iterdir()) == ["s1_court-srv", "s1_pros-srv2", "s1_xpros-srv"]

@@ -1,5 +1,7 @@
 """`unitctl check UNIT` (a technician checks their unit) and `unitctl evaluate` (the provincial
 centre checks every unit): run the compliance suite in parallel, then write the report.
+`unitctl evaluate --collect` writes the same report from the results the units sent to the centre
+(unitctl.unit_results), running nothing.
 
 Where they write, by default: `evaluate` into results/evaluation/, `check UNIT` into
 results/evaluation/units/UNIT/, so a unit check never replaces the province's report. Both keep
@@ -19,11 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-from unitctl import paths
+from unitctl import paths, unit_results
 from unitctl.cli import CommandRefused, add_inventory_option, checked_source, exit_statuses, unit_ids_completer
 from unitctl.i18n import N_, _, language, ngettext, number, word
 from unitctl.inventory.choice import OPTION, InventoryChoice, unit_not_found
 from unitctl.inventory.derived import todo_markers
+from unitctl.inventory.policy import load_policy
 from unitctl.report import evaluation
 
 DEFAULT_WORKERS = 4
@@ -38,7 +41,8 @@ def statuses(compliant: str) -> str:
         (str(evaluation.EXIT_NON_COMPLIANT), N_("non-compliant: at least one check failed (the report lists them "
                                                  "with the playbook that fixes each)")),
         (str(evaluation.EXIT_NOT_EVALUATED), N_("not evaluated, in part or whole: nothing failed, but some host was "
-                                                 "unreachable or some check could not run; also wrong usage, a unit "
+                                                 "unreachable, some check could not run, or (--collect) some unit "
+                                                 "did not report; also wrong usage, a unit "
                                                  "not in the inventory, an inventory that is missing or not valid, or "
                                                  "units with TODO markers (refused, no report written)")),
     )
@@ -64,20 +68,29 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=_("hosts checked at once"))
         parser.add_argument("-k", dest="keyword", default=None,
                             help=_("only checks matching this pytest expression"))
+    evaluate.add_argument("--collect", action="store_true",
+                          help=_("build the province's report from the newest results each unit sent to the "
+                                 "centre, connecting to no host (a unit that sent none, or none recent enough, is "
+                                 "not reported)"))
+    evaluate.add_argument("--collected", type=Path, default=None, metavar="DIR",
+                          help=_("with --collect: the folder the units' results arrive in, as DIR/UNIT/STAMP.json "
+                                 "(default: {folder})").format(folder=paths.in_checkout(paths.COLLECTED_DIR)))
     check.set_defaults(func=lambda args: run(args, [args.unit]))
-    evaluate.set_defaults(func=lambda args: run(args, []))
+    evaluate.set_defaults(func=lambda args: collect(args) if args.collect else run(args, []))
 
 
-def run(args, unit_ids: list[str]) -> int:
+def evaluable_source(args, unit_ids: list[str]):
+    """The inventory, validated, when `unit_ids` (none: every unit) can be evaluated: every id is a
+    unit of it, and none of those units still has TODO markers. Returns a unitctl.inventory.load.Source,
+    or None when a unit id is unknown (said on stderr). Raises CommandRefused otherwise."""
     loaded = checked_source(args.inventory)
     province = loaded.province
-    source = args.inventory.resolve()
     known = {unit.id for unit in province.units}
     unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
     if unknown:
         choice = getattr(args, "inventory_choice", None) or InventoryChoice(args.inventory, OPTION)
         print("unitctl: " + unit_not_found(unknown, choice, sorted(known)), file=sys.stderr)
-        return evaluation.EXIT_NOT_EVALUATED
+        return None
     # A unit still being onboarded (TODO markers from new-unit) is not evaluated as if it were real.
     unfinished = {unit.id: todo_markers(unit) for unit in province.units
                   if (not unit_ids or unit.id in unit_ids) and todo_markers(unit)}
@@ -86,6 +99,18 @@ def run(args, unit_ids: list[str]) -> int:
                                "validate --strict lists them): {units}").format(units=", ".join(
                                    f"{unit_id} ({number(len(markers))})"
                                    for unit_id, markers in sorted(unfinished.items()))))
+    return loaded
+
+
+def run(args, unit_ids: list[str]) -> int:
+    if getattr(args, "collected", None) is not None:
+        raise CommandRefused(_("--collected names the folder that --collect reads: give both, or neither for "
+                               "the direct evaluation"))
+    loaded = evaluable_source(args, unit_ids)
+    if loaded is None:
+        return evaluation.EXIT_NOT_EVALUATED
+    province = loaded.province
+    source = args.inventory.resolve()
 
     hosts = getattr(args, "hosts", [])
     unit_hosts = {host["name"] for unit, host in province.all_hosts() if unit.id in unit_ids}
@@ -104,13 +129,50 @@ def run(args, unit_ids: list[str]) -> int:
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
                                   paths.in_checkout(source), unit_ids, args.keyword)
+    return report_and_exit(args, loaded, compliance, run_info)
+
+
+def collect(args) -> int:
+    """`unitctl evaluate --collect`: the province's report from the newest results each unit sent
+    (unitctl.unit_results), without running the suite. Files refused are named on stderr with the
+    reason, and in the report; a unit without results within policy's age is not reported."""
+    if args.keyword:
+        raise CommandRefused(_("-k limits a run of the compliance suite, and --collect runs none: it reads the "
+                               "results the units sent"))
+    loaded = evaluable_source(args, [])
+    province, source = loaded.province, args.inventory.resolve()
+    folder = args.collected or paths.COLLECTED_DIR
+    policy = load_policy(loaded.root, province, lab=loaded.lab)
+    max_age = policy.get(unit_results.MAX_AGE_POLICY, unit_results.DEFAULT_MAX_AGE_HOURS)
+    started = datetime.now(UTC)
+    print(ngettext("reading the results the units sent to {folder}; results checked more than {hours} hour ago "
+                   "count as not reported",
+                   "reading the results the units sent to {folder}; results checked more than {hours} hours ago "
+                   "count as not reported", max_age).format(folder=paths.in_checkout(folder), hours=number(max_age)),
+          flush=True)
+    found = unit_results.newest_results(folder, province, started, paths.in_checkout(source))
+    for refusal in found.refused:
+        print("unitctl: " + _("refused {file}: {reason}").format(file=paths.in_checkout(refusal.path),
+                                                                reason=refusal.message()), file=sys.stderr)
+    collected = unit_results.collection(found, province, started, max_age, folder)
+    user, sudo_user = evaluation.who_ran()
+    run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
+                                  paths.in_checkout(source), [], None, mode="collect")
+    return report_and_exit(args, loaded, unit_results.merged_compliance(found, collected), run_info, collected)
+
+
+def report_and_exit(args, loaded, compliance: dict, run_info: evaluation.RunInfo, collected: dict | None = None) -> int:
+    """Build the report of a run (direct or collect mode), write it with its history, print its
+    summary and the files written; returns the exit status (evaluation.EXIT_*)."""
+    unit_ids = run_info.units
     output = args.output or (DEFAULT_OUTPUT / "units" / unit_ids[0] if len(unit_ids) == 1 else DEFAULT_OUTPUT)
     history = args.history or (args.output or DEFAULT_OUTPUT) / "history"
-    report = evaluation.build_evaluation(compliance, province, run_info,
-                                         evaluation.previous_for(history, unit_ids, args.keyword),
+    report = evaluation.build_evaluation(compliance, loaded.province, run_info,
+                                         evaluation.previous_for(history, unit_ids, run_info.keyword),
                                          facts=compliance.get("facts"),
                                          identity=evaluation.province_identity(loaded.root),
-                                         history=evaluation.score_history(history, unit_ids, args.keyword))
+                                         history=evaluation.score_history(history, unit_ids, run_info.keyword),
+                                         collected=collected)
     written = evaluation.write_outputs(report, output, history)
     print_summary(report)
     for kind, path in written.items():
@@ -181,10 +243,28 @@ def print_summary(report: dict) -> None:
                   + _("fix: {command}").format(command=fix))
         if unit["unreachable_hosts"]:
             print("  " + _("unreachable: {hosts}").format(hosts=", ".join(unit["unreachable_hosts"])))
+        delivery = unit.get("collected")  # collect mode only
+        if delivery and delivery["state"] == "missing":
+            print("  " + _("NOT REPORTED: no results from this unit have arrived"))
+            continue
+        if delivery and delivery["state"] == "stale":
+            print("  " + _("NOT REPORTED: its newest results, from {host}, were checked {age} hours ago ({finished}); "
+                           "the limit is {limit} hours").format(
+                host=delivery["host"], age=number(delivery["age_hours"]), finished=delivery["finished"],
+                limit=number(report["collection"]["max_age_hours"])))
+            continue
+        if delivery:
+            print("  " + _("results from {host}, checked {age} hours ago ({finished})").format(
+                host=delivery["host"], age=number(delivery["age_hours"]), finished=delivery["finished"]))
         if unit.get("evaluated") == "none":
             print("  " + _("NOT EVALUATED: no check of this unit could be evaluated"))
         elif unit.get("evaluated") == "partial":
             print("  " + _("evaluation incomplete: some hosts or checks could not be evaluated"))
+    refused = (report.get("collection") or {}).get("refused", [])
+    if refused:
+        print("\n" + ngettext("{count} file of results refused (named above, and in the report): it does not count",
+                              "{count} files of results refused (named above, and in the report): they do not count",
+                              len(refused)).format(count=number(len(refused))))
     print("\n" + _("status: {status}").format(status=word(SUMMARY_WORDS, report["status"])))
 
 

@@ -16,7 +16,6 @@ import fcntl
 import ipaddress
 import json
 import os
-import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -291,8 +290,6 @@ def _boot_machines(state: dict, machines: list[Machine], bases: dict[int, Path],
         return []
     processes = {}
     for machine in machines:
-        # A machine booting again is a new boot: Ansible must not trust the facts it cached.
-        _forget_cached_facts(machine.name)
         labnet.create_namespace(machine.name, [machine.address])
         if etc_hosts is not None:
             prepare_upper(machine, etc_hosts)
@@ -324,16 +321,6 @@ def _boot_machines(state: dict, machines: list[Machine], bases: dict[int, Path],
                 for line in labmachines.lab_faults(machine):
                     print(f"  lab fault: {line}", flush=True)
     return failed
-
-
-def _forget_cached_facts(name: str) -> None:
-    """Remove Ansible's cached facts of a lab host (jsonfile cache: the host's name, with the
-    prefix newer ansible-core puts before it, such as `s1_`)."""
-    folder = paths.PROJECT_ROOT / ".ansible" / "facts"
-    if folder.is_dir():
-        for cached in folder.iterdir():
-            if re.fullmatch(rf"(?:[A-Za-z0-9]+_)?{re.escape(name)}", cached.name):
-                cached.unlink(missing_ok=True)
 
 
 def _start(state: dict, machine: Machine, base: Path) -> LabProcess:

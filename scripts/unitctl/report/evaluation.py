@@ -94,6 +94,21 @@ COVERAGE = {
     "none": ("ارزیابی نشد", "not evaluated"),
 }
 
+# Collect mode (unitctl.unit_results): each unit's state, and the kinds of files refused.
+COLLECTED_STATE = {
+    "reported": ("گزارش داده", "reported"),
+    "stale": ("گزارش نداده", "not reported"),  # its newest results are older than policy allows
+    "missing": ("گزارش نداده", "not reported"),  # no results at all
+}
+REFUSAL_FA = {
+    "unreadable": "خوانده نشد",
+    "schema": "قالب نادرست",
+    "invalid": "محتوای نادرست",
+    "name": "نام پرونده نادرست",
+    "unit": "واحد ناشناخته یا پوشهٔ نادرست",
+    "hosts": "میزبان‌هایی که از این واحد نیستند",
+}
+
 
 @dataclass
 class RunInfo:
@@ -105,6 +120,9 @@ class RunInfo:
     inventory: str
     units: list[str]
     keyword: str | None = None  # `-k`: only the checks matching this pytest expression ran
+    # "direct": the suite ran on every host from here; "collect": the results the units sent
+    # (unitctl.unit_results), each unit's own run named in its entry's `collected`.
+    mode: str = "direct"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +136,7 @@ class RunInfo:
             "units": self.units,
             "scope": "unit" if self.units else "province",
             "keyword": self.keyword,
+            "mode": self.mode,
         }
 
 
@@ -173,6 +192,12 @@ def _identity_near(units_dir: Path) -> dict[str, str | None]:
     return province_identity(Path(units_dir))
 
 
+def not_reported(unit: dict) -> bool:
+    """Whether a unit entry is "not reported" (collect mode: its results missing or too old);
+    always False in the direct mode."""
+    return (unit.get("collected") or {}).get("state", "reported") != "reported"
+
+
 def coverage(results: list[dict]) -> str:
     """`complete` when every check that ran on the unit could be evaluated; `partial` when some
     host was unreachable or some check errored; `none` when nothing passed or failed at all."""
@@ -184,12 +209,19 @@ def coverage(results: list[dict]) -> str:
 
 def build_evaluation(compliance: dict, province: Province, run: RunInfo,
                      previous: dict | None = None, facts: dict | None = None,
-                     identity: dict | None = None, history: list[dict] | None = None) -> dict[str, Any]:
+                     identity: dict | None = None, history: list[dict] | None = None,
+                     collected: dict | None = None) -> dict[str, Any]:
     """Everything the report shows, as one JSON document.
 
     `previous` is the run to compare with (`previous_for`); `identity` the province's names
     (`province_identity` of the inventory's root; found from the units folder when not given);
-    `history` the earlier runs' scores for the trend (`score_history`), oldest first."""
+    `history` the earlier runs' scores for the trend (`score_history`), oldest first.
+
+    `collected`, in collect mode only (unitctl.unit_results.collection; `compliance` then holds the
+    results of the units that reported, and no others): each unit entry gets its `collected` state
+    and the document the `collection` (folder, max_age_hours, refused). A unit not reported has no
+    results, so it is not evaluated (no score); it also keeps the province from being compliant
+    (status not_evaluated unless a check failed elsewhere) and its evaluation complete."""
     checks = compliance["checks"]
     results = compliance["results"]
     units = {}
@@ -235,8 +267,10 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             "releases": release_rows((facts or {}).get(unit.id, {}), mine),
             "benchmarks": benchmark_scores(mine, checks),
         }
+        if collected is not None:
+            units[unit.id]["collected"] = collected["units"][unit.id]
     in_scope = [r for r in results if not run.units or r["unit_id"] in run.units]
-    return {
+    document = {
         "schema": SCHEMA,
         "run": run.as_dict(),
         "province": identity if identity is not None else _identity_near(province.units_dir),
@@ -253,6 +287,12 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
         "results": results,
         "status": _status(results),
     }
+    if collected is not None:
+        document["collection"] = {key: collected[key] for key in ("folder", "max_age_hours", "refused")}
+        if any(not_reported(unit) for unit in units.values()):
+            document["status"] = "non_compliant" if document["status"] == "non_compliant" else "not_evaluated"
+            document["evaluated"] = "none" if document["evaluated"] == "none" else "partial"
+    return document
 
 
 # The fact HOST-003 records: the Debian major release each server and workstation runs.
@@ -514,15 +554,23 @@ def write_outputs(evaluation: dict, out_dir: Path, history_dir: Path) -> dict[st
 
 
 def junit_xml(evaluation: dict) -> bytes:
-    """One test suite per unit, one test case per check and host."""
+    """One test suite per unit, one test case per check and host; in collect mode a unit not
+    reported has one test case, "not reported", in error."""
     suites = ElementTree.Element("testsuites", name="unitctl evaluation")
     checks = evaluation["checks"]
     for unit_id, unit in evaluation["units"].items():
         mine = [r for r in evaluation["results"] if r["unit_id"] == unit_id]
-        suite = ElementTree.SubElement(suites, "testsuite", name=unit_id, tests=str(len(mine)),
+        delivery = unit.get("collected")
+        silent = not_reported(unit)
+        suite = ElementTree.SubElement(suites, "testsuite", name=unit_id, tests=str(len(mine) + silent),
                                        failures=str(unit["counts"]["fail"]),
-                                       errors=str(unit["counts"]["error"] + unit["counts"]["unreachable"]),
+                                       errors=str(unit["counts"]["error"] + unit["counts"]["unreachable"] + silent),
                                        skipped=str(unit["counts"]["skipped"] + unit["counts"]["not_applicable"]))
+        if silent:
+            case = ElementTree.SubElement(suite, "testcase", classname=unit_id, name="not reported", time="0")
+            ElementTree.SubElement(case, "error", message="not_reported").text = (
+                f"not reported: its newest results were checked {delivery['age_hours']} hours before this evaluation "
+                f"({delivery['finished']})" if delivery["finished"] else "not reported: no results have arrived")
         for result in mine:
             meta = checks[result["check_id"]]
             case = ElementTree.SubElement(suite, "testcase", classname=f"{unit_id}.{result['host']}",
@@ -547,6 +595,7 @@ def _percent_en(score: float) -> str:
 
 
 NOT_EVALUATED = ("ارزیابی نشد", "not evaluated")
+NOT_REPORTED = ("گزارش نداده", "not reported")
 PROVINCE_ROW = ("کل استان", "province")
 SCORE_TICKS = (0, 25, 50, 75, 100)
 TREND_TICKS = (0, 50, 100)
@@ -567,6 +616,11 @@ def report_charts(evaluation: dict) -> dict[str, Any]:
             "trend": _trend_panels(evaluation["units"], points, province_scope), "trend_runs": len(points)}
 
 
+def missing_label(scored: dict) -> tuple[str, str]:
+    """What a chart writes in place of a unit's bars: not reported (collect mode), else not evaluated."""
+    return NOT_REPORTED if not_reported(scored) else NOT_EVALUATED
+
+
 def _score_chart(evaluation: dict, province_scope: bool) -> charts.BarChart:
     """A bar per unit (the province's first in a province evaluation), hatched when incomplete."""
     entries = ([("province", PROVINCE_ROW, evaluation, True)] if province_scope else []) + [
@@ -576,7 +630,7 @@ def _score_chart(evaluation: dict, province_scope: bool) -> charts.BarChart:
         score = charted_score(scored)
         style = "score" if scored.get("evaluated", "complete") == "complete" else "score-partial"
         bars = None if score is None else (charts.Bar(score, _percent_fa(score), _percent_en(score), style),)
-        rows.append(charts.BarRow(key, *names, bars, *NOT_EVALUATED, strong=strong))
+        rows.append(charts.BarRow(key, *names, bars, *missing_label(scored), strong=strong))
     return charts.bar_chart(rows, [charts.Column("score")], 100.0, _ticks(SCORE_TICKS), "امتیاز (٪)", "Score (%)")
 
 
@@ -591,7 +645,7 @@ def _severity_chart(units: dict[str, dict]) -> charts.BarChart:
         bars = None if unit.get("evaluated") == "none" else tuple(
             charts.Bar(counts[severity], fa_number(counts[severity]), en_number(counts[severity]), f"sev-{severity}")
             for severity in SEVERITIES)
-        rows.append(charts.BarRow(unit_id, unit["name_fa"] or unit_id, unit_id, bars, *NOT_EVALUATED))
+        rows.append(charts.BarRow(unit_id, unit["name_fa"] or unit_id, unit_id, bars, *missing_label(unit)))
     return charts.bar_chart(rows, columns, maximum, _ticks((0, int(maximum))), "شمار موارد نامنطبق (بررسی × میزبان)",
                             "Failures (checks x hosts)")
 
@@ -631,7 +685,8 @@ def render_html(evaluation: dict) -> str:
     environment.filters["fa_number"] = fa_number
     environment.filters["en_number"] = en_number
     environment.globals.update(severity_fa=SEVERITY_FA, outcome_fa=OUTCOME_FA, emergency_power=EMERGENCY_POWER,
-                               ups_words=ups_words, coverage_labels=COVERAGE, room_climate=room_climate)
+                               ups_words=ups_words, coverage_labels=COVERAGE, room_climate=room_climate,
+                               collected_states=COLLECTED_STATE, refusal_fa=REFUSAL_FA, not_reported=not_reported)
     return environment.get_template("evaluation.html.j2").render(e=evaluation, charts=report_charts(evaluation))
 
 
