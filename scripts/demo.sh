@@ -15,8 +15,12 @@ unitctl validate inventory
 step "2/4 boot the lab province"
 unitctl lab up
 step "3/4 provision the lab units"
-
-ansible-playbook -i inventory/lab.unitctl.yml playbooks/site.yml | tee "$results/provision.log"
+# Each unit's vault opens with its own password: unitctl provision passes one --vault-id per unit
+# named (and prints the ansible-playbook command it runs).
+lab_units=$(python -c 'from unitctl import paths; from unitctl.inventory.load import load_units_dir
+print(" ".join(unit.id for unit in load_units_dir(paths.LAB_UNITS_DIR).units))')
+# shellcheck disable=SC2086  # one argument per unit id
+unitctl provision -i inventory/lab.unitctl.yml $lab_units | tee "$results/provision.log"
 step "4/4 check every lab host"
 unitctl evaluate --inventory inventory/lab.unitctl.yml --output "$results/evaluation" || checks_failed=$?
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from unitctl import paths
+from unitctl.inventory.load import load_units_dir
 
 LIMIT = "unit_lab_court:unit_lab_centre"
 RESULTS = paths.PROJECT_ROOT / "results" / "benchmarks" / "provision.json"
@@ -46,7 +47,13 @@ def defaults_config(folder: Path) -> Path:
         f"library = {root / 'scripts' / 'ansible_plugins' / 'modules'}\n"
         # The roles' own filters (packages_to_install, printer_queues...): a role cannot run without them.
         f"filter_plugins = {root / 'scripts' / 'ansible_plugins' / 'filter'}\n"
-        f"vault_password_file = {root / 'scripts' / 'vault-password.sh'}\n"
+        # Each lab unit's vault (unitctl.inventory.vaults): the vars plugin that opens it, and every
+        # lab unit's identity through the password client.
+        f"vars_plugins = {root / 'scripts' / 'ansible_plugins' / 'vars'}\n"
+        "vars_plugins_enabled = host_group_vars, unitctl_unit_vaults\nvault_id_match = True\n"
+        "vault_identity_list = " + ", ".join(
+            f"{unit.id}@{root / 'scripts' / 'vault-password-client.py'}"
+            for unit in load_units_dir(root / "inventory" / "lab" / "units").units) + "\n"
         "[inventory]\nenable_plugins = unitctl_province\n",
         encoding="utf-8")
     return config

@@ -64,7 +64,7 @@ def benchmark() -> dict:
     from unitctl.lab import ca as labca
     from unitctl.lab import services as labservices  # noqa: PLC0415
 
-    labservices.ensure_services_vault()
+    labservices.ensure_unit_vaults()
     labca.ensure_lab_ca()
     # Warm-up: every host provisioned once, so every package is in the mirror and the hosts' caches.
     run("playbooks/workstations.yml", ROUNDS[4])
@@ -103,7 +103,7 @@ def table(document: dict) -> str:
 
 @pytest.mark.lab
 def test_benchmark_workstations():
-    if os.geteuid() != 0 or not Path("/var/lib/unitlab/vault-pass").exists():
+    if os.geteuid() != 0 or not Path("/var/lib/unitlab/vault-pass.d").exists():
         pytest.skip("needs the lab (root, lab up)")
     print("\n" + table(benchmark()))
 

@@ -61,9 +61,12 @@ def _read_or_inspect(folder: Path, inventory: str, unit_ids: list[str]) -> dict[
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not data.exists():
             from unitctl.network.audit import inspect  # noqa: PLC0415  (imports Ansible and netmiko)
+            from unitctl.inventory.derived import unit_group  # noqa: PLC0415
             from unitctl.network.targets import load_targets  # noqa: PLC0415
 
-            targets = [target for target in load_targets(Path(inventory).resolve())
+            # Only these units' devices, so that only their vaults' passwords are asked for.
+            limit = ":".join(unit_group(unit_id) for unit_id in unit_ids) or None
+            targets = [target for target in load_targets(Path(inventory).resolve(), limit)
                        if not unit_ids or target.unit_id in unit_ids]
             found = {name: facts.as_dict() for name, facts in inspect(targets).items()}
             partial = data.with_suffix(".part")

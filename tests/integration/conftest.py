@@ -83,7 +83,7 @@ def lab_up(lab_plan):
         pytest.skip("the lab needs root")
     if os.environ.get("UNITLAB_ASSUME_UP") != "1":
         assert_ok(unitctl("lab", "up"))
-    labservices.ensure_services_vault()  # the lab's Samba, backup and UPS secrets (vault file)
+    labservices.ensure_unit_vaults()  # each lab unit's vault: switch, Samba, backup and UPS secrets
     labca.ensure_lab_ca()  # the lab's province CA and the stand-in CMS certificate
     yield lab_plan
     if os.environ.get("UNITLAB_KEEP") != "1" and os.environ.get("UNITLAB_ASSUME_UP") != "1":

@@ -25,6 +25,7 @@ from unitctl.lab import machines as labmachines
 from unitctl.lab import secrets as labsecrets
 from unitctl.cli.evaluate import DEFAULT_WORKERS
 from unitctl.compliance import checked_client
+from unitctl.inventory import vaults
 from unitctl.inventory.load import load_units_dir
 from unitctl.lab.machines import Machine
 
@@ -87,11 +88,27 @@ def environment() -> dict[str, str]:
     env = dict(os.environ)
     env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     env["ANSIBLE_ROLES_PATH"] = str(ROOT / "roles")  # also for plays a test writes elsewhere
-    env.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(labsecrets.vault_password_path()))
+    # Every lab unit's vault identity (the suite converges the whole lab province); a test that proves
+    # a unit runs with its own password alone sets its own list (unit_identity_list).
+    env.setdefault("ANSIBLE_VAULT_IDENTITY_LIST", unit_identity_list(*lab_unit_ids()))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["ANSIBLE_FORCE_COLOR"] = "0"
     env["UNITCTL_INVENTORY"] = str(paths.LAB_INVENTORY)  # the lab, whatever inventory this checkout is set to
     return env
+
+
+def lab_unit_ids() -> list[str]:
+    return [unit.id for unit in load_units_dir(paths.LAB_UNITS_DIR).units]
+
+
+def unit_identity_list(*unit_ids: str) -> str:
+    """ANSIBLE_VAULT_IDENTITY_LIST for these units' vaults, each through the password client."""
+    return ",".join(f"{unit_id}@{vaults.CLIENT}" for unit_id in unit_ids)
+
+
+def unit_vault(unit_id: str) -> dict:
+    """A lab unit's vault as Ansible reads it, opened with that unit's own password."""
+    return vaults.open_vault(labsecrets.unit_vault_path(unit_id), unit_id, labsecrets.vault_password(unit_id))
 
 
 @dataclass
@@ -104,19 +121,21 @@ class Run:
 
 
 def playbook(*playbooks_and_args: str, inventory: Path | None = None,
-             timeout: float = PLAYBOOK_TIMEOUT_S) -> Run:
-    """ansible-playbook with the project's configuration; playbooks are paths from the project root."""
+             timeout: float = PLAYBOOK_TIMEOUT_S, env: dict[str, str] | None = None) -> Run:
+    """ansible-playbook with the project's configuration; playbooks are paths from the project root.
+    `env` changes the environment (a test's own vault identities)."""
     command = [str(Path(sys.executable).parent / "ansible-playbook"), *playbooks_and_args]
     if inventory:
         command += ["-i", str(inventory)]
     started = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(command, cwd=ROOT, env={**environment(), **(env or {})}, capture_output=True,
+                            text=True, timeout=timeout)
     return Run(result, recap_of(result.stdout), time.monotonic() - started)
 
 
 def compliance(output: Path, user: str | None = None, units: list[str] | None = None,
-               inventory: Path | None = None, keyword: str | None = None, commands: str = "shell") -> list[dict]:
+               inventory: Path | None = None, keyword: str | None = None, commands: str = "shell",
+               env: dict[str, str] | None = None) -> list[dict]:
     """The compliance suite as a technician runs it; returns its results (the JSON it writes).
 
     Checks are chosen by their own metadata (the host functions they apply to), so every check
@@ -139,8 +158,8 @@ def compliance(output: Path, user: str | None = None, units: list[str] | None = 
     # One hash seed for every run, so that a set in a check's evidence (pytest's explanation of a
     # failed `assert a <= b` lists its items in iteration order) reads the same in two runs that
     # are compared (test_converge: remote shells against a channel per command).
-    run = subprocess.run(args, cwd=ROOT, env={**environment(), "PYTHONHASHSEED": "0"}, capture_output=True,
-                         text=True, timeout=COMPLIANCE_TIMEOUT_S)
+    run = subprocess.run(args, cwd=ROOT, env={**environment(), "PYTHONHASHSEED": "0", **(env or {})},
+                         capture_output=True, text=True, timeout=COMPLIANCE_TIMEOUT_S)
     assert output.exists(), f"the compliance suite wrote no results:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
     return json.loads(output.read_text())["results"]
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import paramiko
 import pytest
-import yaml
 from netmiko import ConnectHandler
 
 from unitctl import paths
@@ -25,7 +24,7 @@ from unitctl.lab import secrets as labsecrets
 from unitctl.lab import net as labnet
 from unitctl.lab.proc import LabProcess, run
 
-from lab_helpers import assert_ok, run_on, ssh_client, unitctl
+from lab_helpers import assert_ok, run_on, ssh_client, unit_vault, unitctl
 
 pytestmark = pytest.mark.lab
 
@@ -149,23 +148,15 @@ def test_unknown_host_key_is_refused(lab_up, tmp_path):
         ssh_client(machine.address, known_hosts=str(empty_known_hosts))
 
 
-def _vault_credentials() -> dict:
-    """The switch credentials as Ansible reads them: from the encrypted vault file."""
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    secret = VaultSecret(labsecrets.vault_password_path().read_text().strip().encode())
-    vault = VaultLib([("default", secret)])
-    return yaml.safe_load(vault.decrypt(labsecrets.vault_file_path().read_bytes()))
-
-
 @pytest.mark.parametrize("name", SWITCHES)
 def test_switch_shows_version_after_enable(lab_up, name):
-    credentials = _vault_credentials()
+    # The switch credentials as Ansible reads them: from its unit's own vault, with its unit's password.
+    credentials = unit_vault(SWITCHES[name].unit)
     device = {
         "device_type": "cisco_ios", "host": SWITCHES[name].address, "fast_cli": True,
-        "username": credentials["vault_lab_network_user"],
-        "password": credentials["vault_lab_network_password"],
-        "secret": credentials["vault_lab_enable_secret"],
+        "username": credentials["vault_network_user"],
+        "password": credentials["vault_network_password"],
+        "secret": credentials["vault_network_enable_secret"],
         # host key checking stays on: the switch's key is in the lab's known_hosts
         "ssh_strict": True, "system_host_keys": False, "alt_host_keys": True,
         "alt_key_file": str(labsecrets.known_hosts_path()),

@@ -221,7 +221,8 @@ def test_a_management_vlan_move_completes_without_losing_the_device(switches, tm
 def every_lab_secret() -> list[str]:
     """Every value of the lab's vaults: the switches' credentials (not the login name) and the
     services' secrets (archive share, backup and UPS passwords)."""
-    found = [value for key, value in labsecrets.network_credentials().items() if key != "network_user"]
+    found = [value for unit in labsecrets.network_credentials([]).values() for key, value in unit.items()
+             if key != "network_user"]
     services = labservices.secrets_path()
     stack = [json.loads(services.read_text())] if services.exists() else []
     while stack:

@@ -92,12 +92,14 @@ def test_what_was_broken_is_named_with_its_fix(lab, reports):
     switch = {failure for failure in found if failure[2] == "court-sw1"}
     assert switch and all(unit == "lab-court" for unit, _, _ in switch), found
     assert found - switch == EXPECTED_FAILURES, "the report names other failures than those made"
-    for unit in report["units"].values():
+    for unit_id, unit in report["units"].items():
         for failure in unit["failures"]:
             assert failure["fix"] and failure["title_fa"], failure
-            # The command printed is the one to copy: the run's inventory named, since ansible.cfg's is the lab's.
+            # The command printed is the one to copy: the run's inventory named, since ansible.cfg's is the lab's,
+            # and the unit's own vault identity, without which the run refuses the unit's hosts.
             assert failure["fix_command"] == (f"ansible-playbook -i inventory/lab.unitctl.yml {failure['fix']} "
-                                              f"--limit {failure['host']}"), failure
+                                              f"--limit {failure['host']} "
+                                              f"--vault-id {unit_id}@scripts/vault-password-client.py"), failure
             assert f"fix: {failure['fix_command']}" in result.stdout
     drift = [f for u in report["units"].values() for f in u["failures"] if f["host"] == "court-sw1"]
     assert any(f"vlan {STRAY_VLAN}" in f["evidence"] for f in drift), drift

@@ -153,7 +153,7 @@ def test_help_and_its_exit_statuses_in_persian(broken, cache):
     done = unitctl(broken, cache, "validate", "--help", LANG="fa_IR.UTF-8")
     assert done.returncode == 0
     lines = done.stdout.splitlines()
-    assert lines[0] == "کاربرد: unitctl validate [-h] [--strict] [path]"  # argparse's own words too
+    assert lines[0] == "کاربرد: unitctl validate [-h] [--strict] [--vault-id UNIT] [path]"  # argparse's own words too
     assert "گزینه‌ها:" in lines and "وضعیت خروج:" in lines
     statuses = lines[lines.index("وضعیت خروج:") + 1:]
     assert statuses[0] == "  0    درست است (نشانه‌های TODO فهرست می‌شوند و فقط با --strict رد می‌شوند)"

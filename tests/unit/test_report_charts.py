@@ -242,6 +242,17 @@ def test_fix_first_is_the_most_severe_then_on_most_hosts_then_by_id():
     assert evaluation.fix_first([]) is None
 
 
+def test_a_fix_command_names_the_units_vault_identity():
+    """A unit with a vault: its hosts are refused by a run without the unit's identity
+    (playbooks/connect.yml), so the command to copy carries it."""
+    assert evaluation.fix_command("playbooks/servers.yml", "inventory/qom.unitctl.yml", "qom-court-srv",
+                                  ["qom-court@scripts/vault-password-client.py"]) == (
+        "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit qom-court-srv "
+        "--vault-id qom-court@scripts/vault-password-client.py")
+    assert evaluation.fix_command("playbooks/servers.yml", "inventory/qom.unitctl.yml", "qom-court-srv") == (
+        "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit qom-court-srv")
+
+
 @pytest.fixture
 def province():
     return load_units_dir(LAB_UNITS_DIR)

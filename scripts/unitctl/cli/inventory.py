@@ -32,6 +32,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                      variable=inventory_choice.ENVIRONMENT_VARIABLE))
     validate.add_argument("--strict", action="store_true",
                           help=_("also refuse TODO markers (a unit made by new-unit and not yet filled in)"))
+    validate.add_argument("--vault-id", action="append", default=[], metavar="UNIT", dest="vault_units",
+                          help=_("open this unit's vault too and check what it holds; refused when this machine "
+                                 "has no password for it (repeatable; the vaults whose password this machine "
+                                 "has are opened anyway)"))
     validate.set_defaults(func=run_validate)
 
     new_unit = commands.add_parser(
@@ -150,13 +154,32 @@ def run_validate(args: argparse.Namespace) -> int:
             print(problem)
             status = 1
     for inventory_root, units_dir in resolve_targets(args.path):
-        problems = validate_province(inventory_root, units_dir)
+        problems = validate_province(inventory_root, units_dir,
+                                     vault_passwords(units_dir, getattr(args, "vault_units", None) or []))
         if args.strict:  # a TODO marker is a problem: a unit is not ready while one is left
             problems += [Problem(todo.file, todo.path, _("still to fill in: {marker}").format(marker=todo.reason),
                                  todo.line)
                          for todo in pending_todos(units_dir, inventory_root)]
         status = max(status, _print_result(inventory_root, units_dir, problems))
     return status
+
+
+def vault_passwords(units_dir: Path, requested: list[str]) -> dict[str, str | None]:
+    """The units' vault passwords this machine has (unitctl.inventory.vaults.password_file): each
+    unit whose vault can be opened is checked inside; a unit named with --vault-id whose password is
+    missing is given None, so that validation names it."""
+    from unitctl.inventory.vaults import password_file, vault_path  # noqa: PLC0415
+
+    found: dict[str, str | None] = {}
+    folders = sorted(p for p in Path(units_dir).iterdir() if p.is_dir()) if Path(units_dir).is_dir() else []
+    for folder in folders:
+        unit_id = folder.name
+        password = password_file(unit_id)
+        if password is not None and vault_path(folder).is_file():
+            found[unit_id] = password.read_text(encoding="utf-8").strip()
+        elif unit_id in requested:
+            found[unit_id] = None
+    return found
 
 
 def _print_result(inventory_root: Path, units_dir: Path, problems: list[Problem]) -> int:

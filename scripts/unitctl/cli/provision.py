@@ -1,6 +1,7 @@
 """`unitctl provision UNIT...`: a thin wrapper over `ansible-playbook` for a unit's machines.
 
-It prints the exact `ansible-playbook` command before running it, so a technician learns the
+It prints the exact `ansible-playbook` command before running it (with `--vault-id` for the named
+units' own vaults, and no other), so a technician learns the
 plain command and can run it alone (the README gives both). Whatever follows `--` on the command
 line goes to ansible-playbook unchanged, after unitctl's own arguments. Exit status:
 ansible-playbook's (EXIT_STATUSES).
@@ -88,8 +89,24 @@ def command_for(args: argparse.Namespace) -> list[str]:
     playbooks = [display_path(playbook) for playbook in args.playbook] if args.playbook else [DEFAULT_PLAYBOOK]
     command = [ansible_playbook, "-i", display_path(args.inventory), *playbooks,
                "--limit", ":".join(unit_group(unit_id) for unit_id in args.units)]
+    # The named units' vault identities only (each unit's secrets are its own vault): the run is never
+    # given, and never asks for, another unit's password.
+    for vault_id in unit_vault_ids(args.inventory, args.units):
+        command += ["--vault-id", vault_id]
     return (command + (["--check"] if args.check else []) + (["--diff"] if args.diff else [])
             + list(getattr(args, "ansible_args", None) or []))
+
+
+def unit_vault_ids(inventory: Path, unit_ids: list[str]) -> list[str]:
+    """`--vault-id UNIT@scripts/vault-password-client.py` for each named unit that has a vault."""
+    from unitctl.inventory.load import load_source  # noqa: PLC0415  (keeps start-up light)
+    from unitctl.inventory.vaults import vault_ids  # noqa: PLC0415
+
+    try:
+        units_dir = load_source(inventory).units_dir
+    except (ValueError, OSError):
+        return []  # refused with its reason by checked_source
+    return vault_ids(unit_ids, units_dir)
 
 
 def display_path(path: Path) -> str:

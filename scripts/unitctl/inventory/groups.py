@@ -11,6 +11,7 @@ from typing import Any
 from unitctl.inventory import derived
 from unitctl.inventory.derived import unit_group
 from unitctl.inventory.load import Province
+from unitctl.inventory.vaults import vault_path
 
 # Host functions that are Linux machines Ansible manages over SSH.
 LINUX_FUNCTIONS = {"unit_server", "centre_server", "cms_client"}
@@ -45,6 +46,8 @@ def province_groups(province: Province, lab: bool = False) -> GroupLayout:
             "unit_staff": unit.staff,
             "unit_rooms": unit.rooms,
             "unit_addressing": unit.addressing,
+            # The unit's own vault, opened at task time by the vars plugin unitctl_unit_vaults.
+            "unit_vault_file": str(vault_path(unit.folder.resolve())),
             **derived.unit_vars(unit, province),
         }
         kind_group = f"kind_{info['kind']}"

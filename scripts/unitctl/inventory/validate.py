@@ -34,6 +34,7 @@ from unitctl.inventory.load import (
     todo_lines,
 )
 from unitctl.inventory.policy_schema import TYPE_WORDS, check_policy_file, load_schema, missing_required
+from unitctl.inventory.vaults import UNIT_SECRETS, header_of, read_header, vault_path
 from unitctl.inventory.schema import (
     PRIVILEGED_ROLES,
     PROVINCE_ADDRESSING,
@@ -115,8 +116,11 @@ class _Report:
         self.add(unit.folder / file_name, path, reason, unit.files.get(file_name))
 
 
-def validate_province(inventory_root: Path, units_dir: Path) -> list[Problem]:
-    """Every problem of the province in `units_dir`, with policy and host_vars from `inventory_root`."""
+def validate_province(inventory_root: Path, units_dir: Path,
+                      vault_passwords: dict[str, str | None] | None = None) -> list[Problem]:
+    """Every problem of the province in `units_dir`, with policy and host_vars from `inventory_root`.
+    `vault_passwords` (unit id -> password, or None when asked for and not found) names the units'
+    vaults to open and check inside (check_unit_vaults); the others are checked by their header."""
     inventory_root, units_dir = Path(inventory_root), Path(units_dir)
     report = _Report(inventory_root)
     if not units_dir.is_dir():
@@ -133,6 +137,7 @@ def validate_province(inventory_root: Path, units_dir: Path) -> list[Problem]:
     _check_province(province, report)
     _check_policy_and_host_vars(inventory_root, units_dir, province, report)
     _check_secrets(inventory_root, province, report)
+    check_unit_vaults(province, vault_passwords or {}, report)
     # In file order, so a technician can walk through each file from top to bottom.
     return sorted(report.problems, key=lambda problem: (problem.file, problem.line or 0))
 
@@ -570,14 +575,23 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
             report.add(file, (), loaded.error.reason, line=loaded.error.line)
             continue
         if file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
-            if not vars_file.is_policy:  # validation cannot read it, so it could hide anything
-                report.add(file, (), _("an encrypted file here ({applies_to}) cannot be checked, so it could "
-                                       "override province policy unseen; secrets live in the vault files of "
-                                       "group_vars/all/ (the province's) and group_vars/lab/ (the lab's)").format(
-                                           applies_to=vars_file.describe()))
+            # Validation cannot read it (it could override policy unseen), and Ansible would open it for
+            # every host of every unit: each run would need its password. Secrets are per unit.
+            report.add(file, (), _("an encrypted file here ({applies_to}) cannot be checked, and every unit's "
+                                   "run would need its password; secrets live only in each unit's own vault "
+                                   "({vault}, encrypted with the unit's vault identity), the province's in its "
+                                   "centre's").format(applies_to=vars_file.describe(),
+                                                      vault=_unit_vault_pattern(report, units_dir)))
             continue
         if loaded.data is None:
             continue
+        if isinstance(loaded.data, dict):
+            for key in map(str, loaded.data):
+                if key in UNIT_SECRETS:
+                    report.add(file, (key,), _("'{key}' is a unit's secret: it belongs in each unit's own vault "
+                                               "({vault}), never in a file Ansible reads for {applies_to}").format(
+                                                   key=key, vault=_unit_vault_pattern(report, units_dir),
+                                                   applies_to=vars_file.describe()), loaded)
         if not isinstance(loaded.data, dict):
             report.add(file, (), _("a variables file must be a mapping of names to values"), loaded)
             continue
@@ -793,14 +807,146 @@ VAULT_REFERENCE = re.compile(r"\{\{\s*vault_\w+\s*\}\}")
 
 
 def _check_secrets(inventory_root: Path, province: Province, report: _Report) -> None:
-    """A plaintext secret anywhere but an encrypted vault file is a problem: the files are committed."""
-    candidates = [(unit.folder / name, loaded) for unit in province.units for name, loaded in unit.files.items()]
-    candidates += [(vars_file.path, load_yaml_file(vars_file.path)) for vars_file in vars_files(inventory_root)]
-    for file, loaded in candidates:
+    """A plaintext secret anywhere but an encrypted vault file is a problem: the files are committed.
+    An inline `!vault` value is a unit's secret in its own files only, encrypted with its identity;
+    in group_vars/host_vars (read for every unit's hosts) it is refused like a whole encrypted file."""
+    candidates = [(unit.folder / name, loaded, unit.id) for unit in province.units
+                  for name, loaded in unit.files.items()]
+    candidates += [(vars_file.path, load_yaml_file(vars_file.path), None) for vars_file in vars_files(inventory_root)]
+    for file, loaded, unit_id in candidates:
         if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             for path in _plaintext_secrets(loaded.data, ()):
                 report.add(file, path, _("'{key}' holds a plaintext secret; move the value into an ansible-vault "
                                          "file and write \"{{{{ vault_{key} }}}}\" here").format(key=path[-1]), loaded)
+            for path, value in _inline_vaults(loaded.data, ()):
+                header = header_of(value)
+                identity = header.identity if header else None
+                if unit_id is None:
+                    report.add(file, path, _("an encrypted value here is read for every unit's hosts, and every "
+                                             "unit's run would need its password; put the secret into the unit's "
+                                             "own vault ({vault})").format(
+                                                 vault=_unit_vault_pattern(report, province.units_dir)), loaded)
+                elif identity != unit_id:
+                    report.add(file, path, _vault_identity_reason(identity, unit_id), loaded)
+
+
+def _inline_vaults(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _inline_vaults(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _inline_vaults(item, path + (index,))
+    elif isinstance(value, Vaulted):
+        yield path, str(value)
+
+
+def _unit_vault_pattern(report: _Report, units_dir: Path) -> str:
+    """Where a unit's vault lives, as a technician finds it: inventory/units/<unit>/vault.yml."""
+    return report.name(Path(units_dir) / "<unit>" / "vault.yml")
+
+
+def _vault_identity_reason(identity: str | None, unit_id: str) -> str:
+    """Why a unit's encrypted file or value does not carry the unit's own vault identity."""
+    if identity is None:
+        return _("encrypted without a vault identity; a unit's secrets are encrypted with its own identity "
+                 "'{unit}': ansible-vault rekey --vault-id {unit}@prompt --new-vault-id {unit}@prompt FILE").format(
+                     unit=unit_id)
+    return _("encrypted for the vault identity '{identity}', not this unit's '{unit}': another unit's password "
+             "would open it; re-encrypt it with --vault-id {unit}@prompt --encrypt-vault-id {unit}").format(
+                 identity=identity, unit=unit_id)
+
+
+def check_unit_vaults(province: Province, passwords: dict[str, str | None], report: _Report | None = None,
+                      inventory_root: Path | None = None) -> list[Problem]:
+    """The units' vaults (unitctl.inventory.vaults), each in its own folder with its own identity.
+
+    Without a password, from the header alone: a vault.yml that is not encrypted, one without a vault
+    identity, one encrypted for another identity. `passwords` maps a unit id to its password, or to
+    None when the unit's vault was asked to be opened and this machine has no password for it; each
+    vault named there is opened with that password alone, and what it holds is checked: a mapping
+    of declared secrets (UNIT_SECRETS), the per-host and per-person ones naming only this unit's own
+    hosts and staff (a secret of another unit, or of the centre, does not belong in it)."""
+    report = report or _Report(inventory_root or Path(province.units_dir).parent)
+    others = {host.get("name"): unit.id for unit in province.units for host in unit.hosts
+              if isinstance(host.get("name"), str)}
+    others_staff = {person.get("username"): unit.id for unit in province.units for person in unit.staff
+                    if isinstance(person.get("username"), str)}
+    for unit in province.units:
+        path = vault_path(unit.folder)
+        if not path.is_file():
+            if unit.id in passwords:
+                report.add(path, (), _("this unit has no vault to open here"))
+            continue
+        header = read_header(path)
+        if header is None:
+            report.add(path, (), _("this unit's vault is not encrypted, so its secrets are in plain text; encrypt "
+                                   "it with the unit's own identity: ansible-vault encrypt --vault-id {unit}@prompt "
+                                   "--encrypt-vault-id {unit} FILE").format(unit=unit.id))
+            continue
+        if header.identity != unit.id:
+            report.add(path, (), _vault_identity_reason(header.identity, unit.id))
+            continue
+        if unit.id not in passwords:
+            continue
+        password = passwords[unit.id]
+        if password is None:
+            report.add(path, (), _("the vault of unit {unit} cannot be opened: this machine has no password for the "
+                                   "vault identity {unit} (a file named {unit} in the folder {variable} names, or "
+                                   "the lab's)").format(unit=unit.id, variable="UNITCTL_VAULT_PASSWORD_DIR"))
+            continue
+        try:
+            secrets = _open(path, unit.id, password)
+        except ValueError:
+            report.add(path, (), _("the vault of unit {unit} cannot be opened with the password of the vault "
+                                   "identity {unit}").format(unit=unit.id))
+            continue
+        _check_vault_contents(unit, path, secrets, others, others_staff, report)
+    return report.problems
+
+
+def _open(path: Path, identity: str, password: str) -> Any:
+    from unitctl.inventory.vaults import open_vault  # noqa: PLC0415  (imports Ansible)
+
+    return open_vault(path, identity, password)
+
+
+def _check_vault_contents(unit: Unit, path: Path, secrets: Any, hosts_of: dict, staff_of: dict,
+                          report: _Report) -> None:
+    if secrets is None:
+        return
+    if not isinstance(secrets, dict):
+        report.add(path, (), _("a vault must be a mapping of secret names to values"))
+        return
+    own_hosts = {host.get("name") for host in unit.hosts if isinstance(host.get("name"), str)}
+    own_staff = {person.get("username") for person in unit.staff if isinstance(person.get("username"), str)}
+    for key, value in secrets.items():
+        declared = UNIT_SECRETS.get(str(key))
+        if declared is None:
+            close = difflib.get_close_matches(str(key), sorted(UNIT_SECRETS), n=1, cutoff=0.75)
+            report.add(path, (key,), _("'{key}' is not a secret the toolkit knows{hint} (the secrets a unit's vault "
+                                       "holds: {names})").format(key=key, hint=did_you_mean_hint(close[0]) if close
+                                                                 else "", names=", ".join(sorted(UNIT_SECRETS))))
+            continue
+        if declared.shape == "text":
+            if isinstance(value, (dict, list)):
+                report.add(path, (key,), _("'{key}' is one text, not a list or mapping").format(key=key))
+            continue
+        if not isinstance(value, dict):
+            report.add(path, (key,), _("'{key}' is a mapping (a name of this unit -> its secret)").format(key=key))
+            continue
+        own, owner_of = (own_hosts, hosts_of) if declared.shape == "by_host" else (own_staff, staff_of)
+        for name in value:
+            if not _hashable(name) or name in own:
+                continue
+            owner = owner_of.get(name)
+            if owner is not None:
+                report.add(path, (key, name), _("'{name}' belongs to unit {owner}: its secret goes into that unit's "
+                                                "own vault, not this one").format(name=name, owner=owner))
+            elif declared.shape == "by_host":
+                report.add(path, (key, name), _("'{name}' is not a host of this unit").format(name=name))
+            else:
+                report.add(path, (key, name), _("'{name}' is not in this unit's staff.yml").format(name=name))
 
 
 def _plaintext_secrets(value: Any, path: YamlPath) -> Iterator[YamlPath]:

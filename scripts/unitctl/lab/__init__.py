@@ -52,6 +52,7 @@ class Switch:
     address: str
     netmask: str | None = None   # of the management VLAN's subnet: the switch is staged with it
     gateway: str | None = None   # the management VLAN's gateway, staged as its default gateway
+    unit: str = ""               # its unit's id: the switch takes that unit's credentials
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def load_plan(units_dir: Path | None = None) -> LabPlan:
                                     int(host.get("debian_release") or default_release)))
         elif host.get("function") == "network_device":
             if host.get("platform") in EMULATED_PLATFORMS:
-                switches.append(Switch(host["name"], host["address"], *_management_vlan(unit, host)))
+                switches.append(Switch(host["name"], host["address"], *_management_vlan(unit, host), unit=unit.id))
     if any(machine.netns == labswitches.netns() for machine in machines):
         raise LabError(f"a lab host may not be named {labswitches.NETNS_SUFFIX!r}")
     return LabPlan(tuple(machines), tuple(switches),
@@ -250,14 +251,13 @@ def _kill_namespace(netns: str) -> None:
 
 
 def _write_access_files(plan: LabPlan) -> None:
-    """Keys, known_hosts, switch credentials and their vault file, as Ansible will read them."""
+    """Keys, known_hosts, and each unit's vault (switch credentials and service secrets, each unit
+    with its own vault password), as Ansible will read them."""
     labsecrets.lab_public_key()
     entries = [(m.name, m.address, labsecrets.host_public_key(m.name)) for m in plan.machines]
     entries += [(s.name, s.address, labsecrets.host_public_key(s.name)) for s in plan.switches]
     labsecrets.write_known_hosts(entries)
-    credentials = labsecrets.network_credentials()
-    labsecrets.ensure_vault_file(credentials)
-    labservices.ensure_services_vault()
+    labservices.ensure_unit_vaults()
 
 
 def _start_switches(state: dict, plan: LabPlan) -> None:
@@ -266,7 +266,7 @@ def _start_switches(state: dict, plan: LabPlan) -> None:
     labnet.create_namespace(labswitches.NETNS_SUFFIX, [s.address for s in plan.switches])
     process = labswitches.start(
         [{"name": s.name, "address": s.address, "netmask": s.netmask, "gateway": s.gateway,
-          "host_key": str(labsecrets.host_key_path(s.name))} for s in plan.switches],
+          "host_key": str(labsecrets.host_key_path(s.name)), "unit": s.unit} for s in plan.switches],
         labsecrets.credentials_path())
     state["switches"] = {**process.record(), "names": [s.name for s in plan.switches],
                          "netns": labswitches.netns(),

@@ -3,9 +3,12 @@
 - the lab's own SSH key, authorised for root on every lab host;
 - one SSH host key per lab host and per lab switch, recorded in the lab's known_hosts (by name
   and by address) so that host key checking stays on everywhere;
-- the switches' login and enable credentials (random), kept in the state directory and also
-  as the ansible-vault file `inventory/group_vars/lab/vault.yml` (never committed), encrypted
-  with the lab's own vault password.
+- one vault password per lab unit, the centre's included (`vault-pass.d/<unit id>` in the state
+  directory, read by scripts/vault-password-client.py): each unit's vault
+  (`inventory/lab/units/<unit>/vault.yml`, never committed) is encrypted with its own identity;
+- each unit's switch login and enable credentials (random, made once per unit), kept in the
+  state directory for the switch emulator and written into that unit's vault
+  (unitctl.lab.services.ensure_unit_vaults, with the unit's service secrets).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from unitctl import paths
+from unitctl.inventory import vaults
 from unitctl.lab.proc import run
 
 NETWORK_USER = "netadmin"
@@ -39,12 +43,18 @@ def credentials_path() -> Path:
     return paths.LAB_STATE_DIR / "credentials.json"
 
 
-def vault_password_path() -> Path:
-    return paths.LAB_STATE_DIR / "vault-pass"
+def vault_password_dir() -> Path:
+    """One password file per vault identity (unitctl.inventory.vaults.password_file looks here)."""
+    return paths.LAB_STATE_DIR / "vault-pass.d"
 
 
-def vault_file_path() -> Path:
-    return paths.INVENTORY_DIR / "group_vars" / "lab" / "vault.yml"
+def unit_vault_path(unit_id: str) -> Path:
+    return paths.LAB_UNITS_DIR / unit_id / vaults.VAULT_FILE
+
+
+# The lab's province-wide vault files before each unit had its own: removed by `lab up`
+# (validation refuses secrets in group_vars).
+OLD_PROVINCE_VAULTS = ("vault.yml", "vault_services.yml")
 
 
 def write_private(path: Path, text: str) -> None:
@@ -89,51 +99,57 @@ def write_known_hosts(entries: list[tuple[str, str, str]]) -> None:
     temporary.replace(path)
 
 
-def network_credentials() -> dict[str, str]:
-    """The switches' login user, password and enable secret (random, made once)."""
+def network_credentials(unit_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Each unit's switch login user, password and enable secret (random, made once per unit):
+    unit id -> {network_user, network_password, enable_secret}. A file of the former province-wide
+    shape (one set for every switch) is replaced."""
     path = credentials_path()
-    if path.exists():
-        return json.loads(path.read_text())
-    credentials = {
+    known = json.loads(path.read_text()) if path.exists() else {}
+    if "network_user" in known:  # the former single set: every unit now gets its own
+        known = {}
+    wanted = {unit_id: known.get(unit_id) or {
         "network_user": NETWORK_USER,
         "network_password": secrets.token_urlsafe(18),
         "enable_secret": secrets.token_urlsafe(18),
-    }
-    write_private(path, json.dumps(credentials, indent=2) + "\n")
-    return credentials
+    } for unit_id in unit_ids}
+    wanted = {**known, **wanted}
+    if wanted != known:
+        write_private(path, json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+    return wanted
 
 
-def vault_password() -> str:
-    path = vault_password_path()
+def vault_password(identity: str) -> str:
+    """The lab's password of a vault identity (a unit id), made once."""
+    path = vault_password_dir() / identity
     if not path.exists():
+        vault_password_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(path, secrets.token_urlsafe(32) + "\n")
     return path.read_text().strip()
 
 
-def _vault():
-    from ansible.constants import DEFAULT_VAULT_ID_MATCH  # noqa: PLC0415  (slow import)
-    from ansible.parsing.vault import VaultLib, VaultSecret  # noqa: PLC0415
-
-    secret = VaultSecret(vault_password().encode())
-    return VaultLib([(DEFAULT_VAULT_ID_MATCH, secret)])
-
-
-def vault_variables(credentials: dict[str, str]) -> dict[str, str]:
-    return {f"vault_lab_{key}": value for key, value in credentials.items()}
-
-
-def ensure_vault_file(credentials: dict[str, str]) -> Path:
-    """Write the encrypted vault file unless it already holds these credentials."""
-    path = vault_file_path()
-    wanted = vault_variables(credentials)
-    vault = _vault()
+def write_unit_vault(unit_id: str, variables: dict) -> Path:
+    """Write a unit's vault (identity = unit id, the unit's own password) unless it already holds
+    exactly `variables`. A file another identity encrypted, or one that does not open, is rewritten."""
+    path = unit_vault_path(unit_id)
+    password = vault_password(unit_id)
     if path.exists():
         try:
-            if yaml.safe_load(vault.decrypt(path.read_bytes())) == wanted:
+            if vaults.open_vault(path, unit_id, password) == variables:
                 return path
-        except Exception:  # noqa: BLE001  (unreadable or foreign: rewrite it)
-            pass
-    plaintext = "---\n" + yaml.safe_dump(wanted, default_flow_style=False, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_private(path, vault.encrypt(plaintext).decode())
+        except ValueError:
+            pass  # another identity's, or another password's: rewrite it
+    plaintext = "---\n" + yaml.safe_dump(variables, default_flow_style=False, sort_keys=True)
+    write_private(path, vaults.encrypt(plaintext, unit_id, password))
     return path
+
+
+def remove_old_province_vaults() -> list[Path]:
+    """Delete the lab's former province-wide vault files (group_vars/lab/), which every unit's run
+    would need the one lab password for; returns those removed."""
+    removed = []
+    for name in OLD_PROVINCE_VAULTS:
+        path = paths.INVENTORY_DIR / "group_vars" / "lab" / name
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    return removed

@@ -47,7 +47,7 @@ def log_path() -> Path:
 
 
 def start(switches: list[dict], credentials_file: Path, timeout: float = 30) -> LabProcess:
-    """Start the emulator for `switches` ({name, address, netmask, gateway, host_key}) and wait
+    """Start the emulator for `switches` ({name, address, netmask, gateway, host_key, unit}) and wait
     until each one answers SSH. Each switch is staged with its address on VLAN 1 and its default
     gateway (make_switch)."""
     config_path().write_text(json.dumps(
@@ -74,9 +74,11 @@ def serve(config_file: Path) -> None:
     from unitctl.lab.switch_ssh import use_host_key, use_utf8_shell  # noqa: PLC0415
 
     config = json.loads(config_file.read_text())
-    credentials = json.loads(Path(config["credentials"]).read_text())
-    users = {credentials["network_user"]: credentials["network_password"].encode()}
+    every_unit = json.loads(Path(config["credentials"]).read_text())
     for switch in config["switches"]:
+        # Each unit's switches take that unit's own credentials (unitctl.lab.secrets.network_credentials).
+        credentials = every_unit[switch["unit"]]
+        users = {credentials["network_user"]: credentials["network_password"].encode()}
         core = make_switch(switch["name"], credentials["enable_secret"],
                            vtp_mode=switch.get("vtp_mode", LAB_VTP_MODE),
                            management=f"{switch['address']} {switch['netmask']}" if switch.get("netmask") else None,

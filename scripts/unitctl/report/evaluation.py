@@ -41,6 +41,7 @@ import jinja2
 import yaml
 
 from unitctl.compliance import BENCHMARKS, SEVERITIES, fix_is_playbook
+from unitctl.inventory import vaults
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
 from unitctl.releases import DEBIAN_RELEASES
@@ -230,7 +231,8 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
             continue
         mine = [result for result in results if result["unit_id"] == unit.id]
         counts = Counter(result["outcome"] for result in mine)
-        failures = [_failure(result, checks, run.inventory) for result in mine
+        unit_vault_ids = vaults.vault_ids([unit.id], province.units_dir)
+        failures = [_failure(result, checks, run.inventory, unit_vault_ids) for result in mine
                     if result["outcome"] in ("fail", "error")]
         score = unit_score(mine, checks)
         evaluated = coverage(mine)
@@ -254,7 +256,7 @@ def build_evaluation(compliance: dict, province: Province, run: RunInfo,
                                                    and f["outcome"] == "fail")
                                      for severity in SEVERITIES},
             "failures": sorted(failures, key=lambda f: (SEVERITIES.index(f["severity"]), f["check_id"], f["host"])),
-            "fix_first": fix_first(failures, run.inventory),
+            "fix_first": fix_first(failures, run.inventory, unit_vault_ids),
             "unreachable_hosts": sorted({r["host"] for r in mine if r["outcome"] == "unreachable"}),
             "error_hosts": sorted({r["host"] for r in mine if r["outcome"] == "error"}),
             "evaluated": evaluated,
@@ -316,37 +318,43 @@ def release_rows(unit_facts: dict[str, dict], results: list[dict]) -> list[dict]
             for host, facts in sorted(unit_facts.items()) if RELEASE_FACT in facts]
 
 
-def fix_command(fix: str, inventory: str, host: str) -> str | None:
+def fix_command(fix: str, inventory: str, host: str, vault_ids: list[str] | tuple[str, ...] = ()) -> str | None:
     """The command that puts a failed check right on its host (or hosts, comma-separated), to copy
     as it is: the check's playbook on the inventory the run used (ansible.cfg's default is the lab,
-    so it is always named), e.g. `ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml
-    --limit qom-court-srv`. None when the check's fix is a person's task in words (a room's cooling)."""
+    so it is always named), with the unit's own vault identity when it has a vault
+    (unitctl.inventory.vaults.vault_ids: the run would refuse its hosts without it), e.g.
+    `ansible-playbook -i inventory/qom.unitctl.yml playbooks/site.yml --limit qom-court-srv
+    --vault-id qom-court@scripts/vault-password-client.py`. None when the check's fix is a person's
+    task in words (a room's cooling)."""
     if not fix_is_playbook(fix):
         return None
-    return shlex.join(["ansible-playbook", "-i", inventory, fix, "--limit", host])
+    return shlex.join(["ansible-playbook", "-i", inventory, fix, "--limit", host,
+                       *(argument for vault_id in vault_ids for argument in ("--vault-id", vault_id))])
 
 
-def _failure(result: dict, checks: dict, inventory: str) -> dict:
+def _failure(result: dict, checks: dict, inventory: str, vault_ids: list[str]) -> dict:
     meta = checks[result["check_id"]]
     return {
         "check_id": result["check_id"], "host": result["host"], "outcome": result["outcome"],
         "severity": meta["severity"], "title_en": meta["title_en"], "title_fa": meta["title_fa"],
         "policy": meta["policy"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
         # A person's task (a room's cooling) has no command: the report gives it in words.
-        "fix_command": fix_command(meta["fix"], inventory, result["host"]),
+        "fix_command": fix_command(meta["fix"], inventory, result["host"], vault_ids),
         "controls": list(meta.get("controls", ())),
         "evidence": result["evidence"].strip(),
     }
 
 
-def fix_first(failures: list[dict], inventory: str = "inventory/lab.unitctl.yml") -> dict | None:
+def fix_first(failures: list[dict], inventory: str = "inventory/lab.unitctl.yml",
+              vault_ids: list[str] | tuple[str, ...] = ()) -> dict | None:
     """The failing check a unit should fix first: the most severe, then the one failing on the
     most hosts, then the lowest check id. `failures` as `_failure` makes them; a check in error
     did not fail (it could not run: the report says so apart) and is left out.
 
     Returns {check_id, severity, title_fa, title_en, fix, fix_fa, fix_command, hosts: sorted host
     names}, or None when no check failed. fix_command runs the check's playbook on those hosts of
-    `inventory` (fix_command()); it is None when the fix is a person's task (fix, fix_fa in words)."""
+    `inventory` with the unit's `vault_ids` (fix_command()); it is None when the fix is a person's
+    task (fix, fix_fa in words)."""
     hosts: dict[str, set[str]] = {}
     for failure in failures:
         if failure["outcome"] == "fail":
@@ -359,7 +367,7 @@ def fix_first(failures: list[dict], inventory: str = "inventory/lab.unitctl.yml"
     names = sorted(hosts[check_id])
     return {"check_id": check_id, "severity": meta["severity"], "title_fa": meta["title_fa"],
             "title_en": meta["title_en"], "fix": meta["fix"], "fix_fa": meta.get("fix_fa", ""),
-            "fix_command": fix_command(meta["fix"], inventory, ",".join(names)),
+            "fix_command": fix_command(meta["fix"], inventory, ",".join(names), vault_ids),
             "hosts": names}
 
 
@@ -562,6 +570,7 @@ def junit_xml(evaluation: dict) -> bytes:
         mine = [r for r in evaluation["results"] if r["unit_id"] == unit_id]
         delivery = unit.get("collected")
         silent = not_reported(unit)
+        fix_commands = {(failure["check_id"], failure["host"]): failure["fix_command"] for failure in unit["failures"]}
         suite = ElementTree.SubElement(suites, "testsuite", name=unit_id, tests=str(len(mine) + silent),
                                        failures=str(unit["counts"]["fail"]),
                                        errors=str(unit["counts"]["error"] + unit["counts"]["unreachable"] + silent),
@@ -577,7 +586,7 @@ def junit_xml(evaluation: dict) -> bytes:
                                           name=f"{result['check_id']} {meta['title_en']}",
                                           time=str(result["seconds"]))
             if result["outcome"] == "fail":
-                fix = fix_command(meta["fix"], evaluation["run"]["inventory"], result["host"]) or meta["fix"]
+                fix = fix_commands.get((result["check_id"], result["host"])) or meta["fix"]
                 ElementTree.SubElement(case, "failure", message=fix).text = result["evidence"]
             elif result["outcome"] in ("error", "unreachable"):
                 ElementTree.SubElement(case, "error", message=result["outcome"]).text = result["evidence"]

@@ -1,0 +1,275 @@
+"""Secrets per unit (unitctl.inventory.vaults): each unit's vault opens with its own identity alone,
+and a run limited to one unit opens that unit's vault and no other, proved with ansible-core itself
+on a copy of the lab inventory (connection local: nothing is contacted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unitctl import cli, paths
+from unitctl.cli.provision import command_for
+from unitctl.inventory import vaults
+from unitctl.inventory.load import load_units_dir
+from unitctl.inventory.validate import validate_province
+
+BIN = Path(sys.executable).parent
+UNITS = {"lab-centre": "centre-srv", "lab-court": "court-srv", "lab-prosecutor": "pros-srv"}
+PROOF_PLAY = """
+- hosts: all
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: own and other units' secrets
+      ansible.builtin.debug:
+        msg: "OWN={{ vault_network_password | default('ABSENT') }}/{{ unit_vault_state }}
+              PROS={{ hostvars['pros-srv'].vault_network_password | default('ABSENT') }}/{{ hostvars['pros-srv'].unit_vault_state }}"
+    - name: delegated to the centre (as the backup key is)
+      ansible.builtin.debug:
+        msg: "DELEGATED={{ vault_backup_password }}"
+      delegate_to: centre-srv
+"""
+
+
+@pytest.fixture
+def province(tmp_path):
+    """A copy of the inventory whose lab units each have a vault of their own identity, a folder of
+    their passwords, and a password client that records every identity Ansible asks it for."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(paths.INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
+    passwords = tmp_path / "passwords"
+    passwords.mkdir()
+    for unit_id, server in UNITS.items():
+        (passwords / unit_id).write_text(f"password of {unit_id}\n")
+        plaintext = yaml.safe_dump({"vault_network_password": f"switch secret of {unit_id}",
+                                    "vault_backup_password": f"backup secret of {unit_id}",
+                                    "vault_power_monitor_passwords": {server: f"ups secret of {unit_id}"}})
+        (inventory / "lab" / "units" / unit_id / "vault.yml").write_text(
+            vaults.encrypt(plaintext, unit_id, f"password of {unit_id}"))
+    asked = tmp_path / "asked"
+    client = tmp_path / "recording-client.py"
+    client.write_text(f"#!{sys.executable}\nimport subprocess, sys\n"
+                      f"open({str(asked)!r}, 'a').write(sys.argv[sys.argv.index('--vault-id') + 1] + '\\n')\n"
+                      f"sys.exit(subprocess.run([{str(vaults.CLIENT)!r}, *sys.argv[1:]]).returncode)\n")
+    client.chmod(0o755)
+    (tmp_path / "proof.yml").write_text(PROOF_PLAY)
+    return {"root": tmp_path, "inventory": inventory, "source": inventory / "lab.unitctl.yml",
+            "passwords": passwords, "client": client, "asked": asked}
+
+
+def ansible(tool: str, province: dict, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(paths.PROJECT_ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_STRATEGY="linear",
+               # The audit callback would send its record to the lab centre's collector: left out.
+               ANSIBLE_CALLBACKS_ENABLED="task_timer", ANSIBLE_DEPRECATION_WARNINGS="false",
+               UNITCTL_VAULT_PASSWORD_DIR=str(province["passwords"]),
+               PYTHONPATH=str(paths.PROJECT_ROOT / "scripts"))
+    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+    return subprocess.run([str(BIN / tool), *args], capture_output=True, text=True, env=env,
+                          cwd=paths.PROJECT_ROOT, timeout=180, check=False)
+
+
+def asked_for(province: dict) -> list[str]:
+    return province["asked"].read_text().split() if province["asked"].exists() else []
+
+
+def test_a_run_limited_to_the_court_opens_the_courts_vault_alone(province):
+    result = ansible("ansible-playbook", province, "-i", str(province["source"]), str(province["root"] / "proof.yml"),
+                     "--limit", "court-srv", "--vault-id", f"lab-court@{province['client']}", "-vvv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OWN=switch secret of lab-court/opened" in result.stdout
+    # Another unit's host, read through hostvars: its vault stays closed, its secrets absent.
+    assert "PROS=ABSENT/locked" in result.stdout
+    # A task delegated to the centre runs with the court's secrets, without the centre's password.
+    assert "DELEGATED=backup secret of lab-court" in result.stdout
+    opened = [line for line in result.stdout.splitlines() if "unitctl_unit_vaults" in line and "opened vault" in line]
+    assert opened and all("lab-court/vault.yml" in line for line in opened), opened
+    assert "secret of lab-prosecutor" not in result.stdout and "secret of lab-centre" not in result.stdout
+    assert asked_for(province) == ["lab-court"]
+
+
+def test_with_every_password_given_only_the_units_in_play_are_opened(province):
+    ids = [arg for unit_id in UNITS for arg in ("--vault-id", f"{unit_id}@{province['client']}")]
+    result = ansible("ansible-playbook", province, "-i", str(province["source"]), str(province["root"] / "proof.yml"),
+                     "--limit", "court-srv", *ids, "-vvv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    opened = {line.split("opened vault ")[1].strip() for line in result.stdout.splitlines()
+              if "unitctl_unit_vaults" in line and "opened vault" in line}
+    # the court's (in play), the prosecutor's (read through hostvars) and the centre's (delegated to):
+    # only what the play itself reaches, never at inventory time.
+    assert "PROS=switch secret of lab-prosecutor/opened" in result.stdout
+    assert {Path(path).parent.name for path in opened} == {"lab-court", "lab-prosecutor", "lab-centre"}
+
+
+def test_listing_the_inventory_opens_no_vault_even_with_every_password(province):
+    ids = [arg for unit_id in UNITS for arg in ("--vault-id", f"{unit_id}@{province['client']}")]
+    result = ansible("ansible-inventory", province, "-i", str(province["source"]), "--list", *ids, "-vvv")
+    assert result.returncode == 0, result.stderr
+    assert "secret of" not in result.stdout and "opened vault" not in result.stdout
+    listed = json.loads(result.stdout[result.stdout.index("{"):])
+    assert "lab/units/lab-court/vault.yml" in json.dumps(listed["_meta"]["hostvars"]["court-srv"]["unit_vault_file"])
+    assert "unit_vault_state" not in listed["_meta"]["hostvars"]["court-srv"]
+
+
+def test_another_units_password_does_not_open_the_courts_vault(province):
+    wrong = province["root"] / "wrong"
+    wrong.write_text("password of lab-prosecutor\n")
+    result = ansible("ansible-playbook", province, "-i", str(province["source"]), str(province["root"] / "proof.yml"),
+                     "--limit", "court-srv", "--vault-id", f"lab-court@{wrong}")
+    assert result.returncode != 0
+    assert "the vault of unit lab-court" in result.stdout + result.stderr
+    # Under its own identity, the prosecutor's password is not even tried on the court's vault.
+    result = ansible("ansible-playbook", province, "-i", str(province["source"]), str(province["root"] / "proof.yml"),
+                     "--limit", "court-srv", "--vault-id", f"lab-prosecutor@{province['client']}")
+    assert "OWN=ABSENT/locked" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_play_refuses_a_unit_whose_vault_the_run_cannot_open(province):
+    # playbooks/connect.yml refuses before it reaches the host (the first tasks need no connection).
+    result = ansible("ansible-playbook", province, "-i", str(province["source"]), "playbooks/connect.yml",
+                     "--limit", "court-srv", "-e", "ansible_connection=local")
+    assert result.returncode != 0
+    assert "the vault of unit lab-court" in result.stdout and "has no password for the vault identity lab-court" \
+        in result.stdout, result.stdout
+    assert "Try the automation account" not in result.stdout
+
+
+def test_the_password_client_answers_one_identity_from_the_technicians_folder(province):
+    env = dict(os.environ, UNITCTL_VAULT_PASSWORD_DIR=str(province["passwords"]),
+               UNITLAB_STATE_DIR=str(province["root"] / "no-lab"))
+    found = subprocess.run([str(vaults.CLIENT), "--vault-id", "lab-court"], capture_output=True, text=True, env=env,
+                           check=False)
+    assert (found.returncode, found.stdout) == (0, "password of lab-court\n")
+    missing = subprocess.run([str(vaults.CLIENT), "--vault-id", "qom-court"], capture_output=True, text=True, env=env,
+                             check=False)
+    assert missing.returncode == vaults.CLIENT_UNKNOWN_IDENTITY and "qom-court" in missing.stderr
+    from ansible.parsing.vault import script_is_client  # noqa: PLC0415
+
+    assert script_is_client(str(vaults.CLIENT))  # so Ansible passes it --vault-id NAME
+
+
+def test_provision_passes_the_named_units_identities_and_no_other(province):
+    args = cli.build_parser().parse_args(["provision", "lab-court", "--inventory", str(province["source"])])
+    command = command_for(args)
+    ids = [command[index + 1] for index, arg in enumerate(command) if arg == "--vault-id"]
+    assert ids == ["lab-court@scripts/vault-password-client.py"]
+
+
+# --- validation --------------------------------------------------------------------------------
+
+def problems(province: dict, passwords: dict | None = None) -> list[tuple[str, str, str]]:
+    inventory = province["inventory"]
+    return [(p.file, p.path, p.reason) for p in validate_province(inventory, inventory / "lab" / "units", passwords)]
+
+
+def own_passwords() -> dict[str, str]:
+    return {unit_id: f"password of {unit_id}" for unit_id in UNITS}
+
+
+def test_vaults_of_their_own_identity_are_valid_opened_or_not(province):
+    assert problems(province) == []
+    assert problems(province, own_passwords()) == []
+
+
+def test_a_vault_of_another_identity_or_none_or_in_plain_text_is_refused(province):
+    units = province["inventory"] / "lab" / "units"
+    (units / "lab-court" / "vault.yml").write_text(vaults.encrypt("a: 1\n", "lab-prosecutor", "x"))
+    (units / "lab-prosecutor" / "vault.yml").write_text("$ANSIBLE_VAULT;1.1;AES256\n6162\n")
+    (units / "lab-centre" / "vault.yml").write_text("vault_network_password: plain\n")
+    found = {file.split("/")[-2]: reason for file, _path, reason in problems(province)}
+    assert "encrypted for the vault identity 'lab-prosecutor', not this unit's 'lab-court'" in found["lab-court"]
+    assert "encrypted without a vault identity" in found["lab-prosecutor"]
+    assert "is not encrypted" in found["lab-centre"]
+
+
+def test_a_vault_that_does_not_open_or_has_no_password_is_named(province):
+    passwords = own_passwords() | {"lab-court": "password of lab-prosecutor", "lab-prosecutor": None}
+    found = {(file.split("/")[-2], reason) for file, _path, reason in problems(province, passwords)}
+    assert ("lab-court", "the vault of unit lab-court cannot be opened with the password of the vault identity "
+                         "lab-court") in found
+    assert any(unit == "lab-prosecutor" and "no password for the vault identity lab-prosecutor" in reason
+               for unit, reason in found)
+
+
+def test_a_unit_vault_holding_another_units_or_the_centres_secret_is_refused(province):
+    court = province["inventory"] / "lab" / "units" / "lab-court" / "vault.yml"
+    plaintext = yaml.safe_dump({"vault_power_monitor_passwords": {"court-srv": "a", "centre-srv": "b"},
+                                "vault_archive_share_passwords": {"z.ahmadi": "c"},
+                                "vault_network_pasword": "d"})
+    court.write_text(vaults.encrypt(plaintext, "lab-court", "password of lab-court"))
+    owner_of_staff = next(unit.id for unit in load_units_dir(province["inventory"] / "lab" / "units").units
+                          if any(person["username"] == "z.ahmadi" for person in unit.staff))
+    found = {(path, reason) for _file, path, reason in problems(province, own_passwords())}
+    assert ("vault_power_monitor_passwords.centre-srv",
+            "'centre-srv' belongs to unit lab-centre: its secret goes into that unit's own vault, not this one") in found
+    if owner_of_staff != "lab-court":
+        assert any(path == "vault_archive_share_passwords.z.ahmadi" for path, _reason in found)
+    assert any(path == "vault_network_pasword" and "did you mean 'vault_network_password'" in reason
+               for path, reason in found)
+
+
+def test_a_secret_in_the_province_files_is_refused(province):
+    policy = province["inventory"] / "group_vars" / "all"
+    (policy / "vault.yml").write_text(vaults.encrypt("vault_network_password: x\n", "province", "p"))
+    (province["inventory"] / "group_vars" / "lab" / "secrets.yml").write_text(
+        "vault_network_user: netadmin\nother: !vault |\n  $ANSIBLE_VAULT;1.2;AES256;lab-court\n  6162\n")
+    found = {(file.split("inventory/")[-1], path, reason) for file, path, reason in problems(province)}
+    assert any(file == "group_vars/all/vault.yml" and reason.startswith("an encrypted file here")
+               and "every unit's run would need its password" in reason for file, _path, reason in found), found
+    assert any(file == "group_vars/lab/secrets.yml" and path == "vault_network_user"
+               and reason.startswith("'vault_network_user' is a unit's secret") for file, path, reason in found)
+    assert any(file == "group_vars/lab/secrets.yml" and path == "other"
+               and reason.startswith("an encrypted value here") for file, path, reason in found)
+
+
+def test_an_inline_secret_in_a_unit_file_carries_the_units_identity(province):
+    rooms = province["inventory"] / "lab" / "units" / "lab-court" / "rooms.yml"
+    text = rooms.read_text()
+    rooms.write_text(text.replace("rooms:", "rooms:\n  note: !vault |\n    $ANSIBLE_VAULT;1.2;AES256;lab-prosecutor\n"
+                                  "    6162\n", 1))
+    found = [(file, path, reason) for file, path, reason in problems(province) if file.endswith("rooms.yml")]
+    assert any("encrypted for the vault identity 'lab-prosecutor'" in reason for _f, _p, reason in found), found
+
+
+# --- the lab's own vaults ----------------------------------------------------------------------
+
+def test_the_lab_makes_one_password_and_one_vault_per_unit(tmp_path, monkeypatch):
+    from unitctl.lab import secrets as labsecrets
+    from unitctl.lab import services as labservices
+
+    units = tmp_path / "inventory" / "lab" / "units"
+    shutil.copytree(paths.LAB_UNITS_DIR, units, ignore=shutil.ignore_patterns("vault*.yml"))
+    (tmp_path / "inventory" / "group_vars" / "lab").mkdir(parents=True)
+    old = tmp_path / "inventory" / "group_vars" / "lab" / "vault.yml"
+    old.write_text("$ANSIBLE_VAULT;1.1;AES256\n6162\n")
+    monkeypatch.setattr(paths, "LAB_STATE_DIR", tmp_path / "state")
+    monkeypatch.setattr(paths, "LAB_UNITS_DIR", units)
+    monkeypatch.setattr(paths, "INVENTORY_DIR", tmp_path / "inventory")
+    written = labservices.ensure_unit_vaults()
+    assert sorted(path.parent.name for path in written) == sorted(UNITS)
+    assert not old.exists()  # the former province-wide vault is gone
+    province = load_units_dir(units)
+    for unit in province.units:
+        path = units / unit.id / "vault.yml"
+        assert vaults.read_header(path) == vaults.Header("1.2", unit.id)
+        password = (tmp_path / "state" / "vault-pass.d" / unit.id).read_text().strip()
+        secrets = vaults.open_vault(path, unit.id, password)
+        assert set(secrets) <= set(vaults.UNIT_SECRETS)
+        assert set(secrets["vault_power_monitor_passwords"]) <= {host["name"] for host in unit.hosts}
+        assert set(secrets["vault_archive_share_passwords"]) == {person["username"] for person in unit.staff}
+    court_password = (tmp_path / "state" / "vault-pass.d" / "lab-court").read_text().strip()
+    with pytest.raises(ValueError):
+        vaults.open_vault(units / "lab-prosecutor" / "vault.yml", "lab-prosecutor", court_password)
+    credentials = labsecrets.network_credentials(sorted(UNITS))
+    assert credentials["lab-court"]["network_password"] != credentials["lab-prosecutor"]["network_password"]
+    # A second run changes nothing (the same files, the same passwords).
+    before = {path: path.read_bytes() for path in written}
+    assert {path: path.read_bytes() for path in labservices.ensure_unit_vaults()} == before
