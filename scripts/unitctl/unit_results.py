@@ -34,8 +34,10 @@ sees a whole file or none.
 
 The centre (`newest_results`) takes, for each unit of the inventory, its newest file that is valid;
 older files are not read. A file is refused, with its path and the reason, and does not count, when
-it cannot be read as JSON in UTF-8, when it is not of the schema above (or its `compliance` not of
-unitctl-compliance/1, or not shaped as the suite writes it), when its name is not its run's start,
+it is a symbolic link (never followed; a unit folder that is one too), when it is larger than
+MAX_FILE_BYTES, when it cannot be read as JSON in UTF-8 (nested too deeply included), when it is
+not of the schema above (or its `compliance` not of unitctl-compliance/1, or not shaped as the
+suite writes it), when its name is not its run's start,
 when its run ends in the future (the sending host's clock), when it lies in another unit's folder or
 in none, when its unit is not in the inventory, and when it has results or facts for hosts that are
 not that unit's in the inventory, or was sent by such a host. `collection` then tells each unit's
@@ -74,10 +76,16 @@ DEFAULT_MAX_AGE_HOURS = 26
 # hosts' clocks follow the province's time servers, so more than this is a wrong clock, and such a
 # file would count as fresh for as long as it stayed in the future.
 CLOCK_TOLERANCE = timedelta(minutes=10)
+# The largest file the centre reads: a unit's run writes a few MB at most (a result of a few hundred
+# bytes per check and host); anything bigger is refused before it is read, so that one unit's broken
+# or hostile file cannot exhaust the centre's memory and stop the whole province's evaluation.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 # Why a file is refused: the kind (unitctl.report.evaluation.REFUSAL_FA labels it) and each reason
 # (English with placeholders; translated where it is printed).
 NOT_JSON = N_("it cannot be read as JSON in UTF-8 ({error})")
+TOO_LARGE = N_("it is {size} MB, more than the {limit} MB a unit's results file may be; it is not read")
+SYMLINK = N_("it is a symbolic link (to {target}): the centre reads only files the unit wrote into its folder")
 UNREADABLE_FOLDER = N_("the folder cannot be read ({error})")
 WRONG_SCHEMA = N_("it is not a unit's results file: its schema is {found}, not {expected}")
 WRONG_COMPLIANCE_SCHEMA = N_("its compliance results have the schema {found}, not {expected}")
@@ -209,9 +217,14 @@ def read_results_file(path: Path, folder_unit: str, hosts: set[str], now: dateti
     """One file of the unit `folder_unit` (whose inventory hosts are `hosts`), checked as the
     module's docstring says. Raises Refused with the kind and reason."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Refused("unreadable", TOO_LARGE, size=f"{size / 2**20:.1f}", limit=f"{MAX_FILE_BYTES / 2**20:.1f}")
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise Refused("unreadable", NOT_JSON, error=str(error)) from error
+    except RecursionError as error:  # arrays or objects nested deeper than Python's parser goes
+        raise Refused("unreadable", NOT_JSON, error="nested too deeply") from error
     found = document.get("schema") if isinstance(document, dict) else type(document).__name__
     if found != SCHEMA:
         raise Refused("schema", WRONG_SCHEMA, found=str(found), expected=SCHEMA)
@@ -315,16 +328,22 @@ def newest_results(folder: Path, province: Province, now: datetime, inventory: s
     for entry in entries:
         if entry.name.startswith("."):
             continue
+        if entry.is_symlink():  # a unit's account could point the centre at any file the centre may read
+            refused.append(Refusal(entry, "unreadable", SYMLINK, {"target": _link_target(entry)}))
+            continue
         if not entry.is_dir():
             if entry.name.endswith(".json"):
                 refused.append(Refusal(entry, "unit", OUTSIDE_UNIT_FOLDER))
             continue
         try:
-            files = [path for path in entry.iterdir()
-                     if path.is_file() and path.name.endswith(".json") and not path.name.startswith(".")]
+            candidates = [path for path in entry.iterdir()
+                          if path.name.endswith(".json") and not path.name.startswith(".")]
+            links = sorted(path for path in candidates if path.is_symlink())
+            files = [path for path in candidates if not path.is_symlink() and path.is_file()]
         except OSError as error:  # a folder this account may not read
             refused.append(Refusal(entry, "unreadable", UNREADABLE_FOLDER, {"error": str(error)}))
             continue
+        refused += [Refusal(path, "unreadable", SYMLINK, {"target": _link_target(path)}) for path in links]
         if not files:
             continue
         if entry.name not in hosts:
@@ -338,6 +357,19 @@ def newest_results(folder: Path, province: Province, now: datetime, inventory: s
             except Refused as refusal:
                 refused.append(Refusal(path, refusal.kind, refusal.reason, refusal.params))
     return Collected(newest, refused)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError as error:
+        return str(error)
+
+
+def printable(text: str) -> str:
+    """`text` as UTF-8 can hold it: a file or folder name that is not UTF-8 (Python keeps its bytes as
+    surrogates) shows them as \\xNN escapes instead of stopping the report from being written."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def collection(collected: Collected, province: Province, now: datetime, max_age_hours: float,
@@ -370,9 +402,16 @@ def collection(collected: Collected, province: Province, now: datetime, max_age_
                          age_hours=round(age, 1))
         entry["not_evaluated_hosts"] = [] if entry["state"] == "reported" else sorted(checked.get(unit.id, []))
         units[unit.id] = entry
-    return {"folder": paths.in_checkout(folder), "max_age_hours": max_age_hours, "units": units,
-            "refused": [{"file": paths.in_checkout(refusal.path), "kind": refusal.kind, "reason": refusal.english}
-                        for refusal in collected.refused]}
+    return {"folder": printable(paths.in_checkout(folder)), "max_age_hours": max_age_hours, "units": units,
+            "refused": [{"file": printable(displayed(refusal.path)), "kind": refusal.kind,
+                         "reason": printable(refusal.english)} for refusal in collected.refused]}
+
+
+def displayed(path: Path) -> str:
+    """A refused file as a person finds it: relative to the checkout when it lies there, with its own
+    name (a symbolic link is named, not what it points to)."""
+    path = Path(path)
+    return str(Path(paths.in_checkout(path.parent)) / path.name)
 
 
 def merged_compliance(collected: Collected, report: dict[str, Any]) -> dict[str, Any]:

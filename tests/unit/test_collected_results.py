@@ -339,3 +339,59 @@ def test_the_reading_needs_no_command_and_each_unit_counts_once(tmp_path):
     assert sorted((r["unit_id"], r["host"], r["outcome"]) for r in merged["results"]) == [
         ("lab-centre", "centre-srv", "pass"), ("lab-court", "court-srv", "pass"), ("lab-court", "court-srv", "pass"),
         ("lab-court", "court-ws1", "pass")]
+
+
+# --- hostile drop folders (review of the collect mode) ------------------------------------------
+
+def test_a_hostile_file_of_one_unit_is_refused_and_the_province_is_still_evaluated(tmp_path, centre, capsys,
+                                                                                   monkeypatch):
+    send(tmp_path, centre, "lab-court", "court-srv", 5, COURT_PASSING)
+    send(tmp_path, centre, "lab-prosecutor", "pros-srv", 5, PROSECUTOR_PASSING)
+    court = centre / "lab-court"
+    # Nested deeper than Python's JSON parser goes: it raised RecursionError and stopped the evaluation.
+    deep = court / "20261128T110000Z.json"
+    deep.write_text("[" * 20_000 + "]" * 20_000, encoding="utf-8")
+    # Bigger than any unit's run writes: refused before it is read.
+    monkeypatch.setattr(unit_results, "MAX_FILE_BYTES", 100_000)
+    huge = centre / "lab-prosecutor" / "20261128T110000Z.json"
+    huge.write_text(" " * 200_000, encoding="utf-8")
+    evaluate(centre)
+
+    err = capsys.readouterr().err
+    assert f"unitctl: refused {deep}: it cannot be read as JSON in UTF-8 (nested too deeply)" in err
+    assert f"unitctl: refused {huge}: it is 0.2 MB, more than the 0.1 MB a unit's results file may be" in err
+    report = written_report(tmp_path)
+    assert report["units"]["lab-court"]["collected"]["state"] == "reported"
+    assert report["units"]["lab-prosecutor"]["collected"]["state"] == "reported"
+
+
+def test_a_symbolic_link_is_refused_by_its_own_name_and_never_followed(tmp_path, centre, capsys):
+    send(tmp_path, centre, "lab-court", "court-srv", 5, COURT_PASSING)
+    elsewhere = send(tmp_path, tmp_path / "elsewhere", "lab-court", "court-srv", 1, COURT_PASSING)
+    link = centre / "lab-court" / elsewhere.name
+    link.symlink_to(elsewhere)  # a valid newer file, but not one the unit wrote into its folder
+    (centre / "lab-centre").symlink_to(centre / "lab-court", target_is_directory=True)
+    evaluate(centre)
+
+    err = capsys.readouterr().err
+    assert f"unitctl: refused {link}: it is a symbolic link (to {elsewhere})" in err
+    assert f"unitctl: refused {centre / 'lab-centre'}: it is a symbolic link" in err
+    report = written_report(tmp_path)
+    assert report["units"]["lab-court"]["collected"]["file"].endswith("20261128T065700Z.json")  # the unit's own
+    assert report["units"]["lab-centre"]["collected"]["state"] == "missing"
+    assert {refusal["file"] for refusal in report["collection"]["refused"]} == {str(link), str(centre / "lab-centre")}
+
+
+def test_names_that_are_not_utf8_are_refused_and_the_report_is_still_written(tmp_path, centre, capsys):
+    send(tmp_path, centre, "lab-court", "court-srv", 5, COURT_PASSING)
+    folder = os.fsencode(centre)
+    os.mkdir(folder + b"/\xffunit")
+    (Path(os.fsdecode(folder + b"/\xffunit")) / "20261128T110000Z.json").write_text("{}", encoding="utf-8")
+    Path(os.fsdecode(folder + b"/lab-court/\xfe.json")).write_text("{}", encoding="utf-8")
+    assert evaluate(centre) in (evaluation.EXIT_COMPLIANT, evaluation.EXIT_NOT_EVALUATED)
+
+    report = written_report(tmp_path)
+    files = {refusal["file"] for refusal in report["collection"]["refused"]}
+    assert files == {f"{centre}/\\xffunit", f"{centre}/lab-court/\\xfe.json"}
+    assert "\\xffunit is not a unit of the inventory" in capsys.readouterr().err
+    assert (tmp_path / "results" / "evaluation" / "evaluation.html").is_file()

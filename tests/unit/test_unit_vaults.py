@@ -239,6 +239,62 @@ def test_an_inline_secret_in_a_unit_file_carries_the_units_identity(province):
     assert any("encrypted for the vault identity 'lab-prosecutor'" in reason for _f, _p, reason in found), found
 
 
+def test_the_fix_commands_for_a_vault_of_the_wrong_identity_work_with_ansible_vault(province, tmp_path):
+    # `ansible-vault encrypt` refuses an encrypted file, and with vault_id_match a password labelled
+    # with the unit id does not open a file that names no identity: the hints say rekey, as below.
+    units = province["inventory"] / "lab" / "units"
+    (units / "lab-court" / "vault.yml").write_text(vaults.encrypt("vault_backup_password: b\n", "lab-prosecutor", "p"))
+    (tmp_path / "old").write_text("p\n")
+    (tmp_path / "plain.yml").write_text("vault_backup_password: c\n")
+    made = ansible("ansible-vault", province, "encrypt", "--vault-password-file", str(tmp_path / "old"),
+                   "--output", str(units / "lab-centre" / "vault.yml"), str(tmp_path / "plain.yml"))
+    assert made.returncode == 0, made.stderr
+    found = {file.split("/")[-2]: reason for file, _path, reason in problems(province)}
+    assert found["lab-court"].endswith("ansible-vault rekey --vault-id lab-prosecutor@prompt --new-vault-id "
+                                       "lab-court@prompt FILE"), found
+    assert found["lab-centre"].endswith("ansible-vault rekey --vault-id @prompt --new-vault-id lab-centre@prompt FILE")
+    for unit_id, old_label in (("lab-court", "lab-prosecutor"), ("lab-centre", "")):
+        done = ansible("ansible-vault", province, "rekey", "--vault-id", f"{old_label}@{tmp_path / 'old'}",
+                       "--new-vault-id", f"{unit_id}@{province['passwords'] / unit_id}",
+                       str(units / unit_id / "vault.yml"))
+        assert done.returncode == 0, done.stderr
+    assert problems(province, own_passwords()) == []
+
+
+def test_validate_refuses_a_vault_id_that_is_no_unit_or_in_ansibles_form(province, capsys, monkeypatch):
+    monkeypatch.setenv("UNITCTL_VAULT_PASSWORD_DIR", str(province["passwords"]))
+    for value, said in (("lab-cort", "no unit of this inventory has that id (did you mean lab-court?)"),
+                        ("lab-court@prompt", "give the unit id alone (--vault-id lab-court)")):
+        assert cli.main(["validate", str(province["source"]), "--vault-id", value]) == 2
+        assert said in capsys.readouterr().err
+    assert cli.main(["validate", str(province["source"]), "--vault-id", "lab-court"]) == 0
+
+
+def test_a_plaintext_vault_variable_in_group_vars_gets_no_vault_vault_hint(province):
+    (province["inventory"] / "group_vars" / "all" / "zz.yml").write_text("vault_network_password: plain\n")
+    reasons = [reason for file, _path, reason in problems(province) if file.endswith("zz.yml")]
+    assert reasons and not any("vault_vault_" in reason for reason in reasons), reasons
+    assert any("holds a plaintext secret; it belongs, encrypted, in the unit's own vault" in r for r in reasons)
+
+
+def test_an_inline_secret_of_another_identity_is_told_to_be_encrypted_again(province):
+    rooms = province["inventory"] / "lab" / "units" / "lab-court" / "rooms.yml"
+    rooms.write_text(rooms.read_text().replace("rooms:", "rooms:\n  note: !vault |\n    $ANSIBLE_VAULT;1.2;AES256;"
+                                               "lab-prosecutor\n    6162\n", 1))
+    found = [reason for file, _path, reason in problems(province) if file.endswith("rooms.yml")]
+    assert any("ansible-vault encrypt_string --vault-id lab-court@prompt --encrypt-vault-id lab-court" in reason
+               and "rekey" not in reason for reason in found), found
+
+
+def test_the_password_client_names_the_folder_it_looked_in(province):
+    env = dict(os.environ, UNITCTL_VAULT_PASSWORD_DIR=str(province["passwords"]),
+               UNITLAB_STATE_DIR=str(province["root"] / "no-lab"))
+    missing = subprocess.run([str(vaults.CLIENT), "--vault-id", "qom-court"], capture_output=True, text=True,
+                             env=env, check=False)
+    assert str(province["passwords"] / "qom-court") in missing.stderr and "$UNITCTL" not in missing.stderr.split(
+        "put it")[0]
+
+
 # --- the lab's own vaults ----------------------------------------------------------------------
 
 def test_the_lab_makes_one_password_and_one_vault_per_unit(tmp_path, monkeypatch):

@@ -152,8 +152,9 @@ def collect(args) -> int:
           flush=True)
     found = unit_results.newest_results(folder, province, started, paths.in_checkout(source))
     for refusal in found.refused:
-        print("unitctl: " + _("refused {file}: {reason}").format(file=paths.in_checkout(refusal.path),
-                                                                reason=refusal.message()), file=sys.stderr)
+        print("unitctl: " + _("refused {file}: {reason}").format(
+            file=unit_results.printable(unit_results.displayed(refusal.path)),
+            reason=unit_results.printable(refusal.message())), file=sys.stderr)
     collected = unit_results.collection(found, province, started, max_age, folder)
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),

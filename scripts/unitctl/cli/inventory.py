@@ -153,15 +153,37 @@ def run_validate(args: argparse.Namespace) -> int:
         for problem in broken_sources(path):
             print(problem)
             status = 1
-    for inventory_root, units_dir in resolve_targets(args.path):
-        problems = validate_province(inventory_root, units_dir,
-                                     vault_passwords(units_dir, getattr(args, "vault_units", None) or []))
+    targets = list(resolve_targets(args.path))
+    requested = getattr(args, "vault_units", None) or []
+    refuse_unknown_vault_units(requested, [units_dir for _root, units_dir in targets])
+    for inventory_root, units_dir in targets:
+        problems = validate_province(inventory_root, units_dir, vault_passwords(units_dir, requested))
         if args.strict:  # a TODO marker is a problem: a unit is not ready while one is left
             problems += [Problem(todo.file, todo.path, _("still to fill in: {marker}").format(marker=todo.reason),
                                  todo.line)
                          for todo in pending_todos(units_dir, inventory_root)]
         status = max(status, _print_result(inventory_root, units_dir, problems))
     return status
+
+
+def refuse_unknown_vault_units(requested: list[str], units_dirs: list[Path]) -> None:
+    """--vault-id names a unit of the inventory (its folder), not Ansible's ID@SOURCE: a name that is
+    neither would otherwise be ignored, and the inventory said valid with the vault never opened.
+    Raises CommandRefused naming each such value."""
+    import difflib  # noqa: PLC0415
+
+    known = sorted({folder.name for units_dir in units_dirs if Path(units_dir).is_dir()
+                    for folder in Path(units_dir).iterdir() if folder.is_dir()})
+    for value in requested:
+        if "@" in value:
+            raise CommandRefused(_("--vault-id {value}: give the unit id alone (--vault-id {unit}); the password "
+                                   "is read from the file {unit} in the folder UNITCTL_VAULT_PASSWORD_DIR "
+                                   "names").format(value=value, unit=value.split("@", 1)[0]))
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=1, cutoff=0.75)
+            hint = _(" (did you mean {unit}?)").format(unit=close[0]) if close else ""
+            raise CommandRefused(_("--vault-id {value}: no unit of this inventory has that id{hint}").format(
+                value=value, hint=hint))
 
 
 def vault_passwords(units_dir: Path, requested: list[str]) -> dict[str, str | None]:

@@ -816,6 +816,12 @@ def _check_secrets(inventory_root: Path, province: Province, report: _Report) ->
     for file, loaded, unit_id in candidates:
         if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             for path in _plaintext_secrets(loaded.data, ()):
+                if str(path[-1]).startswith("vault_"):  # already a vault variable's name: no "vault_vault_" hint
+                    report.add(file, path, _("'{key}' holds a plaintext secret; it belongs, encrypted, in the unit's "
+                                             "own vault ({vault})").format(
+                                                 key=path[-1], vault=_unit_vault_pattern(report, province.units_dir)),
+                               loaded)
+                    continue
                 report.add(file, path, _("'{key}' holds a plaintext secret; move the value into an ansible-vault "
                                          "file and write \"{{{{ vault_{key} }}}}\" here").format(key=path[-1]), loaded)
             for path, value in _inline_vaults(loaded.data, ()):
@@ -827,7 +833,7 @@ def _check_secrets(inventory_root: Path, province: Province, report: _Report) ->
                                              "own vault ({vault})").format(
                                                  vault=_unit_vault_pattern(report, province.units_dir)), loaded)
                 elif identity != unit_id:
-                    report.add(file, path, _vault_identity_reason(identity, unit_id), loaded)
+                    report.add(file, path, _inline_vault_identity_reason(identity, unit_id), loaded)
 
 
 def _inline_vaults(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
@@ -846,15 +852,28 @@ def _unit_vault_pattern(report: _Report, units_dir: Path) -> str:
     return report.name(Path(units_dir) / "<unit>" / "vault.yml")
 
 
+def _inline_vault_identity_reason(identity: str | None, unit_id: str) -> str:
+    """Why an inline `!vault` value of a unit file does not carry the unit's identity (rekey works on
+    whole files only, so the value is encrypted anew)."""
+    found = (_("encrypted without a vault identity") if identity is None else
+             _("encrypted for the vault identity '{identity}'").format(identity=identity))
+    return _("{found}, not this unit's '{unit}'; encrypt the value again with the unit's own: ansible-vault "
+             "encrypt_string --vault-id {unit}@prompt --encrypt-vault-id {unit}, or move it into the unit's "
+             "vault.yml").format(found=found, unit=unit_id)
+
+
 def _vault_identity_reason(identity: str | None, unit_id: str) -> str:
     """Why a unit's encrypted file or value does not carry the unit's own vault identity."""
     if identity is None:
+        # The old password goes in unlabelled: with vault_id_match (ansible.cfg) a password labelled
+        # with the unit id does not open a file that names no identity.
         return _("encrypted without a vault identity; a unit's secrets are encrypted with its own identity "
-                 "'{unit}': ansible-vault rekey --vault-id {unit}@prompt --new-vault-id {unit}@prompt FILE").format(
+                 "'{unit}': ansible-vault rekey --vault-id @prompt --new-vault-id {unit}@prompt FILE").format(
                      unit=unit_id)
+    # `ansible-vault encrypt` refuses a file that is encrypted already: rekey from the old identity.
     return _("encrypted for the vault identity '{identity}', not this unit's '{unit}': another unit's password "
-             "would open it; re-encrypt it with --vault-id {unit}@prompt --encrypt-vault-id {unit}").format(
-                 identity=identity, unit=unit_id)
+             "would open it; re-encrypt it with the unit's own: ansible-vault rekey --vault-id {identity}@prompt "
+             "--new-vault-id {unit}@prompt FILE").format(identity=identity, unit=unit_id)
 
 
 def check_unit_vaults(province: Province, passwords: dict[str, str | None], report: _Report | None = None,

@@ -126,7 +126,8 @@ def client_main(argv: list[str]) -> int:
         return CLIENT_UNKNOWN_IDENTITY
     found = password_file(identity)
     if found is None:
-        places = ([f"${FOLDER_VARIABLE}/{identity}"] if os.environ.get(FOLDER_VARIABLE) else []) \
+        # The folder itself, so that a typo in the variable's value shows.
+        places = ([str(Path(os.environ[FOLDER_VARIABLE]) / identity)] if os.environ.get(FOLDER_VARIABLE) else []) \
             + [str(paths.LAB_STATE_DIR / "vault-pass.d" / identity)]
         print(f"unitctl: no password for the vault identity {identity} on this machine (looked in "
               f"{', '.join(places)}); put it in a file named {identity} in the folder "
