@@ -414,14 +414,28 @@ def displayed(path: Path) -> str:
     return str(Path(paths.in_checkout(path.parent)) / path.name)
 
 
-def merged_compliance(collected: Collected, report: dict[str, Any]) -> dict[str, Any]:
+def merged_compliance(collected: Collected, report: dict[str, Any],
+                      checks: dict[str, dict] | None = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """One compliance document (unitctl-compliance/1) of the units `report` (`collection`'s) says
-    reported: their results and facts; each check's description from the newest run that has it."""
-    merged: dict[str, Any] = {"schema": COMPLIANCE_SCHEMA, "checks": {}, "results": [], "facts": {}}
+    reported: their results and facts, and the ids of checks left out, per unit.
+
+    `checks`: the centre's own descriptions of its checks (`unitctl.cli.evaluate.suite_checks`: the
+    suite's metadata, nothing run). A unit's file says how each check went, never what a check is:
+    the severity, titles and fix shown for every unit come from the centre's suite, so one unit's
+    file cannot change them for another (or put a command of its own in the report). A result of a
+    check the centre does not have is left out and named. With `checks` None (a test of the merge
+    alone), each check's description comes from the newest run that has it."""
+    merged: dict[str, Any] = {"schema": COMPLIANCE_SCHEMA, "checks": dict(checks or {}), "results": [], "facts": {}}
+    unknown: dict[str, list[str]] = {}
     reported = [found for unit_id, found in collected.newest.items() if report["units"][unit_id]["state"] == "reported"]
     for found in sorted(reported, key=lambda found: found.finished):
-        merged["checks"].update(found.compliance["checks"])
-        merged["results"] += found.compliance["results"]
+        if checks is None:
+            merged["checks"].update(found.compliance["checks"])
+        for result in found.compliance["results"]:
+            if result["check_id"] in merged["checks"]:
+                merged["results"].append(result)
+            else:
+                unknown.setdefault(found.unit_id, []).append(result["check_id"])
         merged["facts"].update(found.compliance.get("facts", {}))
     merged["checks"] = dict(sorted(merged["checks"].items()))
-    return merged
+    return merged, {unit_id: sorted(set(ids)) for unit_id, ids in unknown.items()}

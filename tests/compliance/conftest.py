@@ -259,6 +259,10 @@ class ResultRecorder:
         path = self.config.option.compliance_json
         if not path or hasattr(self.config, "workerinput"):  # workers report to the controller
             return
+        if self.config.option.collectonly:  # the checks' own descriptions, nothing run (unitctl evaluate --collect)
+            markers = (item.get_closest_marker("compliance_check") for item in session.items)
+            write_results(Path(path), {marker.args[0].id: marker.args[0] for marker in markers if marker}, [], {})
+            return
         checks = {entry["check"]["id"]: Check(**entry["check"]) for entry in self.found}
         results = [Result(entry["check"]["id"], entry["host"], entry["unit_id"], entry["outcome"],
                           entry["evidence"], entry["seconds"]) for entry in self.found]

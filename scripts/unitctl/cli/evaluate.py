@@ -159,7 +159,28 @@ def collect(args) -> int:
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
                                   paths.in_checkout(source), [], None, mode="collect")
-    return report_and_exit(args, loaded, unit_results.merged_compliance(found, collected), run_info, collected)
+    compliance, unknown = unit_results.merged_compliance(found, collected, suite_checks(source))
+    for unit_id, check_ids in sorted(unknown.items()):
+        print("unitctl: " + _("{unit}: results of checks this toolkit does not have were left out: {checks}").format(
+            unit=unit_id, checks=unit_results.printable(", ".join(check_ids))), file=sys.stderr)
+    return report_and_exit(args, loaded, compliance, run_info, collected)
+
+
+def suite_checks(source: Path, suite: Path | None = None) -> dict[str, dict]:
+    """The descriptions of the compliance suite's checks (id -> severity, titles, fix...), as this
+    checkout has them: the suite collected, nothing run, no host contacted. Collect mode takes what
+    a check is from here, and only how it went from the units' files. Raises CommandRefused when
+    the suite cannot be collected."""
+    with tempfile.TemporaryDirectory(prefix="unitctl-checks-") as scratch:
+        written = Path(scratch) / "checks.json"
+        command = [sys.executable, "-m", "pytest", str(suite or COMPLIANCE_SUITE), "-p", "no:cacheprovider",
+                   "--collect-only", "-q", "--inventory", str(source), "--compliance-json", str(written)]
+        run_ = subprocess.run(command, cwd=paths.PROJECT_ROOT, check=False, timeout=600, capture_output=True,
+                              text=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        if run_.returncode != 0 or not written.exists():
+            raise CommandRefused(_("the compliance suite could not be read for its checks' descriptions:\n{output}")
+                                 .format(output=(run_.stdout + run_.stderr)[-2000:]))
+        return json.loads(written.read_text(encoding="utf-8"))["checks"]
 
 
 def report_and_exit(args, loaded, compliance: dict, run_info: evaluation.RunInfo, collected: dict | None = None) -> int:
