@@ -108,8 +108,11 @@ def test_a_technician_runs_a_unit_with_unitctl_provision(lab):
     started = time.monotonic()
     result = unitctl("provision", "lab-court", "lab-centre", "--playbook", "playbooks/centre.yml")
     FIGURES["unitctl_provision_s"] = time.monotonic() - started
+    # The named units' vault identities, and no other unit's (the lab makes a vault per unit).
     assert result.stdout.startswith("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/centre.yml "
-                                    "--limit unit_lab_court:unit_lab_centre\n"), result.stdout[:500]
+                                    "--limit unit_lab_court:unit_lab_centre "
+                                    "--vault-id lab-court@scripts/vault-password-client.py "
+                                    "--vault-id lab-centre@scripts/vault-password-client.py\n"), result.stdout[:500]
     assert result.returncode == 0, result.stdout[-3000:]
     assert "changed=0" in result.stdout.split("PLAY RECAP", 1)[-1], result.stdout[-2000:]
 
