@@ -50,6 +50,8 @@ _VAULT_HEADER = b"$ANSIBLE_VAULT;"
 # unit vault file -> (its identity from the header, or None): read once per process.
 _IDENTITIES: dict[str, str | None] = {}
 _REPORTED: set[str] = set()
+# (vault file, inventory or playbook folder) -> whether the file exists under that folder.
+_UNDER: dict[tuple[str, str], bool] = {}
 
 
 def _identity_in_header(path: str) -> str | None:
@@ -59,6 +61,15 @@ def _identity_in_header(path: str) -> str | None:
         parts = first.split(b";")
         _IDENTITIES[path] = parts[3].decode() if first.startswith(_VAULT_HEADER) and len(parts) > 3 else None
     return _IDENTITIES[path]
+
+
+def _vault_file_under(vault_file: str, path: str) -> bool:
+    """Whether the vault file exists under the inventory (or playbook) folder `path`. Ansible asks
+    for a host's variables at every task: the file system is looked at once per run, not each time."""
+    key = (vault_file, path)
+    if key not in _UNDER:
+        _UNDER[key] = Path(vault_file).is_file() and Path(vault_file).resolve().is_relative_to(Path(path).resolve())
+    return _UNDER[key]
 
 
 def _secret_identities(loader) -> set[str]:
@@ -73,14 +84,12 @@ class VarsModule(BaseVarsPlugin):
     def get_vars(self, loader, path, entities, cache=True):
         super().get_vars(loader, path, entities)
         data = {}
-        base = Path(path).resolve()
         for entity in entities if isinstance(entities, list) else [entities]:
             if not isinstance(entity, Group):
                 continue
             vault_file = entity.vars.get("unit_vault_file")
             unit_id = entity.vars.get("unit", {}).get("id") if isinstance(entity.vars.get("unit"), dict) else None
-            if not vault_file or not unit_id or not Path(vault_file).is_file() \
-                    or not Path(vault_file).resolve().is_relative_to(base):
+            if not vault_file or not unit_id or not _vault_file_under(str(vault_file), path):
                 continue
             data.update(self._unit_vault(loader, str(vault_file), str(unit_id)))
         return data
