@@ -68,3 +68,38 @@ def test_a_fault_of_a_role_is_not_blamed_on_the_lab(line):
 def test_a_host_is_ready_only_running_with_no_failed_unit_and_logins_open(readiness, ready, described):
     assert readiness.ready is ready
     assert readiness.describe() == described
+
+
+def _machine_tree(tmp_path: Path, monkeypatch) -> Path:
+    """A machine's cgroup tree as a running systemd leaves it, under a fake hierarchy."""
+    root = tmp_path / "unified" / "unitlab" / "court-srv"
+    for cgroup, procs in [("payload", "101\n"), ("payload/system.slice/cron.service", "140\n"),
+                          ("payload/system.slice/systemd-tmpfiles-clean.service", "177\n"),
+                          ("supervisor", "100\n")]:
+        (root / cgroup).mkdir(parents=True)
+        (root / cgroup / "cgroup.procs").write_text(procs)
+    monkeypatch.setattr(labcgroups, "hierarchies", lambda: [tmp_path / "unified"])
+    return root
+
+
+def test_the_processes_of_a_machine_are_read_from_its_whole_tree(tmp_path, monkeypatch):
+    _machine_tree(tmp_path, monkeypatch)
+    assert labcgroups.pids("court-srv") == {100, 101, 140, 177}
+    assert labcgroups.pids("court-ws1") == set()
+
+
+def test_a_cgroup_removed_during_the_walk_is_skipped(tmp_path, monkeypatch):
+    """A short-lived service's cgroup removed by the machine's systemd between listing its
+    parent and reading it (CI red: a lab boot failed with FileNotFoundError from the walk)."""
+    root = _machine_tree(tmp_path, monkeypatch)
+    vanishing = root / "payload/system.slice/systemd-tmpfiles-clean.service"
+    real_scandir = labcgroups.os.scandir
+
+    def scandir_after_systemd_removed_it(path):
+        if Path(path) == vanishing and vanishing.exists():
+            (vanishing / "cgroup.procs").unlink()
+            vanishing.rmdir()
+        return real_scandir(path)
+
+    monkeypatch.setattr(labcgroups.os, "scandir", scandir_after_systemd_removed_it)
+    assert labcgroups.pids("court-srv") == {100, 101, 140}

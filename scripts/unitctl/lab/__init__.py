@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -304,7 +305,7 @@ def _boot_machines(state: dict, machines: list[Machine], bases: dict[int, Path],
             try:
                 process, ready, log = futures[machine.name].result()
             except Exception as error:  # noqa: BLE001  (report every host, then fail)
-                say(f"{machine.name}: did not come up: {error!r}")
+                say(f"{machine.name}: did not come up: {_describe_error(error)}")
                 failed.append(machine.name)
                 continue
             for line in log:
@@ -321,6 +322,14 @@ def _boot_machines(state: dict, machines: list[Machine], bases: dict[int, Path],
                 for line in labmachines.lab_faults(machine):
                     print(f"  lab fault: {line}", flush=True)
     return failed
+
+
+def _describe_error(error: BaseException) -> str:
+    """An unexpected error in one line, with the file name it concerns and the place in the
+    lab's code it came from (repr() of an OSError leaves the file name out)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
 
 
 def _start(state: dict, machine: Machine, base: Path) -> LabProcess:

@@ -74,14 +74,20 @@ def pids(name: str) -> set[int]:
     """Every process in the machine's cgroup trees (an empty set when there are none)."""
     found: set[int] = set()
     for root in machine_cgroups(name):
-        if not root.is_dir():
-            continue
-        for procs in root.rglob("cgroup.procs"):
+        for cgroup in _tree(root):
             try:
-                found.update(int(pid) for pid in procs.read_text().split())
+                found.update(int(pid) for pid in (cgroup / "cgroup.procs").read_text().split())
             except (OSError, ValueError):
                 continue  # removed while being read
     return found
+
+
+def _tree(root: Path) -> list[Path]:
+    """The cgroup `root` and every cgroup below it, parents before children; [] when `root` is
+    gone. A running machine's systemd makes and removes cgroups all the time, so a cgroup that
+    vanishes during the walk is skipped (os.walk ignores the error; pathlib's rglob raised
+    FileNotFoundError from the vanished directory and failed a lab boot)."""
+    return [Path(parent) for parent, _dirs, _files in os.walk(root)]
 
 
 def kill(name: str, timeout: float = 10) -> set[int]:
@@ -108,12 +114,8 @@ def remove(name: str) -> None:
     if survivors:
         raise OSError(f"processes {sorted(survivors)} of lab machine {name} survived SIGKILL")
     for root in machine_cgroups(name):
-        if not root.is_dir():
-            continue
-        for cgroup in sorted((p for p in root.rglob("*") if p.is_dir()),
-                             key=lambda p: len(p.parts), reverse=True):
+        for cgroup in reversed(_tree(root)):  # deepest first
             cgroup.rmdir()
-        root.rmdir()
 
 
 def leftover_machines() -> set[str]:
