@@ -108,7 +108,13 @@ class Convergence:
     check_provisioned: Run | None = None  # site.yml --check --diff on the provisioned hosts
     results: list[dict] = field(default_factory=list)  # the compliance suite, provisioned
     phase_seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time (s)
+    # phase -> its parts, which run side by side -> wall time (s)
+    part_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
 
+
+BARE = "bare hosts: checks and check mode"
+PROVISIONED = "provisioned hosts: checks and check mode"
+EXEC_PART = f"the checks, {COMPARED_UNIT}, a channel per command"
 
 # The convergence of this session, for its time per phase in the summary (pytest_terminal_summary).
 _CONVERGENCES: list[Convergence] = []
@@ -126,12 +132,23 @@ def pytest_terminal_summary(terminalreporter):
     tasks of the first provisioning, so a CI log shows where the fixture's time went."""
     for state in _CONVERGENCES:
         terminalreporter.section("lab convergence: time per phase")
-        for label, seconds in state.phase_seconds.items():
-            terminalreporter.write_line(f"{seconds:8.1f} s  {label}")
+        for phase, seconds in state.phase_seconds.items():
+            terminalreporter.write_line(f"{seconds:8.1f} s  {phase}")
+            for part, part_seconds in state.part_seconds.get(phase, {}).items():
+                terminalreporter.write_line(f"{part_seconds:10.1f} s  {part}")
         if state.converge:
             terminalreporter.write_line("slowest tasks of the first provisioning (wall time, all hosts):")
             for line in _task_times(state.converge):
                 terminalreporter.write_line(f"  {line.strip()}")
+
+
+def _timed(state: Convergence, phase: str, part: str, function, *args, **kwargs):
+    """function(*args, **kwargs), its wall time recorded as a part of the phase."""
+    started = time.monotonic()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        state.part_seconds.setdefault(phase, {})[part] = time.monotonic() - started
 
 
 def _bare(name: str) -> bool:
@@ -153,24 +170,28 @@ def converged(lab_up, tmp_path_factory) -> Convergence:
     with ThreadPoolExecutor(max_workers=3) as pool:
         started = time.monotonic()
         if all(_bare(name) for name in MACHINES):
-            bare_results = pool.submit(compliance, folder / "bare.json", user="root")
-            bare_results_exec = pool.submit(compliance, folder / "bare-exec.json", user="root",
+            bare_results = pool.submit(_timed, state, BARE, "the checks, all hosts", compliance,
+                                       folder / "bare.json", user="root")
+            bare_results_exec = pool.submit(_timed, state, BARE, EXEC_PART, compliance, folder / "bare-exec.json", user="root",
                                             units=[COMPARED_UNIT], commands="exec")
             state.check_bare = playbook(SITE, "--check", "--diff")
             state.bare_results = bare_results.result()
             state.bare_results_exec = bare_results_exec.result()
             state.bare_after_check = {name: _bare(name) for name in MACHINES}
-            state.phase_seconds["bare hosts: checks and check mode"] = time.monotonic() - started
+            state.phase_seconds[BARE] = time.monotonic() - started
+            state.part_seconds.setdefault(BARE, {})["check mode"] = state.check_bare.seconds
         state.converge = playbook(SITE)
         state.phase_seconds["first provisioning"] = state.converge.seconds
         state.rerun = playbook(SITE)
         state.phase_seconds["rerun"] = state.rerun.seconds
         started = time.monotonic()
-        results = pool.submit(compliance, folder / "provisioned.json", user=AUTOMATION_USER)
-        results_exec = pool.submit(compliance, folder / "provisioned-exec.json", user=AUTOMATION_USER,
+        results = pool.submit(_timed, state, PROVISIONED, "the checks, all hosts", compliance,
+                              folder / "provisioned.json", user=AUTOMATION_USER)
+        results_exec = pool.submit(_timed, state, PROVISIONED, EXEC_PART, compliance, folder / "provisioned-exec.json", user=AUTOMATION_USER,
                                    units=[COMPARED_UNIT], commands="exec")
         state.check_provisioned = playbook(SITE, "--check", "--diff")
         state.results = results.result()
         state.results_exec = results_exec.result()
-        state.phase_seconds["provisioned hosts: checks and check mode"] = time.monotonic() - started
+        state.phase_seconds[PROVISIONED] = time.monotonic() - started
+        state.part_seconds.setdefault(PROVISIONED, {})["check mode"] = state.check_provisioned.seconds
     return state
