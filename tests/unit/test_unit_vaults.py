@@ -45,9 +45,10 @@ def province(tmp_path):
     inventory = tmp_path / "inventory"
     shutil.copytree(paths.INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
     passwords = tmp_path / "passwords"
-    passwords.mkdir()
+    passwords.mkdir(mode=0o700)
     for unit_id, server in UNITS.items():
         (passwords / unit_id).write_text(f"password of {unit_id}\n")
+        (passwords / unit_id).chmod(0o600)
         plaintext = yaml.safe_dump({"vault_network_password": f"switch secret of {unit_id}",
                                     "vault_backup_password": f"backup secret of {unit_id}",
                                     "vault_power_monitor_passwords": {server: f"ups secret of {unit_id}"}})
@@ -284,6 +285,35 @@ def test_an_inline_secret_of_another_identity_is_told_to_be_encrypted_again(prov
     found = [reason for file, _path, reason in problems(province) if file.endswith("rooms.yml")]
     assert any("ansible-vault encrypt_string --vault-id lab-court@prompt --encrypt-vault-id lab-court" in reason
                and "rekey" not in reason for reason in found), found
+
+
+@pytest.mark.parametrize("file_mode, folder_mode, refused_for", [
+    (0o644, 0o700, "chmod 600"),  # readable by every account of the machine
+    (0o640, 0o700, "chmod 600"),  # readable by the file's group
+    (0o600, 0o777, "chmod 700"),  # anyone may put a file of their own in the folder
+    (0o600, 0o775, "chmod 700"),
+])
+def test_the_password_client_refuses_a_password_others_can_read_or_replace(province, file_mode, folder_mode,
+                                                                           refused_for):
+    password = province["passwords"] / "lab-court"
+    password.chmod(file_mode)
+    province["passwords"].chmod(folder_mode)
+    env = dict(os.environ, UNITCTL_VAULT_PASSWORD_DIR=str(province["passwords"]),
+               UNITLAB_STATE_DIR=str(province["root"] / "no-lab"))
+    refused = subprocess.run([str(vaults.CLIENT), "--vault-id", "lab-court"], capture_output=True, text=True,
+                             env=env, check=False)
+    assert refused.returncode == vaults.CLIENT_REFUSED and refused.stdout == ""
+    assert refused_for in refused.stderr and "lab-court" in refused.stderr
+
+
+def test_the_password_client_refuses_an_empty_password(province):
+    (province["passwords"] / "lab-court").write_text("\n")
+    env = dict(os.environ, UNITCTL_VAULT_PASSWORD_DIR=str(province["passwords"]),
+               UNITLAB_STATE_DIR=str(province["root"] / "no-lab"))
+    refused = subprocess.run([str(vaults.CLIENT), "--vault-id", "lab-court"], capture_output=True, text=True,
+                             env=env, check=False)
+    assert (refused.returncode, refused.stdout) == (vaults.CLIENT_REFUSED, "")
+    assert "is empty" in refused.stderr
 
 
 def test_the_password_client_names_the_folder_it_looked_in(province):

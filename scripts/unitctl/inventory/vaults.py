@@ -36,6 +36,8 @@ CLIENT = paths.PROJECT_ROOT / "scripts" / "vault-password-client.py"
 FOLDER_VARIABLE = "UNITCTL_VAULT_PASSWORD_DIR"
 # What Ansible's client protocol expects from a client that has no password for an identity.
 CLIENT_UNKNOWN_IDENTITY = 2
+# Any other failure: Ansible stops and shows what the client printed.
+CLIENT_REFUSED = 1
 IDENTITY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HEADER = re.compile(rb"^\$ANSIBLE_VAULT;(?P<version>[0-9.]+);(?P<cipher>[A-Z0-9]+)(;(?P<identity>[^\s;]+))?\s*$")
 
@@ -108,6 +110,26 @@ def password_file(identity: str) -> Path | None:
     return None
 
 
+def exposure(password: Path) -> str | None:
+    """Why a password file is not safe to use, or None when it is: readable or writable by anyone
+    but its owner (mode & 0o077), owned by another account than the caller's or root, in a folder
+    others may write to (they could put their own file there), or empty. The same rule as
+    OpenSSH's for a private key ("UNPROTECTED PRIVATE KEY FILE", sshd/ssh refuse mode & 0o077)."""
+    info = password.stat()
+    if info.st_mode & 0o077:
+        return (f"{password} can be read or changed by others (mode {info.st_mode & 0o777:04o}); "
+                f"run: chmod 600 {password}")
+    if info.st_uid not in (os.geteuid(), 0):
+        return f"{password} belongs to another account (uid {info.st_uid})"
+    folder = password.parent.stat()
+    if folder.st_mode & 0o022 and not folder.st_mode & 0o1000:
+        return (f"its folder {password.parent} can be written by others (mode {folder.st_mode & 0o777:04o}); "
+                f"run: chmod 700 {password.parent}")
+    if not password.read_text(encoding="utf-8").strip():
+        return f"{password} is empty"
+    return None
+
+
 def vault_ids(unit_ids: list[str] | tuple[str, ...], units_dir: Path) -> list[str]:
     """The `--vault-id` values a run on these units needs: one per unit that has a vault file, each
     opened through the password client. Nothing for a unit without one (the sample province)."""
@@ -133,6 +155,11 @@ def client_main(argv: list[str]) -> int:
               f"{', '.join(places)}); put it in a file named {identity} in the folder "
               f"${FOLDER_VARIABLE} names, or give it with --vault-id {identity}@prompt", file=sys.stderr)
         return CLIENT_UNKNOWN_IDENTITY
+    problem = exposure(found)
+    if problem:
+        print(f"unitctl: the password of the vault identity {identity} is not used: {problem}",
+              file=sys.stderr)
+        return CLIENT_REFUSED
     sys.stdout.write(found.read_text(encoding="utf-8").strip() + "\n")
     return 0
 
