@@ -231,6 +231,19 @@ def test_a_secret_in_the_province_files_is_refused(province):
                and reason.startswith("an encrypted value here") for file, path, reason in found)
 
 
+@pytest.mark.parametrize("place", ["group_vars/all/network_extra.yml", "group_vars/lab/network.yml",
+                                   "host_vars/court-srv.yml"])
+def test_a_units_secret_in_plaintext_outside_its_vault_is_one_problem(province, place):
+    """One mistake, one line: not also "not a policy key" and "a plaintext secret"."""
+    file = province["inventory"] / place
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("vault_network_password: hunter2\n")
+    found = [(path, reason) for name, path, reason in problems(province) if name.endswith(place)]
+    assert len(found) == 1, found
+    assert found[0][0] == "vault_network_password"
+    assert found[0][1].startswith("'vault_network_password' is a unit's secret: it belongs in each unit's own vault")
+
+
 def test_an_inline_secret_in_a_unit_file_carries_the_units_identity(province):
     rooms = province["inventory"] / "lab" / "units" / "lab-court" / "rooms.yml"
     text = rooms.read_text()

@@ -605,7 +605,8 @@ def _check_policy_and_host_vars(inventory_root: Path, units_dir: Path, province:
                                                "silently: set each policy key in one file").format(
                                                    key=key, file=report.name(first)), loaded)
             for path, reason in check_policy_file(vars_file.name, loaded.data):
-                report.add(file, path, reason, loaded)
+                if str(path[0]) not in UNIT_SECRETS:  # already refused above, with where it belongs
+                    report.add(file, path, reason, loaded)
             if vars_file.name == "all":
                 policy.update({str(key): (file, loaded) for key in loaded.data})
         else:
@@ -816,6 +817,8 @@ def _check_secrets(inventory_root: Path, province: Province, report: _Report) ->
     for file, loaded, unit_id in candidates:
         if loaded.error is None and not file.read_bytes().startswith(b"$ANSIBLE_VAULT"):
             for path in _plaintext_secrets(loaded.data, ()):
+                if unit_id is None and str(path[0]) in UNIT_SECRETS:
+                    continue  # a unit's secret outside its vault: refused once, with where it belongs
                 if str(path[-1]).startswith("vault_"):  # already a vault variable's name: no "vault_vault_" hint
                     report.add(file, path, _("'{key}' holds a plaintext secret; it belongs, encrypted, in the unit's "
                                              "own vault ({vault})").format(
