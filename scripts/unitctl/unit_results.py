@@ -49,6 +49,7 @@ missing is "not reported": never compliant, its hosts not evaluated.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -303,7 +304,8 @@ def compliance_problem(compliance: dict) -> str | None:
         if result.get("outcome") not in OUTCOMES:
             return f"results[{index}].outcome"
         seconds = result.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        # Python's json reads NaN and Infinity, which no suite writes and no report can add up.
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
             return f"results[{index}].seconds"
     facts = compliance.get("facts", {})
     if not isinstance(facts, dict):

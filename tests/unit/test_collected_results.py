@@ -6,6 +6,7 @@ files it cannot trust, naming each with its reason."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,6 +248,9 @@ def test_results_for_hosts_of_another_unit_are_refused_and_do_not_count(tmp_path
     ("newer compliance schema", "schema", "its compliance results have the schema unitctl-compliance/2, not "
                                           "unitctl-compliance/1"),
     ("unknown outcome", "invalid", "its compliance results are not as the suite writes them, at results[0].outcome"),
+    ("time not a number", "invalid", "its compliance results are not as the suite writes them, at "
+                                     "results[0].seconds"),
+    ("negative time", "invalid", "its compliance results are not as the suite writes them, at results[0].seconds"),
     ("unknown severity", "invalid", "its compliance results are not as the suite writes them, at "
                                     "checks.SSH-002.severity"),
     ("no time zone", "invalid", "its finished is not a date and time with its UTC offset (ISO 8601): "
@@ -276,6 +280,10 @@ def test_files_that_cannot_be_trusted_are_refused_with_the_reason(tmp_path, cent
         document["compliance"]["schema"] = "unitctl-compliance/2"
     elif case == "unknown outcome":
         document["compliance"]["results"][0]["outcome"] = "passed"
+    elif case == "time not a number":
+        document["compliance"]["results"][0]["seconds"] = math.nan  # json.dumps writes NaN, json.loads reads it
+    elif case == "negative time":
+        document["compliance"]["results"][0]["seconds"] = -3.5
     elif case == "unknown severity":
         document["compliance"]["checks"]["SSH-002"]["severity"] = "urgent"
     elif case == "no time zone":
