@@ -52,7 +52,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +59,7 @@ from typing import Any
 
 from unitctl import paths
 from unitctl.compliance import CONTROL_PATTERN, SEVERITIES, network_hosts, target_hosts
+from unitctl.files import write_atomic
 from unitctl.i18n import N_, _
 from unitctl.inventory.load import Province
 from unitctl.report.evaluation import jalali
@@ -186,22 +186,8 @@ def spool_results(spool_dir: Path, unit_id: str, host: str, started: datetime, f
     target = folder / file_name(started)
     if target.exists():
         raise FileExistsError(f"{target} exists already")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o640)  # evidence quotes configuration: not for every account
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
+    # Evidence quotes configuration: not for every account.
+    write_atomic(target, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode(), mode=0o640)
     return target
 
 

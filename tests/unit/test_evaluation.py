@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
@@ -13,7 +14,7 @@ from markupsafe import escape
 from unitctl.cli import evaluate as evaluate_cli
 from unitctl.report import evaluation
 from unitctl.inventory.load import load_units_dir
-from unitctl.paths import LAB_UNITS_DIR
+from unitctl.paths import INVENTORY_DIR, LAB_UNITS_DIR
 
 CHECKS = {
     "SSH-002": {"id": "SSH-002", "title_en": "Password login is off", "title_fa": "ورود با گذرواژه خاموش است",
@@ -29,8 +30,10 @@ def result(check_id, host, unit_id, outcome, evidence=""):
 
 
 @pytest.fixture
-def province():
-    return load_units_dir(LAB_UNITS_DIR)
+def province(tmp_path):
+    """The lab units as committed: without the vault files `unitctl lab up` writes into them."""
+    shutil.copytree(INVENTORY_DIR, tmp_path / "inventory", ignore=shutil.ignore_patterns("vault.yml"))
+    return load_units_dir(tmp_path / "inventory" / LAB_UNITS_DIR.relative_to(INVENTORY_DIR))
 
 
 def run_info(**changes):
@@ -134,6 +137,19 @@ def test_each_fix_is_a_command_on_the_inventory_of_the_run(province):
             province, run_info(inventory=inventory))
         assert report["units"]["lab-court"]["failures"][0]["fix_command"] == (
             f"ansible-playbook -i {named} playbooks/servers.yml --limit court-srv")
+
+def test_a_fix_on_a_unit_with_a_vault_names_its_identity(province):
+    (province.units_dir / "lab-court" / "vault.yml").write_text("$ANSIBLE_VAULT;1.2;AES256;lab-court\n6162\n")
+    report = evaluation.build_evaluation(
+        {"checks": CHECKS, "results": [result("SSH-002", "court-srv", "lab-court", "fail", "yes"),
+                                       result("SSH-002", "pros-srv", "lab-prosecutor", "fail", "yes")]},
+        province, run_info(inventory="inventory/qom.unitctl.yml"))
+    assert report["units"]["lab-court"]["failures"][0]["fix_command"] == (
+        "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit court-srv "
+        "--vault-id lab-court@scripts/vault-password-client.py")
+    assert report["units"]["lab-prosecutor"]["failures"][0]["fix_command"] == (
+        "ansible-playbook -i inventory/qom.unitctl.yml playbooks/servers.yml --limit pros-srv")
+
 
 HARDENING = {
     "SSH-006": {"id": "SSH-006", "title_en": "Forwarding is off", "title_fa": "هدایت پورت خاموش است", "severity": "high",

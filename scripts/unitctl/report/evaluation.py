@@ -41,6 +41,7 @@ import jinja2
 import yaml
 
 from unitctl.compliance import BENCHMARKS, SEVERITIES, fix_is_playbook
+from unitctl.files import write_atomic
 from unitctl.inventory import vaults
 from unitctl.inventory.load import Province
 from unitctl.paths import PROJECT_ROOT, TEMPLATES_DIR
@@ -552,12 +553,13 @@ def write_outputs(evaluation: dict, out_dir: Path, history_dir: Path) -> dict[st
         "junit": out_dir / "evaluation.junit.xml",
         "html": out_dir / "evaluation.html",
     }
-    written["json"].write_text(document, encoding="utf-8")
-    written["junit"].write_bytes(junit_xml(evaluation))
-    written["html"].write_text(render_html(evaluation), encoding="utf-8")
+    # Each written whole or not at all: the latest report may be published while the next is written.
+    write_atomic(written["json"], document.encode())
+    write_atomic(written["junit"], junit_xml(evaluation))
+    write_atomic(written["html"], render_html(evaluation).encode())
     stamp = evaluation["run"]["started"].replace(":", "").replace("-", "")
     for folder in kept_in:
-        (folder / f"evaluation-{stamp}.json").write_text(document, encoding="utf-8")
+        write_atomic(folder / f"evaluation-{stamp}.json", document.encode())
     return written
 
 
