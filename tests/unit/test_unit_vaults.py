@@ -284,8 +284,17 @@ def test_validate_refuses_a_vault_id_that_is_no_unit_or_in_ansibles_form(provinc
     assert cli.main(["validate", str(province["source"]), "--vault-id", "lab-court"]) == 0
 
 
+def test_validate_refuses_a_password_file_others_can_read(province, capsys, monkeypatch):
+    monkeypatch.setenv("UNITCTL_VAULT_PASSWORD_DIR", str(province["passwords"]))
+    (province["passwords"] / "lab-court").chmod(0o644)
+    assert cli.main(["validate", str(province["source"]), "--vault-id", "lab-court"]) == 2
+    err = capsys.readouterr().err
+    assert "the password of the vault identity lab-court is not used" in err
+    assert f"chmod 600 {province['passwords'] / 'lab-court'}" in err
+
+
 def test_a_plaintext_vault_variable_in_group_vars_gets_no_vault_vault_hint(province):
-    (province["inventory"] / "group_vars" / "all" / "zz.yml").write_text("vault_network_password: plain\n")
+    (province["inventory"] / "group_vars" / "all" / "zz.yml").write_text("vault_smtp_password: plain\n")
     reasons = [reason for file, _path, reason in problems(province) if file.endswith("zz.yml")]
     assert reasons and not any("vault_vault_" in reason for reason in reasons), reasons
     assert any("holds a plaintext secret; it belongs, encrypted, in the unit's own vault" in r for r in reasons)

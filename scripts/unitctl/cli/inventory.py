@@ -190,7 +190,7 @@ def vault_passwords(units_dir: Path, requested: list[str]) -> dict[str, str | No
     """The units' vault passwords this machine has (unitctl.inventory.vaults.password_file): each
     unit whose vault can be opened is checked inside; a unit named with --vault-id whose password is
     missing is given None, so that validation names it."""
-    from unitctl.inventory.vaults import password_file, vault_path  # noqa: PLC0415
+    from unitctl.inventory.vaults import exposure, password_file, vault_path  # noqa: PLC0415
 
     found: dict[str, str | None] = {}
     folders = sorted(p for p in Path(units_dir).iterdir() if p.is_dir()) if Path(units_dir).is_dir() else []
@@ -198,6 +198,10 @@ def vault_passwords(units_dir: Path, requested: list[str]) -> dict[str, str | No
         unit_id = folder.name
         password = password_file(unit_id)
         if password is not None and vault_path(folder).is_file():
+            problem = exposure(password)  # the password client's own rule
+            if problem:
+                raise CommandRefused(_("the password of the vault identity {unit} is not used: {problem}").format(
+                    unit=unit_id, problem=problem))
             found[unit_id] = password.read_text(encoding="utf-8").strip()
         elif unit_id in requested:
             found[unit_id] = None
