@@ -381,3 +381,34 @@ def test_the_lab_makes_one_password_and_one_vault_per_unit(tmp_path, monkeypatch
     # A second run changes nothing (the same files, the same passwords).
     before = {path: path.read_bytes() for path in written}
     assert {path: path.read_bytes() for path in labservices.ensure_unit_vaults()} == before
+
+
+def test_a_vault_written_after_the_first_load_is_opened_by_the_next(tmp_path, monkeypatch):
+    """One process loads the inventory before a unit's vault exists and again after it was written
+    (the test session's unit tests run before `unitctl lab up` writes the lab's vaults; CI red:
+    every network lab test got masked credentials from a cached "no vault file")."""
+    from unitctl.network import targets as network_targets  # noqa: PLC0415
+    from unitctl.network.platforms import MASK  # noqa: PLC0415
+
+    # This test's own vault secrets, not the session's (the lab tests later load the real ones).
+    monkeypatch.setattr(network_targets, "_VAULT_SECRETS", [])
+    monkeypatch.setattr(network_targets, "_ASKED", set())
+    inventory = tmp_path / "inventory"
+    shutil.copytree(paths.INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
+    passwords = tmp_path / "passwords"
+    passwords.mkdir(mode=0o700)
+    monkeypatch.setenv("UNITCTL_VAULT_PASSWORD_DIR", str(passwords))
+    monkeypatch.setenv("UNITLAB_STATE_DIR", str(tmp_path / "no-lab"))
+    source = inventory / "lab.unitctl.yml"
+
+    before = {t.name: t for t in network_targets.load_targets(source)}["court-sw1"]
+    assert before.settings["password"] == MASK
+
+    (passwords / "lab-court").write_text("password of lab-court\n")
+    (passwords / "lab-court").chmod(0o600)
+    (inventory / "lab" / "units" / "lab-court" / "vault.yml").write_text(vaults.encrypt(
+        yaml.safe_dump({"vault_network_user": "netadmin", "vault_network_password": "switch secret of lab-court",
+                        "vault_network_enable_secret": "enable secret of lab-court"}),
+        "lab-court", "password of lab-court"))
+    after = {t.name: t for t in network_targets.load_targets(source)}["court-sw1"]
+    assert after.settings["password"] == "switch secret of lab-court"

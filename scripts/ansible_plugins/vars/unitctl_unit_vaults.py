@@ -21,6 +21,8 @@ Enabled in ansible.cfg (vars_plugins_enabled); Ansible's own host_group_vars is 
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from ansible.errors import AnsibleError
@@ -47,28 +49,39 @@ options:
 
 display = Display()
 _VAULT_HEADER = b"$ANSIBLE_VAULT;"
-# unit vault file -> (its identity from the header, or None): read once per process.
-_IDENTITIES: dict[str, str | None] = {}
+# Ansible asks for a host's variables at every task, and a process may live longer than one run (a
+# test session, a tool loading the inventory before and after the lab writes the vaults). So the
+# file is looked at each time with one stat(2), and what is read from it is kept per version of it.
+# (vault file, inode, mtime, size) -> its identity from the header, or None.
+_IDENTITIES: dict[tuple[str, int, int, int], str | None] = {}
 _REPORTED: set[str] = set()
-# (vault file, inventory or playbook folder) -> whether the file exists under that folder.
+# (vault file, inventory or playbook folder) -> whether the file's real path lies under that folder.
 _UNDER: dict[tuple[str, str], bool] = {}
 
 
-def _identity_in_header(path: str) -> str | None:
-    if path not in _IDENTITIES:
-        with open(path, "rb") as handle:
+def _version(path: str) -> tuple[str, int, int, int] | None:
+    """The vault file and which version of it is there now; None when there is no such file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (path, info.st_ino, info.st_mtime_ns, info.st_size) if stat.S_ISREG(info.st_mode) else None
+
+
+def _identity_in_header(version: tuple[str, int, int, int]) -> str | None:
+    if version not in _IDENTITIES:
+        with open(version[0], "rb") as handle:
             first = handle.readline(512).strip()
         parts = first.split(b";")
-        _IDENTITIES[path] = parts[3].decode() if first.startswith(_VAULT_HEADER) and len(parts) > 3 else None
-    return _IDENTITIES[path]
+        _IDENTITIES[version] = parts[3].decode() if first.startswith(_VAULT_HEADER) and len(parts) > 3 else None
+    return _IDENTITIES[version]
 
 
-def _vault_file_under(vault_file: str, path: str) -> bool:
-    """Whether the vault file exists under the inventory (or playbook) folder `path`. Ansible asks
-    for a host's variables at every task: the file system is looked at once per run, not each time."""
+def _under(vault_file: str, path: str) -> bool:
+    """Whether the vault file's real path lies under the inventory (or playbook) folder `path`."""
     key = (vault_file, path)
     if key not in _UNDER:
-        _UNDER[key] = Path(vault_file).is_file() and Path(vault_file).resolve().is_relative_to(Path(path).resolve())
+        _UNDER[key] = Path(vault_file).resolve().is_relative_to(Path(path).resolve())
     return _UNDER[key]
 
 
@@ -89,13 +102,17 @@ class VarsModule(BaseVarsPlugin):
                 continue
             vault_file = entity.vars.get("unit_vault_file")
             unit_id = entity.vars.get("unit", {}).get("id") if isinstance(entity.vars.get("unit"), dict) else None
-            if not vault_file or not unit_id or not _vault_file_under(str(vault_file), path):
+            if not vault_file or not unit_id:
                 continue
-            data.update(self._unit_vault(loader, str(vault_file), str(unit_id)))
+            version = _version(str(vault_file))
+            if version is None or not _under(str(vault_file), path):
+                continue
+            data.update(self._unit_vault(loader, version, str(unit_id)))
         return data
 
-    def _unit_vault(self, loader, vault_file: str, unit_id: str) -> dict:
-        identity = _identity_in_header(vault_file)
+    def _unit_vault(self, loader, version: tuple[str, int, int, int], unit_id: str) -> dict:
+        vault_file = version[0]
+        identity = _identity_in_header(version)
         if identity != unit_id or unit_id not in _secret_identities(loader):
             # Another identity's file is refused by validation (unitctl.inventory.validate) before
             # any play; without this unit's password the vault is not touched at all.

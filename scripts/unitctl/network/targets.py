@@ -80,14 +80,14 @@ def _ask_for_identities(loader, inventory, unit_ids: list[str]) -> None:
         vault_file = group.vars.get("unit_vault_file") if group else None
         if unit_id in _ASKED or not vault_file or not Path(vault_file).is_file():
             continue
-        _ASKED.add(unit_id)
         if unit_id not in given and vaults.password_file(unit_id) is None:
-            continue  # this machine has no password for it: the unit's secrets stay masked
+            continue  # this machine has no password for it (yet): the unit's secrets stay masked
         slug = given.get(unit_id, f"{unit_id}@{vaults.CLIENT}")
         try:
             _VAULT_SECRETS.extend(CLI.setup_vault_secrets(loader, vault_ids=[slug], initialize_context=False))
         except AnsibleError:
             continue  # the client found no password after all: masked as well
+        _ASKED.add(unit_id)
 
 
 def _settings(loader, host_vars: dict) -> dict:
