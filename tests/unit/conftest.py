@@ -5,6 +5,9 @@
   sets the locale variables itself for each run in another language.
 - the inventory choice of unitctl's commands as on a fresh checkout (no UNITCTL_INVENTORY, no
   unitctl.local.yml), so that the lab stays the default. Tests of the choice set them themselves.
+- `lab_vault_args`: the lab units' `--vault-id` arguments, which exist once `unitctl lab up` has
+  written the lab's vaults into the checkout and not on a fresh clone, so that a test of a command
+  line holds on both.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import pytest
 
 from unitctl import paths
+from unitctl.inventory import vaults
 
 os.environ["LANGUAGE"] = "en"
 
@@ -28,3 +32,13 @@ def fresh_inventory_choice(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("UNITCTL_LOCAL_SETTINGS", str(settings))
     monkeypatch.setattr(paths, "LOCAL_SETTINGS", settings)
     return settings
+
+
+@pytest.fixture
+def lab_vault_args():
+    """A function: lab unit ids -> the `--vault-id` arguments unitctl gives ansible-playbook for
+    them (unitctl.inventory.vaults.vault_ids; tests/unit/test_unit_vaults.py tests which)."""
+    def arguments(*unit_ids: str) -> list[str]:
+        return [word for vault_id in vaults.vault_ids(list(unit_ids), paths.LAB_UNITS_DIR)
+                for word in ("--vault-id", vault_id)]
+    return arguments

@@ -167,25 +167,27 @@ def test_no_completion_without_the_shell_asking(monkeypatch, capsys):
 
 # --- `--` to ansible-playbook -------------------------------------------------------------------
 
-def test_arguments_after_the_double_dash_go_to_ansible_playbook_unchanged_and_in_order():
+def test_arguments_after_the_double_dash_go_to_ansible_playbook_unchanged_and_in_order(lab_vault_args):
     args = cli.parse_args(cli.build_parser(), ["provision", "lab-court", "--check", "--", "--tags", "role::ssh_server",
                                                "-v", "--", "lab-prosecutor"])
     assert args.units == ["lab-court"]
     assert provision.command_for(args)[1:] == [
-        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court", "--check",
-        "--tags", "role::ssh_server", "-v", "--", "lab-prosecutor"]
+        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court",
+        *lab_vault_args("lab-court"), "--check", "--tags", "role::ssh_server", "-v", "--", "lab-prosecutor"]
 
 
-def test_without_the_double_dash_nothing_changes():
+def test_without_the_double_dash_nothing_changes(lab_vault_args):
     parser = cli.build_parser()
     for argv in (["provision", "lab-court"], ["provision", "lab-court", "lab-prosecutor", "--diff"]):
         assert cli.parse_args(parser, argv) == parser.parse_args(argv)
         assert cli.parse_args(parser, argv).ansible_args == []
     assert provision.command_for(cli.parse_args(parser, ["provision", "lab-court"]))[1:] == [
-        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court"]
+        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court",
+        *lab_vault_args("lab-court")]
     # An empty pass-through changes nothing either.
     assert provision.command_for(cli.parse_args(parser, ["provision", "lab-court", "--"]))[1:] == [
-        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court"]
+        "-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court",
+        *lab_vault_args("lab-court")]
 
 
 def test_other_commands_keep_the_double_dash_as_argparse_reads_it():
@@ -194,17 +196,19 @@ def test_other_commands_keep_the_double_dash_as_argparse_reads_it():
     assert cli.parse_args(parser, argv) == parser.parse_args(argv)
 
 
-def test_provision_runs_the_command_with_the_extra_arguments(monkeypatch, capsys):
+def test_provision_runs_the_command_with_the_extra_arguments(monkeypatch, capsys, lab_vault_args):
     ran = []
     monkeypatch.setattr(provision.subprocess, "run",
                         lambda command, **kwargs: ran.append(command) or subprocess.CompletedProcess(command, 4))
     status = cli.main(["provision", "lab-court", "--", "--tags", "role::ssh_server", "-v"])
     assert status == 4  # ansible-playbook's own status, returned as it is
     assert len(ran) == 1 and ran[0][0].endswith("/ansible-playbook")
+    vault_args = lab_vault_args("lab-court")
     assert ran[0][1:] == ["-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court",
-                          "--tags", "role::ssh_server", "-v"]
+                          *vault_args, "--tags", "role::ssh_server", "-v"]
     assert capsys.readouterr().out == ("running: ansible-playbook -i inventory/lab.unitctl.yml playbooks/site.yml "
-                                       "--limit unit_lab_court --tags role::ssh_server -v\n")
+                                       f"--limit unit_lab_court {' '.join([*vault_args, ''])}"
+                                       "--tags role::ssh_server -v\n")
 
 
 # --- exit statuses in --help --------------------------------------------------------------------

@@ -21,10 +21,11 @@ def test_the_command_names_the_units_groups_playbooks_and_modes():
                            "--limit", "unit_qom_court:unit_qom_prosecutor", "--check", "--diff"]
 
 
-def test_site_yml_by_default():
+def test_site_yml_by_default(lab_vault_args):
     args = cli.build_parser().parse_args(["provision", "lab-court"])
     command = command_for(args)
-    assert command[1:] == ["-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court"]
+    assert command[1:] == ["-i", "inventory/lab.unitctl.yml", "playbooks/site.yml", "--limit", "unit_lab_court",
+                           *lab_vault_args("lab-court")]
 
 
 def test_a_playbook_is_found_from_the_current_folder_then_from_the_checkouts_top(tmp_path, monkeypatch):

@@ -221,7 +221,7 @@ def test_a_unit_missing_from_the_inventory_is_looked_for_in_persian(broken, cach
         "(`unitctl use inventory/qom.unitctl.yml` آن را برای این نسخهٔ مخزن تعیین می‌کند)\n")
 
 
-def test_ansible_runs_under_the_persian_locale_the_readme_gives(cache):
+def test_ansible_runs_under_the_persian_locale_the_readme_gives(cache, lab_vault_args):
     # LANG=fa_IR.UTF-8 where fa_IR was never generated: Ansible refuses such a locale, in
     # ansible-playbook (provision) and in its CLI code that `net` imports, unless unitctl hands it
     # C.UTF-8; the messages stay Persian.
@@ -232,7 +232,8 @@ def test_ansible_runs_under_the_persian_locale_the_readme_gives(cache):
     listed = unitctl(PROJECT_ROOT, cache, "provision", "lab-court", "--", "--syntax-check", LANG="fa_IR.UTF-8")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("اجرا: ansible-playbook -i inventory/lab.unitctl.yml playbooks/site.yml "
-                                    "--limit unit_lab_court --syntax-check\n")
+                                    f"--limit unit_lab_court {' '.join([*lab_vault_args('lab-court'), ''])}"
+                                    "--syntax-check\n")
     assert "could not initialize the preferred locale" not in listed.stdout + listed.stderr
 
 

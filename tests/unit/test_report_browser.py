@@ -32,7 +32,7 @@ import pytest
 from test_evaluation import CHECKS, HARDENING, build, result, run_info
 from unitctl.report import evaluation
 from unitctl.inventory.load import Province, Unit, load_units_dir
-from unitctl.paths import LAB_UNITS_DIR, PROJECT_ROOT
+from unitctl.paths import INVENTORY_DIR, LAB_UNITS_DIR, PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium")
 ARTIFACTS = PROJECT_ROOT / "results" / "test-artifacts"
@@ -83,9 +83,21 @@ def chromium(*args: str) -> subprocess.CompletedProcess:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def lab_province_with_vaults(tmp_path_factory) -> Province:
+    """The lab units as a real province has them, each with its vault, so that every fix names the
+    unit's vault identity (`--vault-id UNIT@...`), on a fresh clone as after `unitctl lab up`. The
+    files need only exist here: reports never open them."""
+    inventory = tmp_path_factory.mktemp("province") / "inventory"
+    shutil.copytree(INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
+    units = inventory / LAB_UNITS_DIR.relative_to(INVENTORY_DIR)
+    for folder in units.iterdir():
+        (folder / "vault.yml").write_text(f"$ANSIBLE_VAULT;1.2;AES256;{folder.name}\n6162\n")
+    return load_units_dir(units)
+
+
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory):
-    province = load_units_dir(LAB_UNITS_DIR)
+    province = lab_province_with_vaults(tmp_path_factory)
     before = build(province, [result("SSH-002", host, unit_id, "pass") for host, unit_id in (
         ("court-srv", "lab-court"), ("pros-srv", "lab-prosecutor"), ("centre-srv", "lab-centre"))])
     report = build(province, [
@@ -234,8 +246,9 @@ def printed(report_page, tmp_path_factory) -> tuple[Path, Path]:
 def test_the_report_prints_on_a4_with_page_numbers_in_a_few_pages(printed):
     pdf, _ = printed
     pages = pdf_pages(pdf.read_bytes())
-    # The summary (scores, fix first, the charts) fills about two pages; then a part-page per unit.
-    assert 1 <= len(pages) <= 4, f"{len(pages)} pages for three units (kept in {pdf})"
+    # The summary (scores, fix first, the charts) fills about two pages; then a part-page per unit
+    # (each fix a whole command, with its unit's --vault-id).
+    assert 1 <= len(pages) <= 5, f"{len(pages)} pages for three units (kept in {pdf})"
     for number, page in enumerate(pages, 1):
         width, height = page["mediabox"][2] - page["mediabox"][0], page["mediabox"][3] - page["mediabox"][1]
         assert (width, height) == pytest.approx(A4_POINTS, abs=1.0), f"page {number} is not A4: {width} x {height}"
@@ -612,7 +625,7 @@ window.addEventListener("load", () => {
 def wide_report(tmp_path_factory) -> Path:
     """A report at its widest: the scores table's twelve columns, a failure whose policy and
     evidence are long paths, and fixes naming several hosts; printed by Chromium."""
-    province = load_units_dir(LAB_UNITS_DIR)
+    province = lab_province_with_vaults(tmp_path_factory)
     checks = LONG_CHECKS | {"FIM-001": {
         "id": "FIM-001", "title_en": "The file integrity baseline follows the toolkit's runs",
         "title_fa": "خط مبنای یکپارچگی پرونده‌ها با اجراهای ابزار همراه است", "severity": "medium",
@@ -662,7 +675,8 @@ def test_a_fix_command_breaks_only_between_its_words(wide_report):
     page = wide_report.with_name("evaluation.html").read_text(encoding="utf-8")
     commands = [code.split("</code>")[0] for code in page.split('<code class="command">')[1:]]
     shown = [re.sub(r"<[^>]+>", "", command) for command in commands]
-    assert "ansible-playbook -i inventory/qom.unitctl.yml playbooks/file_integrity.yml --limit court-srv" in shown
+    assert ("ansible-playbook -i inventory/qom.unitctl.yml playbooks/file_integrity.yml --limit court-srv "
+            "--vault-id lab-court@scripts/vault-password-client.py") in shown
     # Each word whole, never "--" at a line's end and "limit" on the next; a host list may break after a comma.
     for command in commands:
         assert re.fullmatch(r'(<span class="word">[^<>\s]+</span>(<wbr>| ))*<span class="word">[^<>\s]+</span>',

@@ -406,9 +406,10 @@ def test_a_vault_written_after_the_first_load_is_opened_by_the_next(tmp_path, mo
 
     (passwords / "lab-court").write_text("password of lab-court\n")
     (passwords / "lab-court").chmod(0o600)
-    (inventory / "lab" / "units" / "lab-court" / "vault.yml").write_text(vaults.encrypt(
-        yaml.safe_dump({"vault_network_user": "netadmin", "vault_network_password": "switch secret of lab-court",
-                        "vault_network_enable_secret": "enable secret of lab-court"}),
-        "lab-court", "password of lab-court"))
+    unit_id = "lab-court"
+    (inventory / "lab" / "units" / unit_id / "vault.yml").write_text(vaults.encrypt(
+        yaml.safe_dump({"vault_network_user": "netadmin", "vault_network_password": f"switch secret of {unit_id}",
+                        "vault_network_enable_secret": f"enable secret of {unit_id}"}),
+        unit_id, f"password of {unit_id}"))
     after = {t.name: t for t in network_targets.load_targets(source)}["court-sw1"]
-    assert after.settings["password"] == "switch secret of lab-court"
+    assert after.settings["password"] == f"switch secret of {unit_id}"
