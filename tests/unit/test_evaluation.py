@@ -138,6 +138,7 @@ def test_each_fix_is_a_command_on_the_inventory_of_the_run(province):
         assert report["units"]["lab-court"]["failures"][0]["fix_command"] == (
             f"ansible-playbook -i {named} playbooks/servers.yml --limit court-srv")
 
+
 def test_a_fix_on_a_unit_with_a_vault_names_its_identity(province):
     (province.units_dir / "lab-court" / "vault.yml").write_text("$ANSIBLE_VAULT;1.2;AES256;lab-court\n6162\n")
     report = evaluation.build_evaluation(

@@ -31,3 +31,17 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path, monke
         write_atomic(report, b'{"new": tr')
     assert report.read_text() == '{"old": true}'
     assert os.listdir(tmp_path) == ["evaluation.json"]
+
+
+def test_without_a_mode_the_file_keeps_its_own_or_gets_the_umasks(tmp_path):
+    kept = tmp_path / "evaluation.json"
+    kept.write_text("old")
+    kept.chmod(0o640)  # a technician narrowed it: the next report stays as narrow
+    write_atomic(kept, b"new")
+    assert kept.stat().st_mode & 0o777 == 0o640
+    umask = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.html", b"<html>")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.html").stat().st_mode & 0o777 == 0o640

@@ -14,9 +14,9 @@ import ansible_mitogen.strategy
 
 # Mitogen pins its processes to fixed CPUs (ansible_mitogen/affinity.py, FixedPolicy). On a
 # controller with fewer than 4 CPUs it keeps CPU 0 for its connection multiplexer and puts the
-# top-level process, every WorkerProcess and their children on the one CPU left, so a 2-CPU unit
-# server ran the whole controller side on one CPU: a task over 7 hosts took twice as long as
-# without the pinning (measured with `taskset -p` and a 40-task playbook, see README, Speed).
+# top-level process, every WorkerProcess and their children on the CPUs left: on 2 CPUs, one. So a
+# 2-CPU unit server ran the whole controller side on one CPU: a task over 7 hosts took twice as
+# long as without the pinning (measured with `taskset -p` and a 40-task playbook, README, Speed).
 # There the kernel's scheduler places the processes; larger controllers keep Mitogen's placement.
 SMALL_CONTROLLER_CPUS = 4
 if getattr(ansible_mitogen.affinity.policy, "cpu_count", 0) < SMALL_CONTROLLER_CPUS:

@@ -199,9 +199,11 @@ def vault_passwords(units_dir: Path, requested: list[str]) -> dict[str, str | No
         password = password_file(unit_id)
         if password is not None and vault_path(folder).is_file():
             problem = exposure(password)  # the password client's own rule
-            if problem:
+            if problem and unit_id in requested:
                 raise CommandRefused(_("the password of the vault identity {unit} is not used: {problem}").format(
                     unit=unit_id, problem=problem))
+            if problem:
+                continue  # not asked for: its vault stays closed, as the client would leave it
             found[unit_id] = password.read_text(encoding="utf-8").strip()
         elif unit_id in requested:
             found[unit_id] = None

@@ -113,8 +113,10 @@ def password_file(identity: str) -> Path | None:
 def exposure(password: Path) -> str | None:
     """Why a password file is not safe to use, or None when it is: readable or writable by anyone
     but its owner (mode & 0o077), owned by another account than the caller's or root, in a folder
-    others may write to (they could put their own file there), or empty. The same rule as
-    OpenSSH's for a private key ("UNPROTECTED PRIVATE KEY FILE", sshd/ssh refuse mode & 0o077)."""
+    others may write to (they could put their own file there), or empty. The mode rule is OpenSSH's
+    for a private key ("UNPROTECTED PRIVATE KEY FILE": mode & 0o077); the owner and folder rules are
+    this toolkit's. On a file system without Unix modes (vfat, NTFS) no chmod helps: mount it with
+    fmask=0177, or keep the passwords on a Linux file system."""
     info = password.stat()
     if info.st_mode & 0o077:
         return (f"{password} can be read or changed by others (mode {info.st_mode & 0o777:04o}); "

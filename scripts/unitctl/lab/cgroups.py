@@ -115,7 +115,10 @@ def remove(name: str) -> None:
         raise OSError(f"processes {sorted(survivors)} of lab machine {name} survived SIGKILL")
     for root in machine_cgroups(name):
         for cgroup in reversed(_tree(root)):  # deepest first
-            cgroup.rmdir()
+            try:
+                cgroup.rmdir()
+            except FileNotFoundError:
+                pass  # removed meanwhile (by the kernel's release of an empty cgroup, or another lab run)
 
 
 def leftover_machines() -> set[str]:

@@ -13,6 +13,7 @@ rendering works offline, pushing refuses.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from unitctl import paths
@@ -80,14 +81,20 @@ def _ask_for_identities(loader, inventory, unit_ids: list[str]) -> None:
         vault_file = group.vars.get("unit_vault_file") if group else None
         if unit_id in _ASKED or not vault_file or not Path(vault_file).is_file():
             continue
-        if unit_id not in given and vaults.password_file(unit_id) is None:
+        password = vaults.password_file(unit_id)
+        if unit_id not in given and password is None:
             continue  # this machine has no password for it (yet): the unit's secrets stay masked
+        problem = vaults.exposure(password) if unit_id not in given and password is not None else None
+        if problem:
+            # The client would refuse it: say why here, where the technician sees it.
+            print(f"unitctl: the password of the vault identity {unit_id} is not used: {problem}", file=sys.stderr)
+            continue
         slug = given.get(unit_id, f"{unit_id}@{vaults.CLIENT}")
+        _ASKED.add(unit_id)  # asked once per process, answered or not (no second prompt)
         try:
             _VAULT_SECRETS.extend(CLI.setup_vault_secrets(loader, vault_ids=[slug], initialize_context=False))
         except AnsibleError:
             continue  # the client found no password after all: masked as well
-        _ASKED.add(unit_id)
 
 
 def _settings(loader, host_vars: dict) -> dict:
