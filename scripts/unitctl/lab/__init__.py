@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unitctl import paths
+from unitctl.files import write_atomic
 from unitctl.lab import base as labbase
 from unitctl.lab import cgroups as labcgroups
 from unitctl.lab import machines as labmachines
@@ -110,9 +111,7 @@ def read_state() -> dict:
 
 
 def write_state(state: dict) -> None:
-    temporary = state_path().with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-    temporary.replace(state_path())
+    write_atomic(state_path(), (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
 
 @contextmanager

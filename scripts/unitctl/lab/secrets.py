@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
 import yaml
 
 from unitctl import paths
+from unitctl.files import write_atomic
 from unitctl.inventory import vaults
 from unitctl.lab.proc import run
 
@@ -60,11 +60,7 @@ OLD_PROVINCE_VAULTS = ("vault.yml", "vault_services.yml")
 def write_private(path: Path, text: str) -> None:
     """Write a file only root can read, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    temporary.replace(path)
+    write_atomic(path, text.encode(), mode=0o600)  # its temporary file is 0600 from the start
 
 
 def ensure_keypair(path: Path, comment: str) -> str:
@@ -93,10 +89,7 @@ def write_known_hosts(entries: list[tuple[str, str, str]]) -> None:
     for name, address, public_key in entries:
         key_type, key_data = public_key.split()[:2]
         lines.append(f"{name},{address} {key_type} {key_data}\n")
-    path = known_hosts_path()
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("".join(lines))
-    temporary.replace(path)
+    write_atomic(known_hosts_path(), "".join(lines).encode())
 
 
 def network_credentials(unit_ids: list[str]) -> dict[str, dict[str, str]]:
