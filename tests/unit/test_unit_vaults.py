@@ -413,3 +413,27 @@ def test_a_vault_written_after_the_first_load_is_opened_by_the_next(tmp_path, mo
         unit_id, f"password of {unit_id}"))
     after = {t.name: t for t in network_targets.load_targets(source)}["court-sw1"]
     assert after.settings["password"] == f"switch secret of {unit_id}"
+
+
+def test_unitctl_net_says_why_an_exposed_password_is_not_used(tmp_path, monkeypatch, capsys):
+    from unitctl.network import targets as network_targets  # noqa: PLC0415
+    from unitctl.network.platforms import MASK  # noqa: PLC0415
+
+    monkeypatch.setattr(network_targets, "_VAULT_SECRETS", [])
+    monkeypatch.setattr(network_targets, "_ASKED", set())
+    inventory = tmp_path / "inventory"
+    shutil.copytree(paths.INVENTORY_DIR, inventory, ignore=shutil.ignore_patterns("vault*.yml"))
+    passwords = tmp_path / "passwords"
+    passwords.mkdir(mode=0o700)
+    unit_id = "lab-court"
+    (passwords / unit_id).write_text(f"password of {unit_id}\n")
+    (passwords / unit_id).chmod(0o644)  # readable by every account
+    (inventory / "lab" / "units" / unit_id / "vault.yml").write_text(vaults.encrypt(
+        yaml.safe_dump({"vault_network_password": f"switch secret of {unit_id}"}), unit_id, f"password of {unit_id}"))
+    monkeypatch.setenv("UNITCTL_VAULT_PASSWORD_DIR", str(passwords))
+    monkeypatch.setenv("UNITLAB_STATE_DIR", str(tmp_path / "no-lab"))
+
+    court = {t.name: t for t in network_targets.load_targets(inventory / "lab.unitctl.yml")}["court-sw1"]
+    assert court.settings["password"] == MASK
+    assert (f"unitctl: the password of the vault identity lab-court is not used: {passwords / unit_id} can be "
+            f"read or changed by others (mode 0644); run: chmod 600 {passwords / unit_id}") in capsys.readouterr().err

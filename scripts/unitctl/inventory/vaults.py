@@ -132,6 +132,11 @@ def exposure(password: Path) -> str | None:
     return None
 
 
+def refusal(identity: str, problem: str) -> str:
+    """What the password client and `unitctl net` print for a password file `exposure` refuses."""
+    return f"unitctl: the password of the vault identity {identity} is not used: {problem}"
+
+
 def vault_ids(unit_ids: list[str] | tuple[str, ...], units_dir: Path) -> list[str]:
     """The `--vault-id` values a run on these units needs: one per unit that has a vault file, each
     opened through the password client. Nothing for a unit without one (the sample province)."""
@@ -159,8 +164,7 @@ def client_main(argv: list[str]) -> int:
         return CLIENT_UNKNOWN_IDENTITY
     problem = exposure(found)
     if problem:
-        print(f"unitctl: the password of the vault identity {identity} is not used: {problem}",
-              file=sys.stderr)
+        print(refusal(identity, problem), file=sys.stderr)
         return CLIENT_REFUSED
     sys.stdout.write(found.read_text(encoding="utf-8").strip() + "\n")
     return 0

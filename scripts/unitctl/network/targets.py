@@ -84,10 +84,9 @@ def _ask_for_identities(loader, inventory, unit_ids: list[str]) -> None:
         password = vaults.password_file(unit_id)
         if unit_id not in given and password is None:
             continue  # this machine has no password for it (yet): the unit's secrets stay masked
-        problem = vaults.exposure(password) if unit_id not in given and password is not None else None
+        problem = vaults.exposure(password) if unit_id not in given else None
         if problem:
-            # The client would refuse it: say why here, where the technician sees it.
-            print(f"unitctl: the password of the vault identity {unit_id} is not used: {problem}", file=sys.stderr)
+            print(vaults.refusal(unit_id, problem), file=sys.stderr)  # as the client would refuse it
             continue
         slug = given.get(unit_id, f"{unit_id}@{vaults.CLIENT}")
         _ASKED.add(unit_id)  # asked once per process, answered or not (no second prompt)
