@@ -22,7 +22,16 @@ ansible-playbook --syntax-check playbooks/*.yml >/dev/null
 echo "ok: $(ls playbooks/*.yml | xargs -n1 basename | tr '\n' ' ')"
 step "inventory validation (sample and lab provinces)"
 unitctl validate inventory
-step "tests"
-# One pytest run so that the closing line counts every test. The lab tests boot the lab
-# (root, systemd-nspawn) and take it down at the end.
-pytest -q -p no:cacheprovider --durations=30 "$@"
+if [ "$#" -gt 0 ]; then
+    step "tests: $*"
+    pytest -q -p no:cacheprovider --durations=30 "$@"
+    exit
+fi
+# With no arguments, two pytest runs: the unit tests on every CPU (pytest-xdist; they share no
+# state), then the lab tests, which boot the lab (root, systemd-nspawn), run in a fixed order on
+# the one lab and take it down at the end. Each run ends with its own count.
+step "unit tests"
+pytest -q -p no:cacheprovider --durations=10 -n auto tests/unit
+step "lab tests"
+pytest -q -p no:cacheprovider --durations=30 tests/integration
+step "done"

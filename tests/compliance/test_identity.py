@@ -66,6 +66,23 @@ def test_apt_sources_use_only_the_province_mirror(host, policy):
     assert not foreign, f"sources outside the province mirror: {foreign}"
 
 
+@check(id="PKG-002", title_en="Package scripts run without a terminal that could hold an install",
+       title_fa="اسکریپت‌های نصب بسته بدون پایانه اجرا می‌شوند و نصب را معطل نمی‌کنند", severity="medium",
+       applies_to=MANAGED, policy="roles/base/README.md", fix="playbooks/site.yml")
+def test_apt_runs_dpkg_without_a_terminal(host):
+    # apt's merged settings name the script (Dir::Bin::dpkg), which is root's, and dpkg still runs
+    # through it. The lab test test_servers.py installs a package whose postinst asks on the terminal.
+    wrapper = "/usr/local/lib/unitctl/dpkg-without-terminal"
+    configured = host.run("apt-config shell DPKG Dir::Bin::dpkg/f").stdout.strip()
+    assert configured == f"DPKG='{wrapper}'", f"apt runs dpkg as {configured or 'dpkg (default)'}, not through {wrapper}"
+    script = host.file(wrapper)
+    assert script.exists and script.user == "root" and script.mode & 0o022 == 0 and script.mode & 0o100, \
+        f"{wrapper} is missing, not root's, writable by others or not executable"
+    assert "setsid" in script.content_string, f"{wrapper} does not start dpkg in a session of its own"
+    version = host.run(f"{wrapper} --version")
+    assert version.rc == 0 and "dpkg" in version.stdout.lower(), f"dpkg does not run through {wrapper}: {version.stderr}"
+
+
 @check(id="SSH-001", title_en="SSH service is running and enabled", title_fa="سرویس SSH فعال و در حال اجراست",
        severity="critical", applies_to=MANAGED, policy="inventory/group_vars/all/ssh.yml",
        fix="playbooks/site.yml")

@@ -5,12 +5,14 @@ test_converge.py. Here: the baseline's checks failed on the bare unit servers; r
 in and the automation account may; end to end, a log line written on a unit server reaches the
 centre's collector, and none is lost while the collector is away or the sender restarts; a CMS
 workstation gets time from its unit server; a role input of the
-wrong type (or missing) stops the role at its start, changing nothing.
+wrong type (or missing) stops the role at its start, changing nothing; a package whose maintainer
+script asks on the terminal cannot hold a run (roles/base: apt runs dpkg without a terminal).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 
@@ -115,3 +117,45 @@ def test_bad_role_input_stops_at_the_start(converged, tmp_path, role, role_vars,
     assert message in output, output
     assert run.recap[COURT_SERVER]["changed"] == 0 and run.recap[COURT_SERVER]["failed"] == 1, output
     assert sudo_on(MACHINES[COURT_SERVER], fingerprint) == before, "the host changed"
+
+
+# A maintainer script that asks on /dev/tty, as printer-driver-cups-pdf's postinst does through
+# lpadmin's password prompt (cups 2.4.2-3+deb12u10 refuses root's `lpadmin -h localhost`).
+ASKING_POSTINST = """#!/bin/sh
+if answer=$(head -c1 < /dev/tty 2>/dev/null); then echo "asked on the terminal"; else echo "no terminal to ask on"; fi
+exit 0
+"""
+
+
+def test_a_maintainer_script_asking_on_the_terminal_does_not_hold_a_run(converged, tmp_path):
+    """The run's own path: apt-get under the run's privilege escalation, which (through Mitogen)
+    holds a controlling terminal, and apt's own terminal for dpkg. Without roles/base's
+    dpkg-without-terminal the postinst waits for an answer for good (seen: the task's timeout)."""
+    package = "unitctl-test-asks-on-tty"
+    source = tmp_path / "package"
+    (source / "DEBIAN").mkdir(parents=True)
+    (source / "DEBIAN" / "control").write_text(
+        f"Package: {package}\nVersion: 1.0\nArchitecture: all\nMaintainer: unitctl lab <lab@example.invalid>\n"
+        "Description: lab test package whose postinst asks on the terminal\n")
+    (source / "DEBIAN" / "postinst").write_text(ASKING_POSTINST)
+    (source / "DEBIAN" / "postinst").chmod(0o755)
+    deb = tmp_path / f"{package}.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(source), str(deb)], check=True, capture_output=True)
+    play = tmp_path / "asks.yml"
+    play.write_text(json.dumps([{
+        "name": "Install a package whose postinst asks on the terminal", "hosts": COURT_WORKSTATION,
+        "gather_facts": False, "become": True,
+        "tasks": [
+            {"ansible.builtin.copy": {"src": str(deb), "dest": f"/tmp/{package}.deb", "mode": "0644"}},
+            {"ansible.builtin.command": {"argv": ["apt-get", "install", "--yes", f"/tmp/{package}.deb"]},
+             "timeout": 120, "register": "installed"},
+            {"ansible.builtin.debug": {"msg": "{{ installed.stdout }}"}},
+        ],
+    }]))
+    try:
+        run = playbook(str(play))
+        output = run.result.stdout + run.result.stderr
+        assert run.result.returncode == 0, output
+        assert "no terminal to ask on" in output, output
+    finally:
+        sudo_on(MACHINES[COURT_WORKSTATION], f"apt-get purge --yes {package} >/dev/null 2>&1; rm -f /tmp/{package}.deb")
