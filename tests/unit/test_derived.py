@@ -139,6 +139,7 @@ def test_the_lab_provinces_cross_unit_data():
     assert servers == ["court-srv", "pros-srv"]
     assert variables["province_unit_server_sources"] == ["10.213.20.10/32", "10.213.30.10/32"]
     assert variables["province_backup_clients"] == [{"name": "lab-court"}, {"name": "lab-prosecutor"}]
+    assert variables["province_results_clients"] == [{"name": "lab-court"}, {"name": "lab-prosecutor"}]
     assert variables["province_dns_delegations"] == [{"zone": "court.lab.internal", "server": "10.213.20.10"},
                                                      {"zone": "pros.lab.internal", "server": "10.213.30.10"}]
     assert variables["province_cms_client_networks"] == ["10.213.21.0/24", "10.213.31.0/24"]

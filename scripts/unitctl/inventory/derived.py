@@ -160,6 +160,7 @@ def province_vars(province: Province) -> dict[str, Any]:
     - province_unit_servers: [{"name", "address", "unit_id", "zone"}], sorted by name
     - province_unit_server_sources: ["<address>/32", ...] of those servers
     - province_backup_clients: [{"name": <unit id>}] of units with a server, sorted
+    - province_results_clients: the same units, which send their compliance results to the centre
     - province_dns_delegations: [{"zone", "server"}]: each unit's zone to its server
     - province_cms_client_networks: every unit's CMS client subnets, sorted, unique
     """
@@ -176,12 +177,13 @@ def province_vars(province: Province) -> dict[str, Any]:
                      key=lambda server: server["name"])
     client_networks = {network for unit in province.units
                        for network in networks_by_purpose(unit).get("cms_clients", [])}
+    clients = [{"name": unit_id} for unit_id in sorted({server["unit_id"] for server in servers})]
     return {
         "province_centre": centre_vars,
         "province_unit_servers": servers,
         "province_unit_server_sources": [f"{server['address']}/32" for server in servers],
-        "province_backup_clients": [{"name": unit_id}
-                                    for unit_id in sorted({server["unit_id"] for server in servers})],
+        "province_backup_clients": clients,
+        "province_results_clients": [dict(client) for client in clients],
         "province_dns_delegations": [{"zone": server["zone"], "server": server["address"]}
                                      for server in servers],
         "province_cms_client_networks": sorted(client_networks,
