@@ -42,7 +42,7 @@ def pytest_configure(config):
 # converged once, a unit run with its own vault password alone, then each area on the provisioned
 # province, a reboot, the staff, and last the province's evaluation (which stops a host); on
 # demand, last, a server upgraded to the next release. A module missing here would run first.
-LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_unit_secrets", "test_servers", "test_hardening_sshlog",
+LIFE_ORDER = ("test_lab", "test_network", "test_converge", "test_unit_secrets", "test_servers", "test_results_delivery", "test_hardening_sshlog",
               "test_unit_services", "test_hardening_updates", "test_hardening_audit", "test_hardening_integrity",
               "test_workstations", "test_hardening_kernel", "test_hardening_login", "test_access", "test_reboot",
               "test_province_evaluation", "test_upgrade_release")
