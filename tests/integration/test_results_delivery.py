@@ -1,9 +1,9 @@
 """A unit's compliance results reach the provincial centre, and none is lost while it cannot be
 reached (issue 17, part 3's delivery; roles results_sender and results_intake on the converged lab).
 
-The court's own compliance suite runs (a few checks, from the controller: the unit server does not
-run the suite itself yet), its results are written into the court server's spool as a unit writes
-them (unit_results.spool_results), and the court server's sender service delivers them:
+The court's compliance suite runs with `unitctl check lab-court --spool` (from the controller, the
+court's server named as the sender: the unit server does not run the suite itself yet), its results
+are put in the court server's spool, and the court server's sender service delivers them:
 - while the court server cannot reach the centre (its own outgoing SSH to the centre is rejected),
   the sender fails, every file stays in the spool and nothing arrives;
 - once it can, the next sending delivers every file, byte for byte, in the unit's drop folder at the
@@ -18,11 +18,11 @@ import hashlib
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from lab_helpers import MACHINES, ROOT, compliance, environment, hosts_of, sudo_on
+from lab_helpers import MACHINES, ROOT, environment, hosts_of, sudo_on, unitctl
 
 pytestmark = pytest.mark.lab
 COURT = "lab-court"
@@ -37,22 +37,22 @@ BLOCK_TABLE = "unitctl_test_centre_away"
 
 
 def _spooled_files(tmp_path) -> dict[str, bytes]:
-    """Two runs' results of the court (the second a minute later), as the unit's spool holds them."""
+    """Two runs' results of the court as the unit's spool holds them: `unitctl check lab-court
+    --spool` (the whole unit, its server named as the sender), and the same results as a run a
+    minute later."""
     from unitctl import unit_results  # noqa: PLC0415
 
-    output = tmp_path / "court.json"
-    compliance(output, units=[COURT], keyword="hosts_file_has_fqdn or timezone")
-    document = json.loads(output.read_text(encoding="utf-8"))
-    assert document["results"], "the court's checks gave no results"
     spool = tmp_path / "spool"
-    started = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    files = {}
-    for offset in (0, 1):
-        moment = started + timedelta(minutes=offset)
-        path = unit_results.spool_results(spool, COURT, COURT_SERVER, moment, moment + timedelta(seconds=30),
-                                          "lab-test", document)
-        files[path.name] = path.read_bytes()
-    return files
+    run = unitctl("check", COURT, "--spool", str(spool), "--sender", COURT_SERVER, "--output", str(tmp_path / "check"))
+    assert run.returncode in (0, 1), run.stdout + run.stderr  # compliant or not, every host was checked
+    [first] = (spool / COURT).iterdir()
+    document = json.loads(first.read_text(encoding="utf-8"))
+    checked = {result["host"] for result in document["compliance"]["results"]}
+    assert set(hosts_of("unit_server", COURT) + hosts_of("cms_client", COURT)) <= checked, checked
+    later = datetime.fromisoformat(document["started"]) + timedelta(minutes=1)
+    second = unit_results.spool_results(spool, COURT, COURT_SERVER, later, later + timedelta(seconds=30),
+                                        document["toolkit_commit"], document["compliance"])
+    return {path.name: path.read_bytes() for path in (first, second)}
 
 
 def _listing(machine: str, folder: str) -> list[str]:

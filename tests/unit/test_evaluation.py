@@ -568,3 +568,48 @@ def test_the_report_shows_each_hosts_debian_release_and_those_past_phase_out(pro
     page = evaluation.write_outputs(report, tmp_path / "out", tmp_path / "history")["html"].read_text(encoding="utf-8")
     assert '<tr class="phased-out"><th><bdi dir="ltr">court-srv</bdi>' in page and "not supported, or past its phase-out date" in page
     assert "Debian 13 (trixie)" in page and page.count("UPS state from monitoring") == 1
+
+
+def test_unitctl_check_spools_the_whole_units_results_for_the_centre_and_refuses_a_part(tmp_path, monkeypatch, capsys):
+    """`unitctl check UNIT --spool DIR` writes what the unit server's sender takes to the centre
+    (unitctl.unit_results), and the centre's collect mode takes it as the unit's; a check of part of
+    the unit (-k, --host), a sender that is not the unit's host and --sender alone are refused
+    before any host is checked (the suite itself replaced)."""
+    from fixture_province import copy_fixture_province  # noqa: PLC0415
+    from unitctl import unit_results  # noqa: PLC0415
+    from unitctl.cli import evaluate as command, main  # noqa: PLC0415
+
+    root = copy_fixture_province(tmp_path / "inventory")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(command, "DEFAULT_OUTPUT", tmp_path / "results" / "evaluation")
+    ran = []
+
+    def suite(source, unit_ids, workers, keyword, pytest_args=()):
+        ran.append(unit_ids)
+        return {"schema": "unitctl-compliance/1", "checks": CHECKS, "results": [
+            result("SSH-002", "court-srv", "court", "pass"), result("BASE-001", "court-srv", "court", "fail")]}
+    monkeypatch.setattr(command, "run_suite", suite)
+    source = str(root / "province.unitctl.yml")
+    spool = tmp_path / "spool"
+
+    for refused in (["-k", "ssh"], ["--host", "court-srv"], ["--sender", "centre-srv"]):
+        assert main(["check", "court", "--inventory", source, "--spool", str(spool), *refused]) == 2
+    assert main(["check", "court", "--inventory", source, "--sender", "court-srv"]) == 2
+    errors = capsys.readouterr().err
+    assert errors.count("check every host and every check (no -k, no --host)") == 2
+    assert "centre-srv is not a host of court" in errors and "give --spool too" in errors
+    assert ran == [] and not spool.exists()
+
+    monkeypatch.setattr(command.socket, "gethostname", lambda: "court-srv.court.example")
+    assert main(["check", "court", "--inventory", source, "--spool", str(spool)]) == evaluation.EXIT_NON_COMPLIANT
+    [written] = (spool / "court").iterdir()
+    assert f"written for the centre: {written}" in capsys.readouterr().out
+    document = json.loads(written.read_text(encoding="utf-8"))
+    assert (document["schema"], document["unit_id"], document["host"]) == (unit_results.SCHEMA, "court", "court-srv")
+    assert [r["outcome"] for r in document["compliance"]["results"]] == ["pass", "fail"]
+
+    from unitctl.inventory.load import load_source  # noqa: PLC0415
+
+    province = load_source(root / "province.unitctl.yml").province
+    found = unit_results.newest_results(spool, province, datetime.now(UTC))
+    assert not found.refused and found.newest["court"].path == written

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.add_argument("unit", help=_("the unit id, e.g. qom-court")).completer = unit_ids_completer
     check.add_argument("--host", dest="hosts", action="append", default=[],
                        help=_("check only this host of the unit (repeatable), e.g. after upgrading it"))
+    check.add_argument("--spool", type=Path, default=None, metavar="DIR",
+                       help=_("also write the unit's results for the centre into DIR/UNIT/STAMP.json, where the "
+                              "unit server's sender takes them (results_sender: /var/spool/unitctl/results); "
+                              "only for a check of the whole unit"))
+    check.add_argument("--sender", default=None, metavar="HOST",
+                       help=_("with --spool: the unit's host that ran the check, as the inventory names it "
+                              "(default: this machine's short host name)"))
     evaluate = commands.add_parser("evaluate", help=_("evaluate every unit of the province for the ICT council"),
                                    epilog=statuses(N_("compliant: every check of every unit passed")))
     for parser in (check, evaluate):
@@ -119,6 +127,7 @@ def run(args, unit_ids: list[str]) -> int:
         raise CommandRefused(_("not a host of {unit}: {hosts} (its hosts: {known})").format(
             unit=", ".join(unit_ids), hosts=", ".join(strangers), known=", ".join(sorted(unit_hosts))))
 
+    sender = spool_sender(args, unit_ids, unit_hosts)
     started = datetime.now(UTC)
     print(ngettext("checking {units} of {inventory}, {count} host at once",
                    "checking {units} of {inventory}, {count} hosts at once", args.workers).format(
@@ -129,7 +138,37 @@ def run(args, unit_ids: list[str]) -> int:
     user, sudo_user = evaluation.who_ran()
     run_info = evaluation.RunInfo(started, datetime.now(UTC), user, sudo_user, evaluation.toolkit_commit(),
                                   paths.in_checkout(source), unit_ids, args.keyword)
-    return report_and_exit(args, loaded, compliance, run_info)
+    status = report_and_exit(args, loaded, compliance, run_info)
+    if sender is None:
+        return status
+    if not compliance["results"]:
+        print("unitctl: " + _("the compliance suite gave no results, so nothing was written for the centre"),
+              file=sys.stderr)
+        return evaluation.EXIT_NOT_EVALUATED
+    spooled = unit_results.spool_results(args.spool, unit_ids[0], sender, run_info.started, run_info.finished,
+                                         run_info.toolkit_commit, compliance)
+    print(_("written for the centre: {path}").format(path=spooled))
+    return status
+
+
+def spool_sender(args, unit_ids: list[str], unit_hosts: set[str]) -> str | None:
+    """The host named as the sender of the results `unitctl check --spool` writes (None without
+    --spool). The centre refuses results that do not come from a host of the unit
+    (unitctl.unit_results), and takes a unit's newest file for the whole unit, so a part of a
+    check (-k, --host) is never written for it. Raises CommandRefused before any host is checked."""
+    if getattr(args, "spool", None) is None:
+        if getattr(args, "sender", None) is not None:
+            raise CommandRefused(_("--sender names the host of the results --spool writes: give --spool too"))
+        return None
+    if args.keyword or getattr(args, "hosts", []):
+        raise CommandRefused(_("--spool writes the results of the whole unit for the centre, which takes them as the "
+                               "unit's: check every host and every check (no -k, no --host)"))
+    sender = args.sender or socket.gethostname().split(".")[0]
+    if sender not in unit_hosts:
+        raise CommandRefused(_("{host} is not a host of {unit}, and the centre takes a unit's results only from one "
+                               "of its hosts: run the check on the unit server, or name it with --sender (the unit's "
+                               "hosts: {known})").format(host=sender, unit=unit_ids[0], known=", ".join(sorted(unit_hosts))))
+    return sender
 
 
 def collect(args) -> int:
