@@ -10,7 +10,11 @@ PROJECT_ROOT = Path(os.environ.get("UNITCTL_PROJECT_ROOT", Path(__file__).resolv
 INVENTORY_DIR = PROJECT_ROOT / "inventory"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 LAB_INVENTORY = INVENTORY_DIR / "lab.unitctl.yml"
-LAB_UNITS_DIR = INVENTORY_DIR / "lab" / "units"
+# The lab province's units, which `unitctl lab up` boots; UNITLAB_UNITS_DIR names another folder of
+# units for the lab to boot instead, such as a province of `unitctl lab generate` (OUTPUT/units).
+DEFAULT_LAB_UNITS_DIR = INVENTORY_DIR / "lab" / "units"
+LAB_UNITS_DIR = (Path(os.environ["UNITLAB_UNITS_DIR"]).absolute() if os.environ.get("UNITLAB_UNITS_DIR")
+                 else DEFAULT_LAB_UNITS_DIR)
 # The checkout's own choice of inventory (`unitctl use`), git-ignored: see unitctl.inventory.choice.
 LOCAL_SETTINGS = Path(os.environ.get("UNITCTL_LOCAL_SETTINGS", PROJECT_ROOT / "unitctl.local.yml"))
 

@@ -1,12 +1,14 @@
-"""`unitctl lab up|down|status|stop|reboot`: the built-in lab (see unitctl.lab)."""
+"""`unitctl lab up|down|status|stop|reboot|generate`: the built-in lab (see unitctl.lab), and a
+synthetic province for it (unitctl.lab.generate)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from unitctl.cli import exit_statuses
-from unitctl.i18n import N_, _
+from unitctl.i18n import N_, _, number
 
 EXIT_STATUSES = (
     ("0", N_("done (status: every lab host and switch is up)")),
@@ -39,6 +41,20 @@ def register(subparsers) -> None:
         epilog=statuses)
     reboot.add_argument("host", help=_("the lab host, e.g. court-srv"))
     reboot.set_defaults(func=_reboot)
+    generate = actions.add_parser(
+        "generate", help=_("write a synthetic lab province of N small units, to measure how costs grow (no root)"),
+        description=_("Write a lab province of N units, each a unit server, a CMS workstation and a printer queue, "
+                      "beside the lab's centre, with addresses of the lab's network plan, and its inventory "
+                      "source. Boot it with UNITLAB_UNITS_DIR=OUTPUT/units unitctl lab up, which makes each "
+                      "unit's vault with its own identity and password."),
+        epilog=statuses)
+    generate.add_argument("--units", type=_unit_count, required=True, metavar="N",
+                          help=_("how many units beside the centre (1 to {maximum})").format(
+                              maximum=number(_max_units())))
+    generate.add_argument("--output", type=Path, default=None, metavar="DIR",
+                          help=_("the folder to write (default: results/lab-generated); an earlier generated "
+                                 "province there is replaced, any other content refused"))
+    generate.set_defaults(func=_generate)
 
 
 def _run(action) -> int:
@@ -79,3 +95,47 @@ def _reboot(args: argparse.Namespace) -> int:
     from unitctl import lab  # noqa: PLC0415
 
     return _run(lambda: lab.reboot_host(args.host))
+
+
+def _max_units() -> int:
+    from unitctl.lab.generate import MAX_UNITS  # noqa: PLC0415
+
+    return MAX_UNITS
+
+
+def _unit_count(text: str) -> int:
+    """argparse type of --units: a whole number the lab's address plan holds."""
+    from unitctl.lab.generate import GenerateRefused, check_count  # noqa: PLC0415
+
+    try:
+        count = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(_("not a whole number: {value}").format(value=text)) from error
+    try:
+        check_count(count)
+    except GenerateRefused as refusal:
+        raise argparse.ArgumentTypeError(str(refusal)) from refusal
+    return count
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from unitctl import paths  # noqa: PLC0415
+    from unitctl.cli.inventory import _print_result  # noqa: PLC0415
+    from unitctl.inventory.validate import validate_province  # noqa: PLC0415
+    from unitctl.lab import generate  # noqa: PLC0415
+
+    try:
+        source = generate.generate(args.units, args.output or generate.DEFAULT_OUTPUT)
+    except generate.GenerateRefused as refusal:
+        print("lab: " + _("error: {message}").format(message=refusal), file=sys.stderr)
+        return 1
+    units_dir = source.parent / generate.UNITS_FOLDER
+    print(_("wrote a lab province of {units} units and the centre ({hosts} lab hosts) into {folder}").format(
+        units=number(args.units), hosts=number(generate.lab_hosts(args.units)), folder=paths.in_checkout(source.parent)))
+    status = _print_result(source.parent, units_dir, validate_province(source.parent, units_dir))
+    print(_("boot it (each unit's vault is made then): UNITLAB_UNITS_DIR={units} unitctl lab up").format(
+        units=paths.in_checkout(units_dir)))
+    print(_("act on it: UNITCTL_INVENTORY={source} unitctl provision ... (or -i {source})").format(
+        source=paths.in_checkout(source)))
+    print(_("back to the lab's own province: unitctl lab down, then unitctl lab up without UNITLAB_UNITS_DIR"))
+    return status

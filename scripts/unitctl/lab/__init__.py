@@ -2,7 +2,8 @@
 
 `up` boots every Linux host of `inventory/lab/units/` as a systemd-nspawn machine and serves every
 IOS switch from the switch emulator, all on the lab bridge (see `labnet` for the addressing),
-with the lab's package mirror on the bridge address. `down` removes all of it but the caches
+with the lab's package mirror on the bridge address. UNITLAB_UNITS_DIR names another folder of
+units to boot instead (paths.LAB_UNITS_DIR), such as a province of `unitctl lab generate`. `down` removes all of it but the caches
 and the lab's keys and secrets. `status` says what answers.
 
 What is running is recorded in a JSON state file (PIDs with their start times, namespaces,
@@ -72,7 +73,12 @@ def say(message: str) -> None:
 
 
 def load_plan(units_dir: Path | None = None) -> LabPlan:
-    province = load_units_dir(units_dir or paths.LAB_UNITS_DIR)
+    units_dir = Path(units_dir or paths.LAB_UNITS_DIR)
+    if not units_dir.is_dir():
+        raise LabError(f"the lab's folder of units {units_dir} does not exist"
+                       + (" (UNITLAB_UNITS_DIR)" if units_dir == paths.LAB_UNITS_DIR != paths.DEFAULT_LAB_UNITS_DIR
+                          else ""))
+    province = load_units_dir(units_dir)
     policy = load_policy(paths.INVENTORY_DIR, province, lab=True)
     default_release = policy.get("province_debian_release_default", labbase.DEFAULT_RELEASE)
     machines, switches = [], []
@@ -159,7 +165,10 @@ def machine_healthy(state: dict, machine: Machine) -> bool:
 
 def up() -> int:
     with lab_lock():
-        return _up(load_plan())
+        plan = load_plan()
+        if paths.LAB_UNITS_DIR != paths.DEFAULT_LAB_UNITS_DIR:
+            say(f"the units of {paths.LAB_UNITS_DIR} (UNITLAB_UNITS_DIR), not the lab province's own")
+        return _up(plan)
 
 
 def _up(plan: LabPlan) -> int:
