@@ -67,7 +67,7 @@ from unitctl.report.evaluation import jalali
 SCHEMA = "unitctl-unit-results/1"
 COMPLIANCE_SCHEMA = "unitctl-compliance/1"
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-STAMP_NAME = re.compile(r"^\d{8}T\d{6}Z\.json$")
+STAMP_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z\.json")  # whole name (fullmatch), ASCII digits only
 OUTCOMES = ("pass", "fail", "error", "skipped", "not_applicable", "unreachable")
 # The policy key and its value when policy sets none: a daily run (24 h) and two hours for the run
 # itself and a late delivery.
@@ -80,7 +80,7 @@ CLOCK_TOLERANCE = timedelta(minutes=10)
 # The largest file the centre reads: a unit's run writes a few MB at most (a result of a few hundred
 # bytes per check and host); anything bigger is refused before it is read, so that one unit's broken
 # or hostile file cannot exhaust the centre's memory and stop the whole province's evaluation.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 # Why a file is refused: the kind (unitctl.report.evaluation.REFUSAL_FA labels it) and each reason
 # (English with placeholders; translated where it is printed).
@@ -337,8 +337,8 @@ def newest_results(folder: Path, province: Province, now: datetime, inventory: s
         if entry.name not in hosts:
             refused.append(Refusal(entry, "unit", UNKNOWN_UNIT, {"unit": entry.name, "inventory": inventory}))
             continue
-        refused += [Refusal(path, "name", BAD_NAME) for path in sorted(files) if not STAMP_NAME.match(path.name)]
-        for path in sorted((path for path in files if STAMP_NAME.match(path.name)), reverse=True):
+        refused += [Refusal(path, "name", BAD_NAME) for path in sorted(files) if not STAMP_NAME.fullmatch(path.name)]
+        for path in sorted((path for path in files if STAMP_NAME.fullmatch(path.name)), reverse=True):
             try:
                 newest[entry.name] = read_results_file(path, entry.name, hosts[entry.name], now)
                 break

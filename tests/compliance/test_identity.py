@@ -79,6 +79,8 @@ def test_apt_runs_dpkg_without_a_terminal(host):
     assert script.exists and script.user == "root" and script.mode & 0o022 == 0 and script.mode & 0o100, \
         f"{wrapper} is missing, not root's, writable by others or not executable"
     assert "setsid" in script.content_string, f"{wrapper} does not start dpkg in a session of its own"
+    folder = host.file("/usr/local/lib/unitctl")
+    assert folder.user == "root" and folder.mode & 0o022 == 0, "/usr/local/lib/unitctl is writable by others than root"
     version = host.run(f"{wrapper} --version")
     assert version.rc == 0 and "dpkg" in version.stdout.lower(), f"dpkg does not run through {wrapper}: {version.stderr}"
 

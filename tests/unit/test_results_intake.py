@@ -134,7 +134,7 @@ def test_a_file_larger_than_the_centre_reads_is_refused(drop):
     assert len(padded) == unit_results.MAX_FILE_BYTES + 1
     done = run_intake(drop, f"put {NAME}", padded)
     assert done.returncode == 65, done.stderr
-    assert b"larger than 64 MB" in done.stderr
+    assert b"larger than 16 MB" in done.stderr
     assert listing(drop) == [UNIT]
 
 
@@ -192,3 +192,32 @@ def test_without_logger_the_intake_still_works(drop, tmp_path):
                           env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert (drop / UNIT / NAME).exists()
+
+
+@pytest.mark.parametrize("name", ["۲۰۲۶۱۱۲۸T۱۲۰۰۰۰Z.json", "٢٠٢٦١١٢٨T١٢٠٠٠٠Z.json", "20261128T120000Z.json\n"])
+def test_a_name_with_digits_other_than_ascii_is_refused_here_and_at_the_evaluation(drop, tmp_path, name):
+    """Persian or Arabic-Indic digits match Python's \\d: such a name was stored, and the evaluation
+    then refused it on every run for good (it is never removed)."""
+    done = run_intake(drop, f"put {name}", results_document())
+    assert done.returncode == 64, done.stderr
+    assert listing(drop) == [UNIT]
+    assert not unit_results.STAMP_NAME.fullmatch(name)
+
+
+def test_a_second_intake_of_the_same_unit_waits_for_the_next_sending(drop):
+    """One unit's key cannot run intakes side by side (each may hold a file in memory): the second
+    is told to come back (75), nothing stored; another unit is not held up."""
+    import fcntl  # noqa: PLC0415
+
+    held = os.open(drop / UNIT, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = run_intake(drop, f"put {NAME}", results_document())
+        (drop / "lab-prosecutor").mkdir()
+        other = run_intake(drop, f"put {NAME}", results_document("lab-prosecutor"), unit_args=["lab-prosecutor"])
+    finally:
+        os.close(held)
+    assert busy.returncode == 75 and b"another intake of this unit is running" in busy.stderr
+    assert other.returncode == 0, other.stderr
+    assert run_intake(drop, f"put {NAME}", results_document()).returncode == 0
+    assert listing(drop) == ["lab-court", f"lab-court/{NAME}", "lab-prosecutor", f"lab-prosecutor/{NAME}"]

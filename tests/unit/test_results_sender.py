@@ -140,6 +140,27 @@ def test_sent_keeps_the_newest_files_only(setup):
     assert setup.stored() == STAMPS  # pruning is the unit's copy only
 
 
+def test_pruning_removes_only_results_and_never_through_a_symbolic_link(setup, tmp_path):
+    setup.write_config(keep_sent=1)
+    (setup.folder / "sent").mkdir(mode=0o700)
+    (setup.folder / "sent" / "notes.txt").write_text("a technician's")
+    setup.spool_file(STAMPS[0])
+    assert setup.run().returncode == 0
+    assert setup.names("sent") == [STAMPS[0], "notes.txt"]
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "20261101T000000Z.json").write_text("not the spool's")
+    (setup.folder / "sent").rename(tmp_path / "old-sent")
+    (setup.folder / "sent").symlink_to(elsewhere)
+    setup.spool_file(STAMPS[1])
+    done = setup.run()
+    assert done.returncode == 75 and "could not be moved out of the spool" in done.stderr, done.stderr
+    assert (elsewhere / "20261101T000000Z.json").exists() and sorted(p.name for p in elsewhere.iterdir()) == [
+        "20261101T000000Z.json"]
+    assert setup.names() == [STAMPS[1]]  # still waiting; the centre holds it already (sent again: "already stored")
+
+
 def test_a_centre_that_cannot_be_reached_keeps_everything_for_the_next_run(setup):
     for stamp in STAMPS:
         setup.spool_file(stamp)
@@ -215,8 +236,8 @@ def test_a_second_sender_waits_for_no_one_and_touches_nothing(setup):
         busy = setup.run()
     finally:
         os.close(lock)
-    assert busy.returncode == 75
-    assert "another sender is running" in busy.stderr
+    assert busy.returncode == 0  # the running one sends what waits: not a failure
+    assert "another sender is running" in busy.stdout
     assert setup.names() == [STAMPS[0]] and setup.sent_commands() == []
     assert setup.run().returncode == 0  # the lock is gone with its holder
 
